@@ -1,0 +1,168 @@
+// createApp wires the components; start() and stop() bring them up and down in order.
+// start: temp dir → HTTP → store probe loop → leftovers queued → recorders → backlog guard.
+// stop:  not ready → recorders stopped (segments finalized and queued) → uploads drain for
+//        shutdown_grace → the rest stays on disk → HTTP closed.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { CameraRecorder } from './camera/recorder.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config/schema.ts';
+import { ConfigError, errorMessage, StoreError } from './errors.ts';
+import { HttpServer } from './http/server.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import type { Redactor } from './redact.ts';
+import { BacklogGuard } from './storage/backlog-guard.ts';
+import { FilesystemStore } from './storage/fs-store.ts';
+import { findLeftovers } from './storage/leftovers.ts';
+import type { ObjectStore } from './storage/object-store.ts';
+import { S3Store } from './storage/s3-store.ts';
+import { StoreHealth } from './storage/store-health.ts';
+import { Uploader } from './storage/uploader.ts';
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  redactor: Redactor;
+  clock: Clock;
+}
+
+/** The store counts as answering "recently" for /ready within this window. */
+const STORE_FRESH_MS = 60_000;
+const STORE_CHECK_MS = 10_000;
+export const QUARANTINE_DIR = '.quarantine';
+
+export function createApp({ config, log, redactor, clock }: AppDeps) {
+  const metrics: Metrics = createMetrics();
+  const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
+  const health = new StoreHealth(clock);
+  const uploader = new Uploader({
+    store, health, log: log.child({ component: 'uploader' }), metrics, clock,
+    settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
+  });
+  const guard = new BacklogGuard({ tempDir: config.tempDir, ...config.backlog }, uploader, log.child({ component: 'backlog' }));
+  const recorders = config.cameras.map((camera) => new CameraRecorder({
+    camera,
+    settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
+    log: log.child({ camera: camera.id }),
+    metrics,
+    clock,
+    onSegment: (segment) => void uploader.enqueue(segment),
+  }));
+  let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  let storeReady = false;
+  const stopChecks = new AbortController();
+  let checkLoop: Promise<void> = Promise.resolve();
+
+  metrics.bind({
+    backlog: () => uploader.backlogByCamera(),
+    newestSegmentEnd: () => new Map(recorders.filter((r) => r.newestSegmentEndMs !== undefined).map((r) => [r.id, r.newestSegmentEndMs as number])),
+    recorderStates: () => new Map(recorders.map((r) => [r.id, r.state])),
+    store: () => ({ up: health.up, lastSuccessMs: health.lastSuccessMs }),
+  });
+
+  const http = new HttpServer({
+    registry: metrics.registry, redactor, log: log.child({ component: 'http' }),
+    views: {
+      health: () => ({
+        status: 'ok',
+        phase,
+        cameras: recorders.map((r) => ({
+          id: r.id, state: r.state, connected: r.connected,
+          newestSegmentEnd: r.newestSegmentEndMs === undefined ? null : new Date(r.newestSegmentEndMs).toISOString(),
+        })),
+        store: {
+          target: store.description,
+          up: health.up,
+          lastSuccess: health.lastSuccessMs === undefined ? null : new Date(health.lastSuccessMs).toISOString(),
+          lastError: health.lastError ? { kind: health.lastError.kind, message: health.lastError.message } : null,
+        },
+        uploads: Object.fromEntries(uploader.backlogByCamera()),
+      }),
+      notReadyReasons: () => {
+        const reasons: string[] = [];
+        if (phase !== 'running') reasons.push(`service is ${phase}`);
+        const stopped = recorders.filter((r) => r.state === 'stopped').map((r) => r.id);
+        if (stopped.length > 0) reasons.push(`recorders not running: ${stopped.join(', ')}`);
+        const last = health.lastSuccessMs;
+        if (!health.up || last === undefined || clock.now() - last > STORE_FRESH_MS) {
+          reasons.push(`store not answering${health.lastError ? `: ${health.lastError.message}` : ''}`);
+        }
+        return reasons;
+      },
+    },
+  });
+
+  async function checkStore(): Promise<void> {
+    try {
+      if (storeReady) await store.check(AbortSignal.timeout(STORE_CHECK_MS));
+      else {
+        await store.init(AbortSignal.timeout(STORE_CHECK_MS));
+        storeReady = true;
+      }
+      if (health.succeeded()) log.info({ store: store.description }, 'store reachable');
+    } catch (err) {
+      const e = err instanceof StoreError ? err : new StoreError(errorMessage(err), 'other', { cause: err });
+      if (health.failed(e)) log.error({ store: store.description, err: e }, 'store not usable; recording continues, segments wait on disk');
+    }
+  }
+
+  async function runChecks(): Promise<void> {
+    while (!stopChecks.signal.aborted) {
+      await checkStore();
+      await clock.sleep(STORE_CHECK_MS, stopChecks.signal);
+    }
+  }
+
+  return {
+    metrics,
+    recorders,
+    uploader,
+    get phase() {
+      return phase;
+    },
+    /** Throws ConfigError for problems of the host (temp_dir not writable, port taken). */
+    async start(): Promise<AddressInfo> {
+      phase = 'starting';
+      try {
+        await mkdir(config.tempDir, { recursive: true });
+      } catch (err) {
+        throw new ConfigError([{ key: 'temp_dir', message: `cannot create ${config.tempDir} (${(err as NodeJS.ErrnoException).code}); point TEMP_DIR at a writable directory` }]);
+      }
+      let address: AddressInfo;
+      try {
+        address = await http.listen(config.http.port, config.http.host);
+      } catch (err) {
+        throw new ConfigError([{ key: 'http.port', message: `cannot listen on ${config.http.host}:${config.http.port} (${(err as NodeJS.ErrnoException).code}); choose another METRICS_PORT` }]);
+      }
+      log.info({ port: address.port, store: store.description, cameras: config.cameras.map((c) => c.id), segmentSeconds: config.segmentDurationMs / 1000 }, 'camera-recorder starting');
+      checkLoop = runChecks();
+      const leftovers = await findLeftovers(config.tempDir);
+      if (leftovers.length > 0) log.info({ segments: leftovers.length }, 'uploading segments left by an earlier run');
+      for (const segment of leftovers) await uploader.enqueue(segment);
+      for (const r of recorders) r.start();
+      guard.start();
+      phase = 'running';
+      return address;
+    },
+    async stop(): Promise<void> {
+      if (phase === 'stopping' || phase === 'stopped') return;
+      phase = 'stopping';
+      log.info('stopping: finalizing segments');
+      await Promise.all(recorders.map((r) => r.stop()));
+      await guard.stop();
+      log.info({ graceMs: config.shutdownGraceMs, waiting: uploader.waiting().length }, 'draining uploads');
+      await uploader.stop(config.shutdownGraceMs);
+      const left = uploader.waiting().length;
+      stopChecks.abort();
+      await checkLoop;
+      await http.stop();
+      store.close();
+      phase = 'stopped';
+      log.info({ leftOnDisk: left }, 'stopped');
+    },
+  };
+}
+
+export type App = ReturnType<typeof createApp>;

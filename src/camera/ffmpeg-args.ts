@@ -1,0 +1,86 @@
+// ffmpeg's command line for one camera, as a pure function of the camera and the settings.
+// Every flag here was chosen for a failure it prevents; see the comments and DESIGN.md.
+
+/** What to do with the camera's audio, decided from what the camera sends (see audio-plan.ts). */
+export type AudioPlan = 'copy' | 'transcode' | 'none';
+
+export interface FfmpegArgsInput {
+  url: string;
+  audio: AudioPlan;
+  segmentSeconds: number;
+  rtspTimeoutMs: number;
+  /** Directory of this camera's segments; file names are the UTC start time. */
+  outDir: string;
+  /** The CSV segment list: ffmpeg appends a line only when a segment is closed. */
+  listPath: string;
+}
+
+/** Local file name pattern (strftime, evaluated in UTC because ffmpeg runs with TZ=UTC). */
+export const SEGMENT_PATTERN = '%Y%m%d-%H%M%S.mp4';
+
+export function ffmpegArgs(input: FfmpegArgsInput): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
+    ...inputArgs(input),
+    ...outputArgs(input),
+  ];
+}
+
+function inputArgs({ url, audio, rtspTimeoutMs }: FfmpegArgsInput): string[] {
+  if (url.startsWith('synthetic:')) return syntheticInput(url, audio);
+  return [
+    // TCP: interleaved RTP survives NAT and lossy Wi-Fi; UDP drops packets and tears frames.
+    '-rtsp_transport', 'tcp',
+    // Socket timeout in microseconds. Without it a camera that stops sending hangs ffmpeg forever.
+    '-timeout', String(rtspTimeoutMs * 1000),
+    '-i', url,
+    '-map', '0:v:0',
+    ...(audio === 'none' ? [] : ['-map', '0:a:0?']),
+    '-c:v', 'copy',
+    ...audioCodec(audio),
+  ];
+}
+
+function audioCodec(audio: AudioPlan): string[] {
+  if (audio === 'copy') return ['-c:a', 'copy'];
+  // MP4 cannot hold G.711/PCM (ffmpeg refuses to start), so it becomes small AAC.
+  if (audio === 'transcode') return ['-c:a', 'aac', '-b:a', '32k'];
+  return ['-an'];
+}
+
+/**
+ * A camera made by ffmpeg itself (`synthetic:?size=640x360&fps=15`), for the demo and for trying the
+ * service with nothing but ffmpeg installed. It is encoded, so it costs CPU a real camera does not.
+ */
+function syntheticInput(url: string, audio: AudioPlan): string[] {
+  const q = new URL(url).searchParams;
+  const size = q.get('size') ?? '640x360';
+  const fps = Number(q.get('fps') ?? '15');
+  return [
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`,
+    ...(audio === 'none' ? [] : ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000']),
+    '-map', '0:v:0', ...(audio === 'none' ? ['-an'] : ['-map', '1:a:0', '-c:a', 'aac', '-b:a', '32k']),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(2 * fps),
+  ];
+}
+
+function outputArgs({ segmentSeconds, outDir, listPath }: FfmpegArgsInput): string[] {
+  return [
+    '-f', 'segment',
+    '-segment_time', String(segmentSeconds),
+    // Cut at wall-clock multiples of segment_time (…:00, :15, :30, :45) so segments of all cameras line up.
+    '-segment_atclocktime', '1',
+    '-reset_timestamps', '1',
+    '-strftime', '1',
+    // Fragmented MP4: a segment cut by SIGKILL or power loss still plays up to its last fragment;
+    // a plain MP4 without its moov atom is unreadable.
+    '-segment_format', 'mp4',
+    '-segment_format_options', 'movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1',
+    '-segment_list', listPath,
+    '-segment_list_type', 'csv',
+    // key=value progress blocks on stdout every 5 s: the watchdog's liveness signal.
+    '-progress', 'pipe:1',
+    '-stats_period', '5',
+    `${outDir}/${SEGMENT_PATTERN}`,
+  ];
+}

@@ -1,0 +1,274 @@
+// One camera: a long-lived owner that runs ffmpeg again and again until stopped (run → runOnce).
+// Each run probes the camera's audio, starts ffmpeg, watches its progress and its segment list,
+// and reports every segment ffmpeg has closed. After a run ends every .mp4 left in the camera's
+// folder is closed too (ffmpeg is gone) and is reported, so a crash never strands footage.
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { watch } from 'chokidar';
+import { execa } from 'execa';
+import type { Clock } from '../clock.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { probe } from '../media/ffprobe.ts';
+import type { Metrics } from '../metrics.ts';
+import type { FinishedSegment } from '../segment.ts';
+import { planAudio, type AudioDecision } from './audio-plan.ts';
+import { backoffDelay } from './backoff.ts';
+import { ffmpegArgs } from './ffmpeg-args.ts';
+import { ProgressParser } from './progress.ts';
+import { SegmentListReader } from './segment-list.ts';
+import { startFromFileName } from './segment-name.ts';
+import { TailBuffer } from './tail-buffer.ts';
+
+export type RecorderState = 'starting' | 'recording' | 'backoff' | 'stopped';
+
+export interface RecorderSettings {
+  tempDir: string;
+  segmentDurationMs: number;
+  rtspTimeoutMs: number;
+  stallTimeoutMs: number;
+  restartInitialMs: number;
+  restartMaxMs: number;
+  stableAfterMs: number;
+  stopTimeoutMs: number;
+  ffmpegPath: string;
+  ffprobePath: string;
+}
+
+export interface RecorderDeps {
+  camera: { id: string; url: string };
+  settings: RecorderSettings;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  onSegment: (segment: FinishedSegment) => void;
+}
+
+/** Why a run ended: the supervisor logs it and decides nothing else from it. */
+type RunEnd =
+  | { reason: 'probe-failed'; error: string }
+  | { reason: 'exited' | 'stalled' | 'stopping'; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number };
+
+export const LIST_FILE = '.segments.csv';
+const SAFETY_POLL_MS = 5000;
+
+export class CameraRecorder {
+  readonly id: string;
+  #deps: RecorderDeps;
+  #state: RecorderState = 'stopped';
+  #connected = false;
+  #stopping = new AbortController();
+  #loop: Promise<void> | undefined;
+  /** Segment names already reported, so a file is never handed on twice. Pruned as files leave. */
+  #reported = new Set<string>();
+  #newestEndMs: number | undefined;
+
+  constructor(deps: RecorderDeps) {
+    this.#deps = deps;
+    this.id = deps.camera.id;
+  }
+
+  get state(): RecorderState {
+    return this.#state;
+  }
+  get connected(): boolean {
+    return this.#connected;
+  }
+  /** End time (ms) of the newest segment this recorder finished. */
+  get newestSegmentEndMs(): number | undefined {
+    return this.#newestEndMs;
+  }
+  get dir(): string {
+    return join(this.#deps.settings.tempDir, this.id);
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#setConnected(false);
+    this.#loop = this.#run();
+  }
+
+  /** Stops ffmpeg (SIGINT so it finalizes its segment, SIGKILL after stop_timeout) and reports what it closed. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const { settings, clock, log, metrics } = this.#deps;
+    let attempt = 0;
+    while (!this.#stopping.signal.aborted) {
+      const end = await this.#runOnce();
+      if (this.#stopping.signal.aborted) break;
+      if (end.reason !== 'probe-failed' && end.ranMs >= settings.stableAfterMs) attempt = 0;
+      const delayMs = backoffDelay(attempt++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
+      metrics.ffmpegRestarts.inc({ camera_id: this.id });
+      if (end.reason === 'probe-failed') {
+        log.warn({ err: end.error, delayMs }, 'camera unreachable; retrying');
+      } else {
+        log.warn({ reason: end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
+      }
+      this.#state = 'backoff';
+      await clock.sleep(delayMs, this.#stopping.signal);
+    }
+    this.#state = 'stopped';
+    log.info('recorder stopped');
+  }
+
+  async #runOnce(): Promise<RunEnd> {
+    const { settings, log, clock } = this.#deps;
+    this.#state = 'starting';
+    await mkdir(this.dir, { recursive: true });
+    let audio: AudioDecision;
+    try {
+      audio = await this.#decideAudio();
+    } catch (err) {
+      return { reason: 'probe-failed', error: errorMessage(err) };
+    }
+    if (audio.warning) log.warn({ codec: audio.codec }, audio.warning);
+
+    const listPath = join(this.dir, LIST_FILE);
+    await rm(listPath, { force: true });
+    const list = new SegmentListReader(listPath);
+    let draining = Promise.resolve();
+    const drain = (): Promise<void> => (draining = draining.then(() => this.#drainList(list)).catch((err) => log.error({ err }, 'reading the segment list failed')));
+    const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
+    watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
+    const safetyPoll = setInterval(drain, SAFETY_POLL_MS);
+
+    const run = new AbortController();
+    let reason: 'exited' | 'stalled' | 'stopping' = 'exited';
+    const onStop = (): void => {
+      reason = 'stopping';
+      run.abort();
+    };
+    this.#stopping.signal.addEventListener('abort', onStop, { once: true });
+
+    const startedAt = clock.now();
+    let lastProgressAt = startedAt;
+    let lastMark = '';
+    const args = ffmpegArgs({
+      url: this.#deps.camera.url,
+      audio: audio.plan,
+      segmentSeconds: settings.segmentDurationMs / 1000,
+      rtspTimeoutMs: settings.rtspTimeoutMs,
+      outDir: this.dir,
+      listPath,
+    });
+    log.info({ audio: audio.plan, audioCodec: audio.codec }, 'starting ffmpeg');
+    const child = execa(settings.ffmpegPath, args, {
+      env: { TZ: 'UTC' }, // strftime names and clock-aligned cuts in UTC, whatever the host's zone
+      stdin: 'ignore',
+      buffer: false, // ffmpeg runs for days: never accumulate its output
+      reject: false,
+      cancelSignal: run.signal,
+      killSignal: 'SIGINT', // ffmpeg finalizes the open segment on SIGINT
+      forceKillAfterDelay: settings.stopTimeoutMs,
+    });
+    const stderr = new TailBuffer(50);
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+    const progress = new ProgressParser();
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const p of progress.push(chunk)) {
+        // The segment muxer reports total_size=N/A; frames and media time are what advance.
+        const mark = `${p.frame}/${p.outTimeUs}`;
+        if (mark === lastMark) continue;
+        lastMark = mark;
+        lastProgressAt = clock.now();
+        if (!this.#connected && p.frame > 0) {
+          this.#setConnected(true);
+          this.#state = 'recording';
+          log.info('stream connected');
+        }
+      }
+    });
+    const watchdog = setInterval(() => {
+      if (clock.now() - lastProgressAt > settings.stallTimeoutMs && !run.signal.aborted) {
+        reason = 'stalled';
+        log.warn({ stalledMs: clock.now() - lastProgressAt }, 'no progress from ffmpeg; restarting it');
+        run.abort();
+      }
+    }, 1000);
+
+    const result = await child;
+    clearInterval(watchdog);
+    clearInterval(safetyPoll);
+    this.#stopping.signal.removeEventListener('abort', onStop);
+    if (this.#connected) log.info('stream disconnected');
+    this.#setConnected(false);
+    await watcher.close();
+    await drain();
+    await rm(listPath, { force: true });
+    await this.#sweep();
+    return {
+      reason,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      stderr: stderr.lines(),
+      ranMs: clock.now() - startedAt,
+    };
+  }
+
+  async #decideAudio(): Promise<AudioDecision> {
+    const { url } = this.#deps.camera;
+    if (url.startsWith('synthetic:')) return { plan: new URL(url).searchParams.get('audio') === 'none' ? 'none' : 'transcode', codec: 'sine' };
+    const { settings } = this.#deps;
+    const result = await probe(url, {
+      ffprobePath: settings.ffprobePath,
+      timeoutMs: settings.rtspTimeoutMs * 2 + 5000,
+      rtsp: { timeoutMs: settings.rtspTimeoutMs },
+      signal: this.#stopping.signal,
+    });
+    if (!result.streams.some((s) => s.type === 'video')) throw new Error('the camera sends no video stream');
+    return planAudio(result.streams.find((s) => s.type === 'audio')?.codec);
+  }
+
+  async #drainList(list: SegmentListReader): Promise<void> {
+    for (const entry of await list.readNew()) await this.#report(entry.name, entry.durationSec);
+  }
+
+  /** Reports every closed .mp4 not reported yet. Only called while no ffmpeg of this camera runs. */
+  async #sweep(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    const present = new Set(names);
+    for (const name of this.#reported) if (!present.has(name)) this.#reported.delete(name);
+    for (const name of names.sort()) {
+      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, undefined);
+    }
+  }
+
+  async #report(name: string, durationSec: number | undefined): Promise<void> {
+    const startMs = startFromFileName(name);
+    if (startMs === undefined || this.#reported.has(name)) return;
+    const path = join(this.dir, name);
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch {
+      return; // already gone (uploaded from an earlier report)
+    }
+    this.#reported.add(name);
+    const { metrics, log } = this.#deps;
+    const camera = { camera_id: this.id };
+    metrics.segmentsRecorded.inc(camera);
+    metrics.recordingBytes.inc(camera, size);
+    if (durationSec !== undefined) {
+      metrics.segmentDuration.observe(camera, durationSec);
+      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, startMs + durationSec * 1000);
+    } else {
+      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, startMs);
+    }
+    log.info({ file: name, bytes: size, durationSec, partial: durationSec === undefined }, 'segment finished');
+    this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec });
+  }
+
+  #setConnected(connected: boolean): void {
+    this.#connected = connected;
+    this.#deps.metrics.streamConnected.set({ camera_id: this.id }, connected ? 1 : 0);
+  }
+}

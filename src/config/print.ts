@@ -1,0 +1,27 @@
+// The effective configuration as a user would write it, secrets masked (for --check-config and logs).
+import { redactUrl } from '../redact.ts';
+import { KEYS } from './schema.ts';
+import type { Config } from './schema.ts';
+import { formatDuration, formatSize } from './units.ts';
+
+export function effectiveConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of KEYS) {
+    const parts = spec.path.split('.');
+    const leaf = parts.at(-1) as string;
+    let src: unknown = config;
+    for (const p of parts.slice(0, -1)) src = (src as Record<string, unknown>)[camel(p)];
+    const value = (src as Record<string, unknown>)[camel(leaf) + (spec.type.kind === 'duration' ? 'Ms' : '')];
+    let shown: unknown = value;
+    if (spec.secret) shown = value === '' ? '' : '***';
+    else if (spec.type.kind === 'duration') shown = formatDuration(value as number);
+    else if (spec.type.kind === 'size') shown = formatSize(value as number);
+    let node = out;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[leaf] = shown;
+  }
+  out.cameras = config.cameras.map((c) => ({ id: c.id, url: redactUrl(c.url), labels: c.labels }));
+  return out;
+}
+
+const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -1,0 +1,137 @@
+// Every configuration key in one table: its type, default, environment variable and why it matters.
+// Loading, validation, the --check-config dump and the docs test all read this table.
+
+export type KeyType =
+  | { kind: 'string'; nonEmpty?: boolean }
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'bool' }
+  | { kind: 'duration'; minMs: number; maxMs: number }
+  | { kind: 'size'; min: number }
+  | { kind: 'enum'; values: readonly string[] };
+
+export interface KeySpec {
+  /** Dotted TOML path: `s3.bucket`. */
+  path: string;
+  type: KeyType;
+  default: string | number | boolean;
+  env?: string;
+  secret?: boolean;
+  doc: string;
+}
+
+const s = (path: string, def: string, env: string | undefined, doc: string, extra: Partial<KeySpec> = {}): KeySpec =>
+  ({ path, type: { kind: 'string' }, default: def, ...(env ? { env } : {}), doc, ...extra });
+const dur = (path: string, def: string, env: string | undefined, minMs: number, maxMs: number, doc: string): KeySpec =>
+  ({ path, type: { kind: 'duration', minMs, maxMs }, default: def, ...(env ? { env } : {}), doc });
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+
+export const KEYS: readonly KeySpec[] = [
+  { path: 'log_level', type: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] }, default: 'info', env: 'LOG_LEVEL',
+    doc: 'pino log level. info logs every state change and every uploaded segment.' },
+  s('temp_dir', '/tmp/camera-recordings', 'TEMP_DIR',
+    'Where ffmpeg writes segments until they are uploaded. Segments left here by a crash are uploaded at the next start, so in Kubernetes put it on a volume that survives a container restart.',
+    { type: { kind: 'string', nonEmpty: true } }),
+  dur('segment_duration', '15m', 'SEGMENT_DURATION', 2 * SECOND, 24 * HOUR,
+    'Length of one segment; cuts are aligned to the wall clock (UTC). It is also the most footage a hard node loss can take from a camera (the RPO).'),
+  { path: 'storage', type: { kind: 'enum', values: ['s3', 'filesystem'] }, default: 's3', env: 'STORAGE',
+    doc: 'Where finished segments go: an S3-compatible bucket, or a directory (same key layout; for demos, laptops, a NAS mount).' },
+  dur('shutdown_grace', '25s', 'SHUTDOWN_GRACE', 0, HOUR,
+    'On SIGTERM: how long uploads may keep draining after ffmpeg has finalized its segments. What is left stays on disk for the next start. Keep it below terminationGracePeriodSeconds.'),
+
+  { path: 'http.port', type: { kind: 'int', min: 0, max: 65535 }, default: 9090, env: 'METRICS_PORT',
+    doc: 'Port of /health, /ready and /metrics. 0 picks a free port (tests).' },
+  s('http.host', '0.0.0.0', 'HTTP_HOST', 'Address the HTTP server listens on.'),
+
+  s('s3.endpoint', '', 'S3_ENDPOINT', 'S3 endpoint URL, e.g. http://seaweedfs-s3:8333 or http://minio:9000. Empty means AWS S3 itself.'),
+  s('s3.region', 'us-east-1', 'S3_REGION', 'Region used to sign requests. SeaweedFS and MinIO accept us-east-1.'),
+  s('s3.bucket', 'camera-recordings', 'S3_BUCKET', 'Bucket that receives `{camera}/{YYYYMMDD}/{HHMMSS}_{camera}.mp4`.',
+    { type: { kind: 'string', nonEmpty: true } }),
+  s('s3.access_key_id', '', 'S3_ACCESS_KEY_ID', 'Access key id. Required with storage = "s3".', { secret: true }),
+  s('s3.secret_access_key', '', 'S3_SECRET_ACCESS_KEY', 'Secret key. Required with storage = "s3"; never logged or printed.', { secret: true }),
+  { path: 's3.force_path_style', type: { kind: 'bool' }, default: true, env: 'S3_FORCE_PATH_STYLE',
+    doc: 'Path-style URLs (endpoint/bucket/key). SeaweedFS, MinIO and Ceph need it unless wildcard DNS is set up.' },
+  { path: 's3.create_bucket', type: { kind: 'bool' }, default: true, env: 'S3_CREATE_BUCKET',
+    doc: 'Create the bucket when it is missing. Turn off when the credentials may not create buckets.' },
+  dur('s3.connect_timeout', '5s', 'S3_CONNECT_TIMEOUT', 100, 10 * 60 * SECOND, 'TCP connect timeout to the store.'),
+  dur('s3.request_timeout', '60s', 'S3_REQUEST_TIMEOUT', SECOND, HOUR, 'Socket idle timeout of one S3 request.'),
+  { path: 's3.part_size', type: { kind: 'size', min: 5 * 2 ** 20 }, default: '16MiB', env: 'S3_PART_SIZE',
+    doc: 'Multipart part size (at least 5MiB). Upload memory is about part_size x part_concurrency x upload.concurrency.' },
+  { path: 's3.part_concurrency', type: { kind: 'int', min: 1, max: 16 }, default: 2, env: 'S3_PART_CONCURRENCY',
+    doc: 'Parts of one segment uploaded in parallel.' },
+
+  s('filesystem.root', './recordings', 'FILESYSTEM_ROOT', 'With storage = "filesystem": the directory that receives the bucket layout.',
+    { type: { kind: 'string', nonEmpty: true } }),
+
+  { path: 'upload.concurrency', type: { kind: 'int', min: 1, max: 64 }, default: 4, env: 'MAX_CONCURRENT_UPLOADS',
+    doc: 'Segments uploaded at once. Raise it only when one upload cannot fill the link.' },
+  dur('upload.attempt_timeout', '10m', 'UPLOAD_ATTEMPT_TIMEOUT', SECOND, 24 * HOUR,
+    'Deadline of one upload attempt (upload + verification); a hung attempt is aborted and retried. Must exceed the transfer time of one segment.'),
+  dur('upload.retry_initial', '1s', 'UPLOAD_RETRY_INITIAL', 10, HOUR, 'First retry delay after a failed upload; doubles with jitter.'),
+  dur('upload.retry_max', '60s', 'UPLOAD_RETRY_MAX', 10, HOUR, 'Longest delay between retries. Uploads are retried forever: a segment is never dropped because the store is down.'),
+
+  dur('recorder.rtsp_timeout', '10s', 'RTSP_TIMEOUT', SECOND, 10 * 60 * SECOND,
+    'RTSP socket timeout (ffmpeg -timeout). Without it a camera that stops sending hangs ffmpeg forever.'),
+  dur('recorder.stall_timeout', '20s', 'STALL_TIMEOUT', 2 * SECOND, HOUR,
+    'Watchdog: restart ffmpeg when its progress has not advanced for this long.'),
+  dur('recorder.restart_initial', '1s', 'RESTART_INITIAL', 100, HOUR, 'First delay before restarting ffmpeg; doubles with jitter.'),
+  dur('recorder.restart_max', '30s', 'RESTART_MAX', 100, HOUR, 'Longest delay between ffmpeg restarts.'),
+  dur('recorder.stable_after', '60s', 'RESTART_STABLE_AFTER', SECOND, HOUR, 'A run that lasted this long resets the restart delay.'),
+  dur('recorder.stop_timeout', '10s', 'FFMPEG_STOP_TIMEOUT', 100, 10 * 60 * SECOND,
+    'After SIGINT, how long ffmpeg may take to finalize its segment before SIGKILL.'),
+  s('recorder.ffmpeg_path', 'ffmpeg', 'FFMPEG_PATH', 'ffmpeg binary.', { type: { kind: 'string', nonEmpty: true } }),
+  s('recorder.ffprobe_path', 'ffprobe', 'FFPROBE_PATH', 'ffprobe binary (audio detection and segment checks).', { type: { kind: 'string', nonEmpty: true } }),
+
+  { path: 'backlog.max_bytes', type: { kind: 'size', min: 0 }, default: '20GiB', env: 'BACKLOG_MAX_BYTES',
+    doc: 'Cap on segments waiting in temp_dir. Past it the oldest waiting segment is dropped (logged at error, counted) so recording never stops. 0 = no cap.' },
+  { path: 'backlog.min_free_bytes', type: { kind: 'size', min: 0 }, default: '1GiB', env: 'BACKLOG_MIN_FREE_BYTES',
+    doc: 'Free space to keep on the temp_dir filesystem; below it the oldest waiting segment is dropped.' },
+  dur('backlog.check_interval', '10s', 'BACKLOG_CHECK_INTERVAL', 100, HOUR, 'How often the backlog and free disk space are checked.'),
+];
+
+/** Camera ids become directory names and object key prefixes. */
+export const CAMERA_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const CAMERA_KEYS = ['id', 'url', 'labels'] as const;
+export const CAMERA_ENV = /^CAMERA(\d+)_RTSP_URL$/;
+
+export interface CameraConfig {
+  id: string;
+  url: string;
+  labels: Record<string, string>;
+}
+
+export interface Config {
+  logLevel: string;
+  tempDir: string;
+  segmentDurationMs: number;
+  storage: 's3' | 'filesystem';
+  shutdownGraceMs: number;
+  http: { port: number; host: string };
+  s3: {
+    endpoint: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+    createBucket: boolean;
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
+    partSize: number;
+    partConcurrency: number;
+  };
+  filesystem: { root: string };
+  upload: { concurrency: number; attemptTimeoutMs: number; retryInitialMs: number; retryMaxMs: number };
+  recorder: {
+    rtspTimeoutMs: number;
+    stallTimeoutMs: number;
+    restartInitialMs: number;
+    restartMaxMs: number;
+    stableAfterMs: number;
+    stopTimeoutMs: number;
+    ffmpegPath: string;
+    ffprobePath: string;
+  };
+  backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number };
+  cameras: CameraConfig[];
+}

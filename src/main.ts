@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Entry point: command line, configuration, signals. The only catch-all in the service.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createApp } from './app.ts';
+import { HELP } from './cli/help.ts';
+import { checkBinaries } from './cli/preflight.ts';
+import { systemClock } from './clock.ts';
+import { loadConfig, type Env } from './config/load.ts';
+import { effectiveConfig } from './config/print.ts';
+import type { Config } from './config/schema.ts';
+import { parseDuration } from './config/units.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { Redactor } from './redact.ts';
+
+const EXIT_USAGE = 2;
+const redactor = new Redactor();
+
+function fail(lines: string[]): never {
+  process.stderr.write(redactor.scrub(`${lines.join('\n')}\n`));
+  process.exit(EXIT_USAGE);
+}
+
+function configFailure(err: ConfigError, file: string | undefined): never {
+  fail([`camera-recorder: invalid configuration${file ? ` (${file})` : ''}:`, ...err.problems.map((p) => `  ${p.key}: ${p.message}`)]);
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+function demoEnv(dir: string, port: string | undefined, env: Env): Env {
+  return {
+    ...env,
+    STORAGE: 'filesystem',
+    FILESYSTEM_ROOT: resolve(dir, 'bucket'),
+    TEMP_DIR: resolve(dir, 'spool'),
+    SEGMENT_DURATION: '10s',
+    METRICS_PORT: port ?? env.METRICS_PORT ?? '9090',
+    CAMERA1_RTSP_URL: 'synthetic:?size=640x360&fps=15',
+    CAMERA2_RTSP_URL: 'synthetic:?size=640x360&fps=15',
+  };
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        'check-config': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        dir: { type: 'string' },
+        duration: { type: 'string' },
+        port: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    fail([`camera-recorder: ${(err as Error).message}`, 'Run camera-recorder --help for usage.']);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return void process.stdout.write(HELP);
+  if (values.version) return void process.stdout.write(`${version()}\n`);
+  const command = positionals[0];
+  if (positionals.length > 1 || (command !== undefined && command !== 'demo')) {
+    fail([`camera-recorder: unknown command "${positionals.join(' ')}"; the only command is "demo"`, 'Run camera-recorder --help for usage.']);
+  }
+  const demo = command === 'demo';
+  const demoDir = resolve(values.dir ?? 'camera-recorder-demo');
+  const file = demo ? undefined : (values.config ?? process.env.CONFIG_PATH);
+  const env: Env = demo ? demoEnv(demoDir, values.port, process.env) : process.env;
+  const stopAfterMs = values.duration === undefined ? undefined : parseDuration(values.duration);
+  if (values.duration !== undefined && stopAfterMs === undefined) fail([`camera-recorder: --duration "${values.duration}" is not a duration such as 30s or 5m`]);
+
+  let config: Config;
+  try {
+    config = loadConfig(file, env);
+  } catch (err) {
+    if (err instanceof ConfigError) configFailure(err, file);
+    throw err;
+  }
+  redactor.add(config.s3.secretAccessKey);
+  redactor.addUrlPasswords(config.cameras.map((c) => c.url));
+  if (values['check-config']) {
+    process.stdout.write(redactor.scrub(`${JSON.stringify(effectiveConfig(config), null, 2)}\n`));
+    return;
+  }
+  try {
+    await checkBinaries([
+      { key: 'recorder.ffmpeg_path', env: 'FFMPEG_PATH', path: config.recorder.ffmpegPath },
+      { key: 'recorder.ffprobe_path', env: 'FFPROBE_PATH', path: config.recorder.ffprobePath },
+    ]);
+  } catch (err) {
+    if (err instanceof ConfigError) configFailure(err, file);
+    throw err;
+  }
+
+  const log = createLogger(config.logLevel, redactor);
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+
+  const app = createApp({ config, log, redactor, clock: systemClock });
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once; unfinished segments stay on disk');
+      process.exit(130);
+    }
+    log.info({ signal }, 'shutdown requested');
+    stopping = app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.fatal({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  let address;
+  try {
+    address = await app.start();
+  } catch (err) {
+    if (err instanceof ConfigError) configFailure(err, file);
+    throw err;
+  }
+  if (demo) {
+    process.stderr.write(
+      `\ncamera-recorder demo: recording 2 synthetic cameras (camera-1, camera-2) into 10 s segments.\n` +
+      `  stored segments: ${config.filesystem.root}/<camera>/<YYYYMMDD>/<HHMMSS>_<camera>.mp4\n` +
+      `  being recorded:  ${config.tempDir}\n` +
+      `  health, metrics: http://127.0.0.1:${address.port}/health  /ready  /metrics\n` +
+      `  stop with Ctrl-C (the last segments are finalized and stored first)\n\n`,
+    );
+  }
+  if (stopAfterMs !== undefined) setTimeout(() => shutdown('duration elapsed'), stopAfterMs).unref();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(redactor.scrub(`camera-recorder: fatal: ${(err as Error)?.stack ?? String(err)}\n`));
+  process.exit(1);
+});

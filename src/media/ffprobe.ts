@@ -1,0 +1,62 @@
+// ffprobe as a function: what streams a camera or a segment holds, and how long a segment plays.
+import { execa } from 'execa';
+
+export interface ProbeResult {
+  streams: { type: string; codec: string }[];
+  /** Playable duration in seconds, when ffprobe can tell. */
+  durationSec: number | undefined;
+}
+
+export interface ProbeOptions {
+  ffprobePath: string;
+  timeoutMs: number;
+  /** For rtsp:// targets: socket timeout, TCP transport. */
+  rtsp?: { timeoutMs: number };
+  signal?: AbortSignal;
+}
+
+export class ProbeError extends Error {
+  /** ffprobe ran and rejected the input; false when ffprobe itself could not run, timed out or was canceled. */
+  readonly segmentFault: boolean;
+  constructor(message: string, segmentFault: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProbeError';
+    this.segmentFault = segmentFault;
+  }
+}
+
+export async function probe(target: string, opts: ProbeOptions): Promise<ProbeResult> {
+  const args = [
+    '-v', 'error',
+    ...(opts.rtsp ? ['-rtsp_transport', 'tcp', '-timeout', String(opts.rtsp.timeoutMs * 1000)] : []),
+    '-show_entries', 'stream=codec_type,codec_name:format=duration',
+    '-of', 'json',
+    target,
+  ];
+  const result = await execa(opts.ffprobePath, args, {
+    reject: false,
+    timeout: opts.timeoutMs,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+    stdin: 'ignore',
+    maxBuffer: 1024 * 1024,
+  });
+  if (result.failed) {
+    const ran = result.exitCode !== undefined && !result.timedOut && !result.isCanceled;
+    const why = result.timedOut ? `timed out after ${opts.timeoutMs} ms`
+      : result.isCanceled ? 'canceled'
+      : !ran ? `cannot run ${opts.ffprobePath} (${result.code ?? result.shortMessage}); install ffmpeg or set FFPROBE_PATH`
+      : (String(result.stderr).trim().split('\n').pop() || `exit code ${result.exitCode}`);
+    throw new ProbeError(`ffprobe failed: ${why}`, ran);
+  }
+  let parsed: { streams?: { codec_type?: string; codec_name?: string }[]; format?: { duration?: string } };
+  try {
+    parsed = JSON.parse(String(result.stdout));
+  } catch (err) {
+    throw new ProbeError('ffprobe printed no JSON', true, { cause: err });
+  }
+  const duration = Number(parsed.format?.duration);
+  return {
+    streams: (parsed.streams ?? []).map((s) => ({ type: s.codec_type ?? '', codec: s.codec_name ?? '' })),
+    durationSec: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+  };
+}

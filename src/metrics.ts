@@ -1,0 +1,97 @@
+// Every metric the service exports, on a Registry of its own. The first seven names and the
+// camera_id label are a contract with existing dashboards and alerts: do not rename them.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Point-in-time values read at scrape time, so they can never drift from the truth. */
+export interface MetricsViews {
+  /** Per camera: segments waiting for upload (queued or in flight) and their bytes on disk. */
+  backlog(): Map<string, { segments: number; bytes: number }>;
+  /** Per camera: end time (ms) of the newest finished segment. */
+  newestSegmentEnd(): Map<string, number>;
+  /** Per camera: current recorder state. */
+  recorderStates(): Map<string, string>;
+  /** Whether the store answered its last health check, and when it last answered at all (ms). */
+  store(): { up: boolean; lastSuccessMs: number | undefined };
+}
+
+export const RECORDER_STATES = ['starting', 'recording', 'backoff', 'stopped'] as const;
+
+export function createMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  const reg = [registry];
+  const camera = ['camera_id'] as const;
+  let views: MetricsViews | undefined;
+
+  const metrics = {
+    registry,
+    /** Wires in the point-in-time views once the components exist. */
+    bind(v: MetricsViews): void {
+      views = v;
+    },
+    streamConnected: new Gauge({ name: 'camera_stream_connected', help: '1 while ffmpeg is receiving the camera\'s stream, else 0.', labelNames: camera, registers: reg }),
+    segmentsRecorded: new Counter({ name: 'camera_segments_recorded_total', help: 'Segments ffmpeg finished writing (including ones cut short by a crash).', labelNames: camera, registers: reg }),
+    segmentsUploaded: new Counter({ name: 'camera_segments_uploaded_total', help: 'Segments stored and verified in the store, then deleted locally.', labelNames: camera, registers: reg }),
+    uploadFailures: new Counter({ name: 'camera_upload_failures_total', help: 'Failed upload attempts (each is retried).', labelNames: camera, registers: reg }),
+    uploadDuration: new Histogram({
+      name: 'camera_segment_upload_duration_seconds', help: 'Time of one successful upload attempt, including verification.',
+      labelNames: camera, registers: reg, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    }),
+    ffmpegRestarts: new Counter({ name: 'camera_ffmpeg_restarts_total', help: 'Times the recorder restarted ffmpeg after it exited or stalled.', labelNames: camera, registers: reg }),
+    recordingBytes: new Counter({ name: 'camera_recording_bytes_total', help: 'Bytes of finished segments written by ffmpeg.', labelNames: camera, registers: reg }),
+
+    uploadedBytes: new Counter({ name: 'camera_uploaded_bytes_total', help: 'Bytes of segments stored and verified.', labelNames: camera, registers: reg }),
+    segmentsDropped: new Counter({ name: 'camera_segments_dropped_total', help: 'Finished segments deleted without being stored: footage lost. reason: backlog_cap or disk_full.', labelNames: ['camera_id', 'reason'], registers: reg }),
+    segmentsQuarantined: new Counter({ name: 'camera_segments_quarantined_total', help: 'Segments moved to the quarantine folder instead of uploaded. reason: empty or unreadable.', labelNames: ['camera_id', 'reason'], registers: reg }),
+    segmentDuration: new Histogram({
+      name: 'camera_segment_duration_seconds', help: 'Media duration of finished segments.',
+      labelNames: camera, registers: reg, buckets: [1, 5, 10, 30, 60, 300, 600, 840, 890, 900, 910, 960, 1800, 3600],
+    }),
+  };
+
+  new Gauge({
+    name: 'camera_upload_queue_segments', help: 'Segments waiting for upload or being uploaded.', labelNames: camera, registers: reg,
+    collect() {
+      this.reset();
+      for (const [id, b] of views?.backlog() ?? []) this.set({ camera_id: id }, b.segments);
+    },
+  });
+  new Gauge({
+    name: 'camera_backlog_bytes', help: 'Bytes of finished segments on local disk not yet stored.', labelNames: camera, registers: reg,
+    collect() {
+      this.reset();
+      for (const [id, b] of views?.backlog() ?? []) this.set({ camera_id: id }, b.bytes);
+    },
+  });
+  new Gauge({
+    name: 'camera_last_segment_age_seconds', help: 'Seconds since the end of the newest finished segment.', labelNames: camera, registers: reg,
+    collect() {
+      this.reset();
+      for (const [id, end] of views?.newestSegmentEnd() ?? []) this.set({ camera_id: id }, Math.max(0, (Date.now() - end) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'camera_recorder_state', help: '1 for the recorder\'s current state (starting, recording, backoff, stopped).', labelNames: ['camera_id', 'state'], registers: reg,
+    collect() {
+      this.reset();
+      for (const [id, current] of views?.recorderStates() ?? []) {
+        for (const state of RECORDER_STATES) this.set({ camera_id: id, state }, state === current ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'camera_store_up', help: '1 when the store answered the last health check.', registers: reg,
+    collect() {
+      this.set(views?.store().up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'camera_store_last_success_timestamp_seconds', help: 'Unix time the store last answered a request successfully.', registers: reg,
+    collect() {
+      const t = views?.store().lastSuccessMs;
+      if (t !== undefined) this.set(t / 1000);
+    },
+  });
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

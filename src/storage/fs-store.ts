@@ -1,0 +1,92 @@
+// The embedded store: the bucket's key layout under a directory. Each object is written to a temp
+// name, fsynced, then renamed into place (and the directory fsynced), so a crash leaves either the
+// whole object or none. Metadata lives beside it in `<key>.meta.json`.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import { StoreError } from '../errors.ts';
+import type { ObjectStore, PutInput, StoredObject } from './object-store.ts';
+
+export const META_SUFFIX = '.meta.json';
+
+export class FilesystemStore implements ObjectStore {
+  readonly description: string;
+  readonly #root: string;
+
+  constructor(root: string) {
+    this.#root = resolve(root);
+    this.description = `filesystem ${this.#root}`;
+  }
+
+  async init(): Promise<void> {
+    try {
+      await mkdir(this.#root, { recursive: true });
+    } catch (err) {
+      throw this.#error(err, `create ${this.#root}`);
+    }
+  }
+
+  async check(): Promise<void> {
+    try {
+      await stat(this.#root);
+    } catch (err) {
+      throw this.#error(err, `stat ${this.#root}`);
+    }
+  }
+
+  async put(input: PutInput): Promise<void> {
+    const target = this.#path(input.key);
+    const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      await pipeline(createReadStream(input.path), createWriteStream(tmp), { signal: input.signal });
+      await fsyncFile(tmp);
+      const meta = { size: input.size, contentType: input.contentType, metadata: input.metadata };
+      await writeFile(`${tmp}${META_SUFFIX}`, JSON.stringify(meta, null, 2));
+      await fsyncFile(`${tmp}${META_SUFFIX}`);
+      await rename(`${tmp}${META_SUFFIX}`, `${target}${META_SUFFIX}`);
+      await rename(tmp, target);
+      await fsyncFile(dirname(target));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      await rm(`${tmp}${META_SUFFIX}`, { force: true });
+      throw this.#error(err, `write ${input.key}`);
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    const target = this.#path(key);
+    try {
+      const [info, meta] = await Promise.all([stat(target), readFile(`${target}${META_SUFFIX}`, 'utf8')]);
+      return { size: info.size, metadata: (JSON.parse(meta) as { metadata: Record<string, string> }).metadata };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.#error(err, `read ${key}`);
+    }
+  }
+
+  close(): void {}
+
+  #path(key: string): string {
+    const p = resolve(join(this.#root, key));
+    if (!p.startsWith(this.#root + sep)) throw new StoreError(`key ${key} escapes the store root`, 'other');
+    return p;
+  }
+
+  #error(err: unknown, action: string): StoreError {
+    const code = (err as NodeJS.ErrnoException).code;
+    const kind = code === 'EACCES' || code === 'EPERM' ? 'auth' : code === 'ABORT_ERR' ? 'timeout' : code === 'ENOENT' ? 'unreachable' : 'other';
+    return new StoreError(`${action} failed: ${(err as Error).message}`, kind, { cause: err });
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

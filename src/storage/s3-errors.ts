@@ -1,0 +1,35 @@
+// The one place where AWS SDK and network errors become StoreError kinds.
+import { StoreError, type StoreErrorKind } from '../errors.ts';
+
+const AUTH = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'Forbidden']);
+const THROTTLED = new Set(['SlowDown', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests']);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
+const TIMEOUT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ETIMEDOUT', 'AbortError']);
+
+export function toStoreError(err: unknown, action: string): StoreError {
+  if (err instanceof StoreError) return err;
+  const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+  const name = e.name ?? '';
+  const code = e.code ?? e.cause?.code ?? '';
+  const status = e.$metadata?.httpStatusCode;
+  let kind: StoreErrorKind = 'other';
+  let hint = '';
+  if (AUTH.has(name) || status === 403) {
+    kind = 'auth';
+    hint = '; check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY and the key\'s permissions on the bucket';
+  } else if (name === 'NoSuchBucket') {
+    kind = 'no-bucket';
+    hint = '; create the bucket or set s3.create_bucket = true';
+  } else if (THROTTLED.has(name) || status === 503 || status === 429) {
+    kind = 'throttled';
+  } else if (TIMEOUT.has(name) || TIMEOUT.has(code)) {
+    kind = 'timeout';
+  } else if (NETWORK.has(code) || NETWORK.has(name) || /socket hang up|ECONNREFUSED|connect/i.test(e.message ?? '')) {
+    kind = 'unreachable';
+    hint = '; check S3_ENDPOINT and that the store is running';
+  } else if (status !== undefined && status >= 500) {
+    kind = 'throttled';
+  }
+  const detail = [name && name !== 'Error' ? name : '', code, status ? `HTTP ${status}` : ''].filter(Boolean).join(', ');
+  return new StoreError(`${action} failed (${kind}${detail ? `: ${detail}` : ''}): ${e.message ?? String(err)}${hint}`, kind, { cause: err });
+}

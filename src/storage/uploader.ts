@@ -1,0 +1,221 @@
+// Finished segment → checked (ffprobe, sha256) → stored → verified with a HEAD → deleted locally.
+// Retries forever with backoff: a segment leaves the disk only when the store has confirmed it,
+// when it is quarantined (empty or unreadable), or when the backlog cap drops it (counted, logged).
+import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import PQueue from 'p-queue';
+import type { Clock } from '../clock.ts';
+import { backoffDelay } from '../camera/backoff.ts';
+import { objectKey } from '../camera/segment-name.ts';
+import { errorMessage, SegmentError, StoreError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { probe, ProbeError } from '../media/ffprobe.ts';
+import type { Metrics } from '../metrics.ts';
+import type { FinishedSegment } from '../segment.ts';
+import { sha256File } from './hash.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { StoreHealth } from './store-health.ts';
+
+export interface UploaderSettings {
+  concurrency: number;
+  attemptTimeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  ffprobePath: string;
+  /** Where empty and unreadable segments go: never uploaded, never silently deleted. */
+  quarantineDir: string;
+}
+
+export interface UploaderDeps {
+  store: ObjectStore;
+  health: StoreHealth;
+  settings: UploaderSettings;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+}
+
+type Phase = 'queued' | 'uploading' | 'done';
+type DropReason = 'backlog_cap' | 'disk_full';
+
+interface Job {
+  segment: FinishedSegment;
+  size: number;
+  phase: Phase;
+  /** Aborted when the backlog cap drops this segment. */
+  drop: AbortController;
+}
+
+export class Uploader {
+  #deps: UploaderDeps;
+  #queue: PQueue;
+  #jobs = new Map<string, Job>();
+  #stopping = new AbortController();
+
+  constructor(deps: UploaderDeps) {
+    this.#deps = deps;
+    this.#queue = new PQueue({ concurrency: deps.settings.concurrency });
+  }
+
+  /** Queues a finished segment once; a path already queued or in flight is ignored. */
+  async enqueue(segment: FinishedSegment): Promise<void> {
+    if (this.#jobs.has(segment.path) || this.#stopping.signal.aborted) return;
+    let size: number;
+    try {
+      size = (await stat(segment.path)).size;
+    } catch {
+      return; // gone: uploaded or dropped meanwhile
+    }
+    if (this.#jobs.has(segment.path)) return;
+    const job: Job = { segment, size, phase: 'queued', drop: new AbortController() };
+    this.#jobs.set(segment.path, job);
+    void this.#queue.add(() => this.#process(job)).finally(() => this.#jobs.delete(segment.path));
+  }
+
+  /** Segments waiting (queued or in flight), oldest first. */
+  waiting(): { cameraId: string; path: string; startMs: number; size: number }[] {
+    return [...this.#jobs.values()]
+      .filter((j) => j.phase !== 'done')
+      .map((j) => ({ cameraId: j.segment.cameraId, path: j.segment.path, startMs: j.segment.startMs, size: j.size }))
+      .sort((a, b) => a.startMs - b.startMs);
+  }
+
+  backlogByCamera(): Map<string, { segments: number; bytes: number }> {
+    const out = new Map<string, { segments: number; bytes: number }>();
+    for (const j of this.#jobs.values()) {
+      if (j.phase === 'done') continue;
+      const b = out.get(j.segment.cameraId) ?? { segments: 0, bytes: 0 };
+      b.segments += 1;
+      b.bytes += j.size;
+      out.set(j.segment.cameraId, b);
+    }
+    return out;
+  }
+
+  /** Deletes a waiting segment without storing it: footage lost, so it is logged at error and counted. */
+  async drop(path: string, reason: DropReason): Promise<boolean> {
+    const job = this.#jobs.get(path);
+    if (!job || job.phase === 'done') return false;
+    job.drop.abort(reason);
+    job.phase = 'done';
+    await unlink(path).catch(() => undefined);
+    this.#deps.metrics.segmentsDropped.inc({ camera_id: job.segment.cameraId, reason });
+    this.#deps.log.error({ camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason }, 'segment dropped before upload: footage lost');
+    return true;
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  onIdle(): Promise<void> {
+    return this.#queue.onIdle();
+  }
+
+  /**
+   * Lets queued and running uploads finish for up to `graceMs`, then aborts the rest. Whatever was
+   * not stored stays on disk and is uploaded at the next start.
+   */
+  async stop(graceMs: number): Promise<void> {
+    const idle = this.#queue.onIdle();
+    const timer = new AbortController();
+    await Promise.race([idle, this.#deps.clock.sleep(graceMs, timer.signal)]);
+    timer.abort();
+    this.#queue.clear();
+    this.#stopping.abort();
+    await this.#queue.onIdle();
+  }
+
+  async #process(job: Job): Promise<void> {
+    const { log, metrics, clock, settings, store, health } = this.#deps;
+    const { segment } = job;
+    const camera = { camera_id: segment.cameraId };
+    const file = basename(segment.path);
+    if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
+    job.phase = 'uploading';
+    let prepared: { sha256: string; durationSec: number | undefined };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        prepared = await this.#prepare(job);
+        break;
+      } catch (err) {
+        if (err instanceof SegmentError) return this.#quarantine(job, err);
+        if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
+        log.warn({ camera: segment.cameraId, file, err }, 'cannot check segment; retrying');
+        await clock.sleep(backoffDelay(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs }), this.#stopping.signal);
+      }
+    }
+    const key = objectKey(segment.cameraId, segment.startMs);
+    const durationSec = prepared.durationSec ?? segment.listedDurationSec ?? 0;
+    const metadata = {
+      camera: segment.cameraId,
+      start: new Date(segment.startMs).toISOString(),
+      end: new Date(segment.startMs + Math.round(durationSec * 1000)).toISOString(),
+      duration: durationSec.toFixed(3),
+      size: String(job.size),
+      sha256: prepared.sha256,
+    };
+    for (let attempt = 0; ; attempt++) {
+      const signal = AbortSignal.any([this.#stopping.signal, job.drop.signal, AbortSignal.timeout(settings.attemptTimeoutMs)]);
+      const started = clock.now();
+      try {
+        await store.put({ key, path: segment.path, size: job.size, contentType: 'video/mp4', metadata, signal });
+        const stored = await store.head(key, signal);
+        if (!stored || stored.size !== job.size || stored.metadata.sha256 !== prepared.sha256) {
+          throw new StoreError(`verification failed for ${key}: stored ${stored ? `${stored.size} bytes, sha256 ${stored.metadata.sha256 ?? 'missing'}` : 'nothing'}, expected ${job.size} bytes, sha256 ${prepared.sha256}`, 'mismatch');
+        }
+        if (job.drop.signal.aborted) return; // dropped meanwhile: counted there
+        job.phase = 'done';
+        await unlink(segment.path).catch((err) => log.warn({ err, file }, 'stored, but deleting the local file failed'));
+        const seconds = (clock.now() - started) / 1000;
+        metrics.uploadDuration.observe(camera, seconds);
+        metrics.segmentsUploaded.inc(camera);
+        metrics.uploadedBytes.inc(camera, job.size);
+        if (health.succeeded()) log.info({ store: store.description }, 'store reachable');
+        log.info({ camera: segment.cameraId, key, bytes: job.size, durationSec, uploadSeconds: seconds, attempts: attempt + 1 }, 'segment uploaded');
+        return;
+      } catch (err) {
+        if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
+        const storeErr = err instanceof StoreError ? err : new StoreError(errorMessage(err), 'other', { cause: err });
+        metrics.uploadFailures.inc(camera);
+        if (storeErr.kind !== 'mismatch' && health.failed(storeErr)) log.error({ store: store.description, err: storeErr }, 'store failing; segments stay on disk and are retried');
+        const delayMs = backoffDelay(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs });
+        log.warn({ camera: segment.cameraId, key, attempt: attempt + 1, delayMs, kind: storeErr.kind, err: storeErr.message }, 'upload failed; retrying');
+        await clock.sleep(delayMs, AbortSignal.any([this.#stopping.signal, job.drop.signal]));
+        if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
+      }
+    }
+  }
+
+  /** sha256 and a readability check. Throws SegmentError for a segment that must not be uploaded. */
+  async #prepare(job: Job): Promise<{ sha256: string; durationSec: number | undefined }> {
+    const { path } = job.segment;
+    const size = (await stat(path)).size;
+    job.size = size;
+    if (size === 0) throw new SegmentError('segment is empty', 'empty');
+    let durationSec: number | undefined;
+    try {
+      const result = await probe(path, { ffprobePath: this.#deps.settings.ffprobePath, timeoutMs: 60_000, signal: this.#stopping.signal });
+      if (!result.streams.some((s) => s.type === 'video')) throw new SegmentError('segment has no video stream', 'unreadable');
+      durationSec = result.durationSec;
+    } catch (err) {
+      if (err instanceof SegmentError) throw err;
+      if (err instanceof ProbeError && err.segmentFault) throw new SegmentError(`segment is unreadable: ${err.message}`, 'unreadable', { cause: err });
+      throw err;
+    }
+    return { sha256: await sha256File(path, this.#stopping.signal), durationSec };
+  }
+
+  async #quarantine(job: Job, err: SegmentError): Promise<void> {
+    const { segment } = job;
+    const dir = join(this.#deps.settings.quarantineDir, segment.cameraId);
+    const target = join(dir, basename(segment.path));
+    job.phase = 'done';
+    try {
+      await mkdir(dir, { recursive: true });
+      await rename(segment.path, target);
+    } catch (moveErr) {
+      this.#deps.log.error({ camera: segment.cameraId, file: segment.path, err: moveErr }, 'cannot move segment to quarantine; left in place');
+      return;
+    }
+    this.#deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
+    this.#deps.log.error({ camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message }, 'segment quarantined, not uploaded');
+  }
+}
