@@ -245,7 +245,7 @@ function checkLabels(value: unknown, at: string, problems: ConfigProblem[]): Rec
     problems.push({ key: at, message: 'must be a table of strings, e.g. labels = { site = "store-12", zone = "checkout" }' });
     return undefined;
   }
-  return value as Record<string, string>;
+  return { ...(value as Record<string, string>) };
 }
 
 function crossCheck(config: Config, raw: Map<string, Raw>, problems: ConfigProblem[]): void {

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ffmpegArgs, type FfmpegArgsInput } from '../../src/camera/ffmpeg-args.ts';
+import { planAudio } from '../../src/camera/audio-plan.ts';
+
+const base: FfmpegArgsInput = { url: 'rtsp://u:p@cam/s', audio: 'copy', segmentSeconds: 900, rtspTimeoutMs: 10_000, outDir: '/spool/cam', listPath: '/spool/cam/.segments.csv' };
+const after = (args: string[], flag: string): string | undefined => args[args.indexOf(flag) + 1];
+
+test('RTSP input uses TCP and a socket timeout in microseconds, before -i', () => {
+  const args = ffmpegArgs(base);
+  assert.equal(after(args, '-rtsp_transport'), 'tcp');
+  assert.equal(after(args, '-timeout'), '10000000');
+  assert.ok(args.indexOf('-timeout') < args.indexOf('-i'));
+  assert.equal(after(args, '-i'), 'rtsp://u:p@cam/s');
+  assert.ok(!args.includes('-stimeout'));
+});
+
+test('video is stream-copied and cut into clock-aligned fragmented MP4 segments', () => {
+  const args = ffmpegArgs(base);
+  assert.equal(after(args, '-c:v'), 'copy');
+  assert.equal(after(args, '-f'), 'segment');
+  assert.equal(after(args, '-segment_time'), '900');
+  assert.equal(after(args, '-segment_atclocktime'), '1');
+  assert.equal(after(args, '-reset_timestamps'), '1');
+  assert.equal(after(args, '-strftime'), '1');
+  assert.equal(after(args, '-segment_format'), 'mp4');
+  assert.equal(after(args, '-segment_format_options'), 'movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1');
+  assert.equal(after(args, '-segment_list'), '/spool/cam/.segments.csv');
+  assert.equal(after(args, '-segment_list_type'), 'csv');
+  assert.equal(after(args, '-progress'), 'pipe:1');
+  assert.equal(after(args, '-stats_period'), '5');
+  assert.equal(args.at(-1), '/spool/cam/%Y%m%d-%H%M%S.mp4');
+});
+
+test('audio: AAC copied, G.711 transcoded to 32k AAC, none dropped', () => {
+  assert.deepEqual(ffmpegArgs(base).filter((a) => a.startsWith('0:')), ['0:v:0', '0:a:0?']);
+  assert.equal(after(ffmpegArgs(base), '-c:a'), 'copy');
+  const t = ffmpegArgs({ ...base, audio: 'transcode' });
+  assert.equal(after(t, '-c:a'), 'aac');
+  assert.equal(after(t, '-b:a'), '32k');
+  const n = ffmpegArgs({ ...base, audio: 'none' });
+  assert.ok(n.includes('-an') && !n.includes('0:a:0?'));
+});
+
+test('the audio plan follows the codec the camera sends', () => {
+  assert.equal(planAudio('aac').plan, 'copy');
+  assert.equal(planAudio('pcm_alaw').plan, 'transcode');
+  assert.equal(planAudio('pcm_mulaw').plan, 'transcode');
+  assert.equal(planAudio(undefined).plan, 'none');
+  const opus = planAudio('opus');
+  assert.equal(opus.plan, 'none');
+  assert.match(opus.warning ?? '', /opus cannot be stored in MP4/);
+});
+
+test('a synthetic camera is generated and encoded by ffmpeg with a 2-second GOP', () => {
+  const args = ffmpegArgs({ ...base, url: 'synthetic:?size=320x240&fps=10', audio: 'transcode' });
+  assert.equal(after(args, '-i'), 'testsrc2=size=320x240:rate=10');
+  assert.equal(after(args, '-c:v'), 'libx264');
+  assert.equal(after(args, '-g'), '20');
+  assert.ok(!args.includes('-rtsp_transport'));
+});

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { before, describe, test } from 'node:test';
+import { systemClock } from '../../src/clock.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { Redactor } from '../../src/redact.ts';
+import { BacklogGuard } from '../../src/storage/backlog-guard.ts';
+import { StoreHealth } from '../../src/storage/store-health.ts';
+import { Uploader } from '../../src/storage/uploader.ts';
+import { makeSegment } from '../support/media.ts';
+import { MemoryStore } from '../support/memory-store.ts';
+
+const START = Date.UTC(2025, 11, 14, 1, 30, 0);
+let fixture: Buffer;
+before(() => {
+  const dir = mkdtempSync(join(tmpdir(), 'seg-fixture-'));
+  makeSegment(join(dir, 'f.mp4'), 2);
+  fixture = readFileSync(join(dir, 'f.mp4'));
+});
+
+function setup(opts: { store?: MemoryStore } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'uploader-'));
+  mkdirSync(join(dir, 'camera-1'));
+  const store = opts.store ?? new MemoryStore();
+  const metrics = createMetrics();
+  const lines: string[] = [];
+  const log = createLogger('debug', new Redactor(), new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const uploader = new Uploader({
+    store, health: new StoreHealth(systemClock), log, metrics, clock: systemClock,
+    settings: { concurrency: 2, attemptTimeoutMs: 10_000, retryInitialMs: 10, retryMaxMs: 40, ffprobePath: 'ffprobe', quarantineDir: join(dir, '.quarantine') },
+  });
+  const segment = (minute: number, bytes: Buffer = fixture) => {
+    const name = `20251214-01${String(30 + minute).padStart(2, '0')}00.mp4`;
+    const path = join(dir, 'camera-1', name);
+    writeFileSync(path, bytes);
+    return { cameraId: 'camera-1', path, startMs: START + minute * 60_000, listedDurationSec: 2 };
+  };
+  return { dir, store, metrics, uploader, segment, lines, log };
+}
+
+async function value(metrics: Metrics, name: string, labels: Record<string, string> = { camera_id: 'camera-1' }): Promise<number> {
+  const m = await metrics.registry.getSingleMetric(name)!.get();
+  return m.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((s, v) => s + v.value, 0);
+}
+
+describe('uploader', () => {
+  test('stores the segment under its key with metadata, verifies it, then deletes the local file', async () => {
+    const { store, metrics, uploader, segment } = setup();
+    const seg = segment(0);
+    await uploader.enqueue(seg);
+    await uploader.onIdle();
+    const obj = store.objects.get('camera-1/20251214/013000_camera-1.mp4');
+    assert.ok(obj, 'object stored');
+    assert.deepEqual(obj.bytes, fixture);
+    assert.equal(obj.contentType, 'video/mp4');
+    assert.equal(obj.metadata.sha256, createHash('sha256').update(fixture).digest('hex'));
+    assert.equal(obj.metadata.camera, 'camera-1');
+    assert.equal(obj.metadata.size, String(fixture.length));
+    assert.equal(obj.metadata.start, '2025-12-14T01:30:00.000Z');
+    assert.ok(Math.abs(Number(obj.metadata.duration) - 2) < 0.2, obj.metadata.duration);
+    assert.equal(new Date(obj.metadata.end!).getTime() - START, Math.round(Number(obj.metadata.duration) * 1000));
+    assert.equal(existsSync(seg.path), false);
+    assert.equal(await value(metrics, 'camera_segments_uploaded_total'), 1);
+    assert.equal(await value(metrics, 'camera_uploaded_bytes_total'), fixture.length);
+  });
+
+  test('a segment queued twice is stored once', async () => {
+    const { store, uploader, segment } = setup();
+    const seg = segment(0);
+    await Promise.all([uploader.enqueue(seg), uploader.enqueue(seg)]);
+    await uploader.onIdle();
+    assert.equal(store.puts, 1);
+  });
+
+  test('while the store is down the segment stays on disk and failures are counted; it is stored once the store is back', async () => {
+    const store = new MemoryStore();
+    store.down = true;
+    const { metrics, uploader, segment } = setup({ store });
+    const seg = segment(0);
+    await uploader.enqueue(seg);
+    while ((await value(metrics, 'camera_upload_failures_total')) < 3) await systemClock.sleep(10);
+    assert.ok(existsSync(seg.path));
+    assert.equal(uploader.backlogByCamera().get('camera-1')?.segments, 1);
+    store.down = false;
+    await uploader.onIdle();
+    assert.equal(existsSync(seg.path), false);
+    assert.equal(store.objects.size, 1);
+  });
+
+  test('a stored object of the wrong size fails verification and the local file is kept', async () => {
+    const store = new MemoryStore();
+    store.truncate = true;
+    const { metrics, uploader, segment, lines } = setup({ store });
+    const seg = segment(0);
+    await uploader.enqueue(seg);
+    while ((await value(metrics, 'camera_upload_failures_total')) < 2) await systemClock.sleep(10);
+    assert.ok(existsSync(seg.path));
+    assert.equal(await value(metrics, 'camera_segments_uploaded_total'), 0);
+    assert.ok(lines.some((l) => l.includes('verification failed')));
+    store.truncate = false;
+    await uploader.onIdle();
+    assert.equal(existsSync(seg.path), false);
+  });
+
+  test('an empty segment is quarantined, counted and never uploaded', async () => {
+    const { dir, store, metrics, uploader, segment } = setup();
+    const seg = segment(0, Buffer.alloc(0));
+    await uploader.enqueue(seg);
+    await uploader.onIdle();
+    assert.equal(store.puts, 0);
+    assert.ok(existsSync(join(dir, '.quarantine', 'camera-1', '20251214-013000.mp4')));
+    assert.equal(await value(metrics, 'camera_segments_quarantined_total', { camera_id: 'camera-1', reason: 'empty' }), 1);
+  });
+
+  test('an unreadable segment is quarantined as unreadable', async () => {
+    const { dir, store, metrics, uploader, segment } = setup();
+    await uploader.enqueue(segment(0, Buffer.from('this is not an mp4 file at all')));
+    await uploader.onIdle();
+    assert.equal(store.puts, 0);
+    assert.ok(existsSync(join(dir, '.quarantine', 'camera-1', '20251214-013000.mp4')));
+    assert.equal(await value(metrics, 'camera_segments_quarantined_total', { camera_id: 'camera-1', reason: 'unreadable' }), 1);
+  });
+
+  test('over the backlog cap the oldest waiting segment is dropped, logged at error and counted; newer ones stay', async () => {
+    const store = new MemoryStore();
+    store.down = true;
+    const { dir, metrics, uploader, segment, lines, log } = setup({ store });
+    const segs = [segment(0), segment(1), segment(2)];
+    for (const s of segs) await uploader.enqueue(s);
+    const guard = new BacklogGuard({ tempDir: dir, maxBytes: fixture.length * 2, minFreeBytes: 0, checkIntervalMs: 60_000 }, uploader, log);
+    await guard.check();
+    assert.equal(existsSync(segs[0]!.path), false);
+    assert.ok(existsSync(segs[1]!.path) && existsSync(segs[2]!.path));
+    assert.equal(await value(metrics, 'camera_segments_dropped_total', { camera_id: 'camera-1', reason: 'backlog_cap' }), 1);
+    const dropped = lines.map((l) => JSON.parse(l)).find((l) => l.msg.includes('dropped'));
+    assert.equal(dropped?.level, 'error');
+    store.down = false;
+    await uploader.onIdle();
+    assert.deepEqual([...store.objects.keys()].sort(), ['camera-1/20251214/013100_camera-1.mp4', 'camera-1/20251214/013200_camera-1.mp4']);
+  });
+
+  test('stop() gives up after the grace period and leaves unstored segments on disk', async () => {
+    const store = new MemoryStore();
+    store.down = true;
+    const { uploader, segment } = setup({ store });
+    const seg = segment(0);
+    await uploader.enqueue(seg);
+    await uploader.stop(100);
+    assert.ok(existsSync(seg.path));
+    assert.equal(store.objects.size, 0);
+  });
+});
