@@ -136,3 +136,20 @@ describe('configuration', () => {
     assert.match(text, /"segment_duration":"15m"/);
   });
 });
+
+describe('config.example.toml', () => {
+  test('sets every key to its documented default and loads cleanly', async () => {
+    const { parse } = await import('smol-toml');
+    const { readFileSync } = await import('node:fs');
+    const { KEYS } = await import('../../src/config/schema.ts');
+    const path = new URL('../../config.example.toml', import.meta.url).pathname;
+    const doc = parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
+    for (const spec of KEYS) {
+      const parts = spec.path.split('.');
+      const value = parts.length === 1 ? doc[parts[0]!] : doc[parts[0]!]?.[parts[1]!];
+      assert.deepEqual(value, spec.default, `${spec.path} in config.example.toml`);
+    }
+    const c = loadConfig(path, CREDS);
+    assert.deepEqual(c.cameras.map((x) => x.id), ['camera-1', 'camera-2']);
+  });
+});
