@@ -138,7 +138,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       }
       log.info({ port: address.port, store: store.description, cameras: config.cameras.map((c) => c.id), segmentSeconds: config.segmentDurationMs / 1000 }, 'camera-recorder starting');
       checkLoop = runChecks();
-      const leftovers = await findLeftovers(config.tempDir);
+      const leftovers = await findLeftovers(config.tempDir, { clock, log, timeoutMs: config.recorder.stopTimeoutMs });
       if (leftovers.length > 0) log.info({ segments: leftovers.length }, 'uploading segments left by an earlier run');
       for (const segment of leftovers) await uploader.enqueue(segment);
       for (const r of recorders) r.start();

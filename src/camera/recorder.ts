@@ -15,6 +15,7 @@ import type { FinishedSegment } from '../segment.ts';
 import { planAudio, type AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
+import { removePidFile, writePidFile } from './ffmpeg-pidfile.ts';
 import { ProgressParser } from './progress.ts';
 import { SegmentListReader } from './segment-list.ts';
 import { startFromFileName } from './segment-name.ts';
@@ -165,6 +166,7 @@ export class CameraRecorder {
       killSignal: 'SIGINT', // ffmpeg finalizes the open segment on SIGINT
       forceKillAfterDelay: settings.stopTimeoutMs,
     });
+    if (child.pid !== undefined) await writePidFile(this.dir, child.pid).catch((err) => log.warn({ err }, 'cannot write the ffmpeg pid file'));
     const stderr = new TailBuffer(50);
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
     const progress = new ProgressParser();
@@ -191,6 +193,7 @@ export class CameraRecorder {
     }, 1000);
 
     const result = await child;
+    await removePidFile(this.dir);
     clearInterval(watchdog);
     clearInterval(safetyPoll);
     this.#stopping.signal.removeEventListener('abort', onStop);
