@@ -1,0 +1,91 @@
+// The CLI as a user meets it: bad configuration, --check-config, --help, and the demo.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { probeFile } from '../support/media.ts';
+import { runCli } from '../support/recorder-process.ts';
+
+const SECRET = 'cli-test-Secret-9f3a';
+
+describe('command line', () => {
+  test('bad configuration exits 2 with one line per problem, naming the key and the fix, without secrets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const config = join(dir, 'bad.toml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(config, '[upload]\nconcurency = 8\n[[cameras]]\nid = "Front Door"\nurl = "rtsp://admin:campass-77@cam/s"\n');
+    const r = await runCli(['--config', config], { SEGMENT_DURATION: 'forever', S3_SECRET_ACCESS_KEY: SECRET, CAMERA2_RTSP_URL: 'http://admin:campass-77@cam/s' });
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines[0], `camera-recorder: invalid configuration (${config}):`);
+    assert.deepEqual(lines.slice(1).sort(), [
+      `  SEGMENT_DURATION (environment): expected a duration such as "10s", "15m" or "1h", got "forever"`,
+      `  CAMERA2_RTSP_URL (environment): scheme "http:" is not supported; use rtsp:// or rtsps://`,
+      `  cameras[0].id (${config}): "Front Door" is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`,
+      `  upload.concurency (${config}): unknown key; did you mean "upload.concurrency"?`,
+    ].sort());
+    assert.ok(!r.stderr.includes(SECRET) && !r.stderr.includes('campass-77'));
+    assert.equal(r.stdout, '');
+  });
+
+  test('a TOML syntax error exits 2 and gives line and column', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const config = join(dir, 'broken.toml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(config, '[s3]\nbucket = "x\n');
+    const r = await runCli([], { CONFIG_PATH: config });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`${config.replaceAll('.', '\\.')}:2:\\d+: TOML syntax error`));
+  });
+
+  test('--check-config prints the effective configuration with secrets masked and exits 0', async () => {
+    const r = await runCli(['--check-config'], { S3_ACCESS_KEY_ID: 'AKID', S3_SECRET_ACCESS_KEY: SECRET, CAMERA1_RTSP_URL: 'rtsp://admin:campass-77@127.0.0.1/s', SEGMENT_DURATION: '10s' });
+    assert.equal(r.code, 0, r.stderr);
+    const config = JSON.parse(r.stdout) as { segment_duration: string; s3: { secret_access_key: string; bucket: string }; cameras: { id: string; url: string }[] };
+    assert.equal(config.segment_duration, '10s');
+    assert.equal(config.s3.secret_access_key, '***');
+    assert.equal(config.s3.bucket, 'camera-recordings');
+    assert.deepEqual(config.cameras, [{ id: 'camera-1', url: 'rtsp://admin:***@127.0.0.1/s', labels: {} }]);
+    assert.ok(!r.stdout.includes(SECRET) && !r.stdout.includes('campass-77'));
+  });
+
+  test('--help and --version answer and exit 0; an unknown command exits 2', async () => {
+    const help = await runCli(['--help'], {});
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /camera-recorder demo/);
+    const version = await runCli(['--version'], {});
+    assert.equal(version.code, 0);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    assert.equal(version.stdout.trim(), pkg.version);
+    const bad = await runCli(['record-everything'], {});
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown command "record-everything"/);
+  });
+
+  test('a missing ffmpeg binary is a clear startup error', async () => {
+    const r = await runCli([], { STORAGE: 'filesystem', CAMERA1_RTSP_URL: 'rtsp://127.0.0.1/s', FFMPEG_PATH: '/nonexistent/ffmpeg' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /recorder\.ffmpeg_path: cannot run "\/nonexistent\/ffmpeg" \(ENOENT\); install ffmpeg \(apt-get install ffmpeg\) or set FFMPEG_PATH/);
+  });
+
+  test('demo records two synthetic cameras into the filesystem store and leaves nothing behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-'));
+    const r = await runCli(['demo', '--dir', dir, '--duration', '13s', '--port', '0'], {});
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`stored segments: ${join(dir, 'bucket')}/<camera>/`));
+    for (const camera of ['camera-1', 'camera-2']) {
+      const days = readdirSync(join(dir, 'bucket', camera));
+      const files = days.flatMap((d) => readdirSync(join(dir, 'bucket', camera, d)).filter((f) => f.endsWith('.mp4')).map((f) => join(dir, 'bucket', camera, d, f)));
+      assert.ok(files.length >= 2, `${camera}: ${files.length} segments`);
+      for (const f of files) {
+        assert.match(f, new RegExp(`/${camera}/\\d{8}/\\d{6}_${camera}\\.mp4$`));
+        const p = probeFile(f);
+        assert.deepEqual(p.codecs, ['h264', 'aac']);
+        const meta = JSON.parse(readFileSync(`${f}.meta.json`, 'utf8')) as { metadata: { sha256: string } };
+        assert.match(meta.metadata.sha256, /^[0-9a-f]{64}$/);
+      }
+      assert.deepEqual(readdirSync(join(dir, 'spool', camera)), []);
+    }
+  });
+});
