@@ -177,11 +177,7 @@ export class CameraRecorder {
         if (mark === lastMark) continue;
         lastMark = mark;
         lastProgressAt = clock.now();
-        if (!this.#connected && p.frame > 0) {
-          this.#setConnected(true);
-          this.#state = 'recording';
-          log.info('stream connected');
-        }
+        if (p.frame > 0) this.#markConnected();
       }
     });
     const watchdog = setInterval(() => {
@@ -197,11 +193,11 @@ export class CameraRecorder {
     clearInterval(watchdog);
     clearInterval(safetyPoll);
     this.#stopping.signal.removeEventListener('abort', onStop);
-    if (this.#connected) log.info('stream disconnected');
-    this.#setConnected(false);
     await watcher.close();
     await drain();
     await rm(listPath, { force: true });
+    if (this.#connected) log.info('stream disconnected');
+    this.#setConnected(false);
     await this.#sweep();
     return {
       reason,
@@ -227,7 +223,17 @@ export class CameraRecorder {
   }
 
   async #drainList(list: SegmentListReader): Promise<void> {
-    for (const entry of await list.readNew()) await this.#report(entry.name, entry.durationSec);
+    for (const entry of await list.readNew()) {
+      this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
+      await this.#report(entry.name, entry.durationSec);
+    }
+  }
+
+  #markConnected(): void {
+    if (this.#connected || this.#stopping.signal.aborted) return;
+    this.#setConnected(true);
+    this.#state = 'recording';
+    this.#deps.log.info('stream connected');
   }
 
   /** Reports every closed .mp4 not reported yet. Only called while no ffmpeg of this camera runs. */

@@ -28,7 +28,7 @@ test('video is stream-copied and cut into clock-aligned fragmented MP4 segments'
   assert.equal(after(args, '-segment_list'), '/spool/cam/.segments.csv');
   assert.equal(after(args, '-segment_list_type'), 'csv');
   assert.equal(after(args, '-progress'), 'pipe:1');
-  assert.equal(after(args, '-stats_period'), '5');
+  assert.equal(after(args, '-stats_period'), '2');
   assert.equal(args.at(-1), '/spool/cam/%Y%m%d-%H%M%S.mp4');
 });
 
