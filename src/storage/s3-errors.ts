@@ -30,6 +30,9 @@ export function toStoreError(err: unknown, action: string): StoreError {
   } else if (status !== undefined && status >= 500) {
     kind = 'throttled';
   }
-  const detail = [name && name !== 'Error' ? name : '', code, status ? `HTTP ${status}` : ''].filter(Boolean).join(', ');
-  return new StoreError(`${action} failed (${kind}${detail ? `: ${detail}` : ''}): ${e.message ?? String(err)}${hint}`, kind, { cause: err });
+  // HEAD responses carry no error body, so the SDK can only say "Unknown"/"UnknownError": say the status instead.
+  const vague = name === 'Unknown' || name === 'UnknownError' || name === 'Error' || name === '';
+  const detail = [vague ? '' : name, code, status ? `HTTP ${status}` : ''].filter(Boolean).join(', ');
+  const message = !e.message || e.message === 'UnknownError' ? (kind === 'auth' ? 'access denied' : 'no details from the store') : e.message;
+  return new StoreError(`${action} failed (${kind}${detail ? `: ${detail}` : ''}): ${message}${hint}`, kind, { cause: err });
 }
