@@ -2,6 +2,7 @@
 // gst-rtsp-server, system python) on 127.0.0.1 and waits until the first mount really serves.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { exited, waitExit } from './child-exit.ts';
 import { freePort } from './ports.ts';
 
 export type AudioKind = 'aac' | 'alaw' | 'none';
@@ -50,25 +51,7 @@ function trackForExit(child: ChildProcess): void {
   }
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
 
-/** Resolves true once the child has exited, false after timeoutMs. */
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, timeoutMs);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 function normalizeMount(mount: string): string {
   return mount.startsWith('/') ? mount : `/${mount}`;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { exited, waitExit } from './child-exit.ts';
 import { freePort } from './ports.ts';
 
 export interface S3ServerOptions {
@@ -68,24 +69,7 @@ function trackForExit(c: Cluster): void {
   });
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
 
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, timeoutMs);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 /** Is the process gone (or a zombie nobody reaped yet)? */
 function pidGone(pid: number): boolean {
