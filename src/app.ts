@@ -2,14 +2,17 @@
 // start: temp dir → HTTP → store probe loop → leftovers queued → recorders → backlog guard.
 // stop:  not ready → recorders stopped (segments finalized and queued) → uploads drain for
 //        shutdown_grace → the rest stays on disk → HTTP closed.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CameraRecorder } from './camera/recorder.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, errorMessage, StoreError } from './errors.ts';
+import { Api } from './http/api.ts';
 import { HttpServer } from './http/server.ts';
+import { EventStore } from './clips/event-store.ts';
+import { EventWorker } from './clips/event-worker.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Redactor } from './redact.ts';
@@ -32,13 +35,23 @@ export interface AppDeps {
 const STORE_FRESH_MS = 60_000;
 const STORE_CHECK_MS = 10_000;
 export const QUARANTINE_DIR = '.quarantine';
+/** Pending and finished evidence-clip events, one JSON file each. */
+export const EVENTS_DIR = '.events';
+/** Scratch space for clip exports; emptied at start. */
+export const CLIPS_DIR = '.clips';
 
 export function createApp({ config, log, redactor, clock }: AppDeps) {
   const metrics: Metrics = createMetrics();
   const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
   const health = new StoreHealth(clock);
+  const events = new EventStore(join(config.tempDir, EVENTS_DIR));
+  const worker = new EventWorker({
+    events, store, clock, log: log.child({ component: 'events' }),
+    settings: { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, workDir: join(config.tempDir, CLIPS_DIR), waitMaxMs: config.events.waitMaxMs, pollIntervalMs: config.events.pollIntervalMs },
+  });
+  const api = config.api.token === '' ? undefined : new Api({ config, store, events, worker, clock, log: log.child({ component: 'api' }) });
   const uploader = new Uploader({
-    store, health, log: log.child({ component: 'uploader' }), metrics, clock,
+    store, health, log: log.child({ component: 'uploader' }), metrics, clock, onUploaded: () => worker.wake(),
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
   });
   const guard = new BacklogGuard({ tempDir: config.tempDir, ...config.backlog }, uploader, log.child({ component: 'backlog' }));
@@ -63,7 +76,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   });
 
   const http = new HttpServer({
-    registry: metrics.registry, redactor, log: log.child({ component: 'http' }),
+    registry: metrics.registry, redactor, log: log.child({ component: 'http' }), ...(api ? { api } : {}),
     views: {
       health: () => ({
         status: 'ok',
@@ -136,13 +149,17 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       } catch (err) {
         throw new ConfigError([{ key: 'http.port', message: `cannot listen on ${config.http.host}:${config.http.port} (${(err as NodeJS.ErrnoException).code}); choose another METRICS_PORT` }]);
       }
-      log.info({ port: address.port, store: store.description, cameras: config.cameras.map((c) => c.id), segmentSeconds: config.segmentDurationMs / 1000 }, 'camera-recorder starting');
+      log.info({ port: address.port, store: store.description, cameras: config.cameras.map((c) => c.id), segmentSeconds: config.segmentDurationMs / 1000, api: api ? 'on' : 'off (set API_TOKEN)' }, 'camera-recorder starting');
       checkLoop = runChecks();
       const leftovers = await findLeftovers(config.tempDir, { clock, log, timeoutMs: config.recorder.stopTimeoutMs });
       if (leftovers.length > 0) log.info({ segments: leftovers.length }, 'uploading segments left by an earlier run');
       for (const segment of leftovers) await uploader.enqueue(segment);
       for (const r of recorders) r.start();
       guard.start();
+      await rm(join(config.tempDir, CLIPS_DIR), { recursive: true, force: true });
+      await events.load(clock.now());
+      if (events.pending().length > 0) log.info({ pending: events.pending().length }, 'resuming pending events');
+      worker.start();
       phase = 'running';
       return address;
     },
@@ -154,6 +171,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       await guard.stop();
       log.info({ graceMs: config.shutdownGraceMs, waiting: uploader.waiting().length }, 'draining uploads');
       await uploader.stop(config.shutdownGraceMs);
+      await worker.stop();
       const left = uploader.waiting().length;
       stopChecks.abort();
       await checkLoop;

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp } from './app.ts';
 import { HELP } from './cli/help.ts';
+import { runClips } from './cli/clips-command.ts';
 import { checkBinaries } from './cli/preflight.ts';
 import { systemClock } from './clock.ts';
 import { loadConfig, type Env } from './config/load.ts';
@@ -57,6 +58,11 @@ async function main(): Promise<void> {
         dir: { type: 'string' },
         duration: { type: 'string' },
         port: { type: 'string' },
+        camera: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        json: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -66,8 +72,24 @@ async function main(): Promise<void> {
   if (values.help) return void process.stdout.write(HELP);
   if (values.version) return void process.stdout.write(`${version()}\n`);
   const command = positionals[0];
+  if (command === 'clips') {
+    const file = values.config ?? process.env.CONFIG_PATH;
+    let config: Config;
+    try {
+      config = loadConfig(file, process.env, { requireCameras: false });
+    } catch (err) {
+      if (err instanceof ConfigError) configFailure(err, file);
+      throw err;
+    }
+    redactor.add(config.s3.secretAccessKey);
+    const code = await runClips(config, { action: positionals[1], camera: values.camera, from: values.from, to: values.to, output: values.output, json: values.json === true }, process.stdout, {
+      write: (text: string) => process.stderr.write(redactor.scrub(text)),
+    } as NodeJS.WritableStream);
+    process.exitCode = code;
+    return;
+  }
   if (positionals.length > 1 || (command !== undefined && command !== 'demo')) {
-    fail([`camera-recorder: unknown command "${positionals.join(' ')}"; the only command is "demo"`, 'Run camera-recorder --help for usage.']);
+    fail([`camera-recorder: unknown command "${positionals.join(' ')}"; the commands are "demo" and "clips"`, 'Run camera-recorder --help for usage.']);
   }
   const demo = command === 'demo';
   const demoDir = resolve(values.dir ?? 'camera-recorder-demo');
@@ -83,7 +105,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) configFailure(err, file);
     throw err;
   }
-  redactor.add(config.s3.secretAccessKey);
+  redactor.add(config.s3.secretAccessKey, config.api.token);
   redactor.addUrlPasswords(config.cameras.map((c) => c.url));
   if (values['check-config']) {
     process.stdout.write(redactor.scrub(`${JSON.stringify(effectiveConfig(config), null, 2)}\n`));

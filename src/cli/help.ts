@@ -5,7 +5,13 @@ Usage:
   camera-recorder --check-config        validate the configuration, print it (secrets masked), exit
   camera-recorder demo [--dir <dir>]    two synthetic cameras, 10 s segments, stored under <dir>;
                                         needs nothing but ffmpeg (default dir: ./camera-recorder-demo)
+  camera-recorder clips list   --camera <id> --from <time> --to <time> [--json]
+                                        segments in the bucket covering a range, and the gaps
+  camera-recorder clips export --camera <id> --from <time> --to <time> -o <clip.mp4> [--json]
+                                        one seekable MP4 cut from the bucket (stream copy)
   camera-recorder --help | --version
+
+Times are ISO 8601 with a zone: 2025-12-14T14:03:10Z or 2025-12-14T15:03:10+01:00.
 
 Options:
   --config <file>     TOML configuration (default: $CONFIG_PATH); see config.example.toml

@@ -20,7 +20,7 @@ const TABLES = new Set(KEYS.filter((k) => k.path.includes('.')).map((k) => k.pat
 const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Loads and validates; throws ConfigError listing every problem. `file` may be undefined (env only). */
-export function loadConfig(file: string | undefined, env: Env): Config {
+export function loadConfig(file: string | undefined, env: Env, options: { requireCameras?: boolean } = {}): Config {
   const problems: ConfigProblem[] = [];
   let doc: Record<string, unknown> = {};
   if (file !== undefined) {
@@ -57,7 +57,7 @@ export function loadConfig(file: string | undefined, env: Env): Config {
     }
     setPath(out, spec, value);
   }
-  const cameras = collectCameras(doc.cameras, file ?? 'config', env, problems);
+  const cameras = collectCameras(doc.cameras, file ?? 'config', env, problems, options.requireCameras ?? true);
   const config = { ...out, cameras } as unknown as Config;
   if (problems.length === 0) crossCheck(config, raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -148,7 +148,7 @@ function setPath(out: Record<string, unknown>, spec: KeySpec, value: unknown): v
   node[leaf] = value;
 }
 
-function collectCameras(value: unknown, file: string, env: Env, problems: ConfigProblem[]): CameraConfig[] {
+function collectCameras(value: unknown, file: string, env: Env, problems: ConfigProblem[], required: boolean): CameraConfig[] {
   const cameras: CameraConfig[] = [];
   const where = new Map<string, string>();
   const add = (cam: CameraConfig, at: string): void => {
@@ -197,7 +197,7 @@ function collectCameras(value: unknown, file: string, env: Env, problems: Config
     if (existing) existing.url = url; // the environment wins over the file
     else add({ id, url, labels: {} }, `${name} (environment)`);
   }
-  if (cameras.length === 0 && problems.length === 0) {
+  if (required && cameras.length === 0 && problems.length === 0) {
     problems.push({ key: 'cameras', message: 'no camera configured: add a [[cameras]] table with id and url, or set CAMERA1_RTSP_URL' });
   }
   return cameras;

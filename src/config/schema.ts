@@ -87,6 +87,18 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'backlog.min_free_bytes', type: { kind: 'size', min: 0 }, default: '1GiB', env: 'BACKLOG_MIN_FREE_BYTES',
     doc: 'Free space to keep on the temp_dir filesystem; below it the oldest waiting segment is dropped.' },
   dur('backlog.check_interval', '10s', 'BACKLOG_CHECK_INTERVAL', 100, HOUR, 'How often the backlog and free disk space are checked.'),
+
+  s('api.token', '', 'API_TOKEN', 'Bearer token for the /api routes (clips, segments, events). Empty turns /api off; /health, /ready and /metrics stay open.', { secret: true }),
+  dur('api.presign_expiry', '15m', 'API_PRESIGN_EXPIRY', SECOND, 7 * 24 * HOUR, 'How long the presigned segment URLs from /api/cameras/{id}/segments stay valid.'),
+  dur('api.max_range', '2h', 'API_MAX_RANGE', SECOND, 7 * 24 * HOUR, 'Longest time range one clip export or segment listing may ask for.'),
+
+  { path: 'events.pre_seconds', type: { kind: 'int', min: 0, max: 3600 }, default: 10, env: 'EVENT_PRE_SECONDS', doc: 'Footage before an event when the request gives no pre_seconds.' },
+  { path: 'events.post_seconds', type: { kind: 'int', min: 0, max: 3600 }, default: 10, env: 'EVENT_POST_SECONDS', doc: 'Footage after an event when the request gives no post_seconds.' },
+  { path: 'events.max_seconds', type: { kind: 'int', min: 1, max: 3600 }, default: 300, env: 'EVENT_MAX_SECONDS', doc: 'Cap on pre_seconds and on post_seconds of one event.' },
+  { path: 'events.metadata_max_bytes', type: { kind: 'size', min: 2 }, default: '16KiB', env: 'EVENT_METADATA_MAX_BYTES', doc: 'Largest event metadata (as JSON) accepted.' },
+  dur('events.wait_max', '40m', 'EVENT_WAIT_MAX', SECOND, 7 * 24 * HOUR,
+    'How long after its end an event waits for footage to reach the store; then the clip is cut from what is there (gaps reported), or the event fails when there is none. Keep it above segment_duration plus upload time.'),
+  dur('events.poll_interval', '5s', 'EVENT_POLL_INTERVAL', 100, HOUR, 'How often pending events are checked (also after every upload).'),
 ];
 
 /** Camera ids become directory names and object key prefixes. */
@@ -133,5 +145,7 @@ export interface Config {
     ffprobePath: string;
   };
   backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number };
+  api: { token: string; presignExpiryMs: number; maxRangeMs: number };
+  events: { preSeconds: number; postSeconds: number; maxSeconds: number; metadataMaxBytes: number; waitMaxMs: number; pollIntervalMs: number };
   cameras: CameraConfig[];
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
 import type { Redactor } from '../redact.ts';
+import type { Api } from './api.ts';
 
 export interface HttpViews {
   /** Liveness body: per-camera state and store status. */
@@ -18,8 +19,10 @@ export class HttpServer {
   #views: HttpViews;
   #redactor: Redactor;
   #log: Logger;
+  #api: Api | undefined;
 
-  constructor(deps: { registry: Registry; views: HttpViews; redactor: Redactor; log: Logger }) {
+  constructor(deps: { registry: Registry; views: HttpViews; redactor: Redactor; log: Logger; api?: Api }) {
+    this.#api = deps.api;
     this.#registry = deps.registry;
     this.#views = deps.views;
     this.#redactor = deps.redactor;
@@ -53,7 +56,12 @@ export class HttpServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (path === '/api' || path.startsWith('/api/')) {
+      if (this.#api) return this.#api.handle(req, res, url, (status, body) => this.#json(res, status, body));
+      return this.#json(res, 404, { error: 'the /api routes are off: set API_TOKEN to turn them on' });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return this.#json(res, 405, { error: `method ${req.method} not allowed` });

@@ -2,8 +2,8 @@
 // name, fsynced, then renamed into place (and the directory fsynced), so a crash leaves either the
 // whole object or none. Metadata lives beside it in `<key>.meta.json`.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.ts';
@@ -65,6 +65,44 @@ export class FilesystemStore implements ObjectStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.#error(err, `read ${key}`);
     }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    // Walk only the directory the prefix names, not the whole tree.
+    const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const full = join(dir, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (!e.name.endsWith(META_SUFFIX) && !e.name.includes('.tmp-')) {
+          const key = relative(this.#root, full).split(sep).join('/');
+          if (key.startsWith(prefix)) keys.push(key);
+        }
+      }
+    };
+    await walk(base ? this.#path(base) : this.#root);
+    return keys.sort();
+  }
+
+  async read(key: string): Promise<NodeJS.ReadableStream> {
+    const path = this.#path(key);
+    try {
+      await stat(path);
+    } catch (err) {
+      throw this.#error(err, `read ${key}`);
+    }
+    return createReadStream(path);
+  }
+
+  async presign(): Promise<undefined> {
+    return undefined;
   }
 
   close(): void {}

@@ -25,5 +25,11 @@ export interface ObjectStore {
   put(input: PutInput): Promise<void>;
   /** Size and metadata of a stored object, or undefined when there is none. Throws StoreError. */
   head(key: string, signal?: AbortSignal): Promise<StoredObject | undefined>;
+  /** Every key under a prefix, in key order. Throws StoreError. */
+  list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  /** An object's bytes as a stream. Throws StoreError. */
+  read(key: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  /** A URL a browser can GET the object from directly, or undefined where the store has none. */
+  presign(key: string, expiresSeconds: number): Promise<string | undefined>;
   close(): void;
 }

@@ -1,6 +1,7 @@
 // S3-compatible store (SeaweedFS, MinIO, Ceph RGW, AWS). Streams files with lib-storage's Upload.
 import { createReadStream } from 'node:fs';
-import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
 import { StoreError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
@@ -101,6 +102,34 @@ export class S3Store implements ObjectStore {
       if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) return undefined;
       throw toStoreError(err, `HeadObject ${key}`);
     }
+  }
+
+  async list(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const out = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal });
+        for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw toStoreError(err, `ListObjectsV2 ${prefix}`);
+    }
+    return keys.sort();
+  }
+
+  async read(key: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    try {
+      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }), { abortSignal: signal });
+      return out.Body as NodeJS.ReadableStream;
+    } catch (err) {
+      throw toStoreError(err, `GetObject ${key}`);
+    }
+  }
+
+  presign(key: string, expiresSeconds: number): Promise<string> {
+    return getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.#bucket, Key: key }), { expiresIn: expiresSeconds });
   }
 
   close(): void {

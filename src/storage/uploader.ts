@@ -33,6 +33,8 @@ export interface UploaderDeps {
   log: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** Called after each segment is stored and verified (wakes the event worker). */
+  onUploaded?: (cameraId: string) => void;
 }
 
 type Phase = 'queued' | 'uploading' | 'done';
@@ -69,7 +71,10 @@ export class Uploader {
     if (this.#jobs.has(segment.path)) return;
     const job: Job = { segment, size, phase: 'queued', drop: new AbortController() };
     this.#jobs.set(segment.path, job);
-    void this.#queue.add(() => this.#process(job)).finally(() => this.#jobs.delete(segment.path));
+    void this.#queue
+      .add(() => this.#process(job))
+      .catch((err) => this.#deps.log.error({ err, file: segment.path }, 'upload task failed unexpectedly; the segment stays on disk for the next start'))
+      .finally(() => this.#jobs.delete(segment.path));
   }
 
   /** Segments waiting (queued or in flight), oldest first. */
@@ -130,7 +135,7 @@ export class Uploader {
     const file = basename(segment.path);
     if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
     job.phase = 'uploading';
-    let prepared: { sha256: string; durationSec: number | undefined };
+    let prepared: { sha256: string; durationSec: number | undefined; endMs: number };
     for (let attempt = 0; ; attempt++) {
       try {
         prepared = await this.#prepare(job);
@@ -144,10 +149,11 @@ export class Uploader {
     }
     const key = objectKey(segment.cameraId, segment.startMs);
     const durationSec = prepared.durationSec ?? segment.listedDurationSec ?? 0;
+    const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec);
     const metadata = {
       camera: segment.cameraId,
-      start: new Date(segment.startMs).toISOString(),
-      end: new Date(segment.startMs + Math.round(durationSec * 1000)).toISOString(),
+      start: new Date(startMs).toISOString(),
+      end: new Date(endMs).toISOString(),
       duration: durationSec.toFixed(3),
       size: String(job.size),
       sha256: prepared.sha256,
@@ -170,6 +176,7 @@ export class Uploader {
         metrics.uploadedBytes.inc(camera, job.size);
         if (health.succeeded()) log.info({ store: store.description }, 'store reachable');
         log.info({ camera: segment.cameraId, key, bytes: job.size, durationSec, uploadSeconds: seconds, attempts: attempt + 1 }, 'segment uploaded');
+        this.#deps.onUploaded?.(segment.cameraId);
         return;
       } catch (err) {
         if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
@@ -185,9 +192,10 @@ export class Uploader {
   }
 
   /** sha256 and a readability check. Throws SegmentError for a segment that must not be uploaded. */
-  async #prepare(job: Job): Promise<{ sha256: string; durationSec: number | undefined }> {
+  async #prepare(job: Job): Promise<{ sha256: string; durationSec: number | undefined; endMs: number }> {
     const { path } = job.segment;
-    const size = (await stat(path)).size;
+    const info = await stat(path);
+    const size = info.size;
     job.size = size;
     if (size === 0) throw new SegmentError('segment is empty', 'empty');
     let durationSec: number | undefined;
@@ -200,7 +208,7 @@ export class Uploader {
       if (err instanceof ProbeError && err.segmentFault) throw new SegmentError(`segment is unreadable: ${err.message}`, 'unreadable', { cause: err });
       throw err;
     }
-    return { sha256: await sha256File(path, this.#stopping.signal), durationSec };
+    return { sha256: await sha256File(path, this.#stopping.signal), durationSec, endMs: info.mtimeMs };
   }
 
   async #quarantine(job: Job, err: SegmentError): Promise<void> {
@@ -218,4 +226,16 @@ export class Uploader {
     this.#deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
     this.#deps.log.error({ camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message }, 'segment quarantined, not uploaded');
   }
+}
+
+/**
+ * Wall-clock bounds of a segment, to well under a second. The file name has whole seconds only;
+ * ffmpeg writes each fragment as it arrives, so the file's mtime is when its last frame came in.
+ * mtime − duration is used when it agrees with the name; otherwise (file copied or touched) the name.
+ */
+export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
+  const durationMs = Math.round(durationSec * 1000);
+  const fromMtime = Math.round(mtimeMs) - durationMs;
+  const startMs = fromMtime >= nameStartMs - 1500 && fromMtime < nameStartMs + 2500 ? fromMtime : nameStartMs;
+  return { startMs, endMs: startMs + durationMs };
 }

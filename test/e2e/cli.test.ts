@@ -60,7 +60,7 @@ describe('command line', () => {
     assert.equal(version.stdout.trim(), pkg.version);
     const bad = await runCli(['record-everything'], {});
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /unknown command "record-everything"/);
+    assert.match(bad.stderr, /unknown command "record-everything"; the commands are "demo" and "clips"/);
   });
 
   test('a missing ffmpeg binary is a clear startup error', async () => {

@@ -1,6 +1,7 @@
 // An in-memory ObjectStore for unit tests of the uploader: it can be switched down, or made to
 // store the wrong bytes, so the uploader's retry and verification paths are exercised for real.
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { StoreError } from '../../src/errors.ts';
 import type { ObjectStore, PutInput, StoredObject } from '../../src/storage/object-store.ts';
 
@@ -28,6 +29,19 @@ export class MemoryStore implements ObjectStore {
     this.#guard();
     const o = this.objects.get(key);
     return o && { size: o.bytes.length, metadata: o.metadata };
+  }
+  async list(prefix: string): Promise<string[]> {
+    this.#guard();
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+  async read(key: string): Promise<NodeJS.ReadableStream> {
+    this.#guard();
+    const o = this.objects.get(key);
+    if (!o) throw new StoreError(`no object ${key}`, 'other');
+    return Readable.from([o.bytes]);
+  }
+  async presign(key: string): Promise<string> {
+    return `memory://${key}`;
   }
   close(): void {}
   #guard(): void {

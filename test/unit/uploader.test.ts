@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { Redactor } from '../../src/redact.ts';
 import { BacklogGuard } from '../../src/storage/backlog-guard.ts';
 import { StoreHealth } from '../../src/storage/store-health.ts';
-import { Uploader } from '../../src/storage/uploader.ts';
+import { preciseBounds, Uploader } from '../../src/storage/uploader.ts';
 import { makeSegment } from '../support/media.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
@@ -154,4 +154,10 @@ describe('uploader', () => {
     assert.ok(existsSync(seg.path));
     assert.equal(store.objects.size, 0);
   });
+});
+
+test('segment bounds come from the file mtime when it agrees with the name, else from the name', () => {
+  const name = Date.UTC(2025, 11, 14, 1, 30, 0);
+  assert.deepEqual(preciseBounds(name, name + 10_400, 10), { startMs: name + 400, endMs: name + 10_400 });
+  assert.deepEqual(preciseBounds(name, name + 3_600_000, 10), { startMs: name, endMs: name + 10_000 });
 });

@@ -1,0 +1,74 @@
+// Evidence-clip events, one small JSON file each next to the segments (temp_dir/.events), so a
+// pending event survives a restart. Writes are atomic (temp file, then rename).
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type EventStatus = 'pending' | 'done' | 'failed';
+
+export interface EventRecord {
+  id: string;
+  camera: string;
+  /** ISO 8601 UTC. */
+  at: string;
+  pre_seconds: number;
+  post_seconds: number;
+  metadata: unknown;
+  status: EventStatus;
+  created_at: string;
+  updated_at: string;
+  clip?: {
+    key: string;
+    metadata_key: string;
+    from: string;
+    to: string;
+    duration_seconds: number;
+    gaps: { from: string; to: string }[];
+  };
+  error?: string;
+}
+
+const ID = /^[a-z0-9-]{8,64}$/;
+/** Finished events are kept this long for GET /api/events/{id}, then forgotten (their clips stay in the bucket). */
+const KEEP_FINISHED_MS = 7 * 86_400_000;
+
+export class EventStore {
+  readonly dir: string;
+  #events = new Map<string, EventRecord>();
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Loads every event left by earlier runs and forgets finished ones older than a week. */
+  async load(now: number): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith('.json')) {
+        if (name.includes('.tmp')) await rm(join(this.dir, name), { force: true });
+        continue;
+      }
+      try {
+        const rec = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as EventRecord;
+        if (rec.status !== 'pending' && now - Date.parse(rec.updated_at) > KEEP_FINISHED_MS) await rm(join(this.dir, name), { force: true });
+        else this.#events.set(rec.id, rec);
+      } catch {
+        await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`)).catch(() => undefined);
+      }
+    }
+  }
+
+  get(id: string): EventRecord | undefined {
+    return ID.test(id) ? this.#events.get(id) : undefined;
+  }
+
+  pending(): EventRecord[] {
+    return [...this.#events.values()].filter((e) => e.status === 'pending').sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  }
+
+  async save(rec: EventRecord): Promise<void> {
+    const path = join(this.dir, `${rec.id}.json`);
+    await writeFile(`${path}.tmp`, JSON.stringify(rec, null, 2));
+    await rename(`${path}.tmp`, path);
+    this.#events.set(rec.id, rec);
+  }
+}
