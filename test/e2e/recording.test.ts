@@ -111,8 +111,12 @@ describe('recording end to end', () => {
         assert.equal(s.metadata.sha256, s.sha256, `${s.key} sha256`);
         assert.equal(s.metadata.size, String(s.size));
         assert.equal(s.metadata.camera, camera);
-        const keyTime = /\/(\d{8})\/(\d{6})_/.exec(s.key)!;
-        assert.equal(s.metadata.start!.replace(/[-:]/g, '').slice(0, 15), `${keyTime[1]}T${keyTime[2]}`);
+        // metadata start is the precise wall-clock start; the key has whole seconds of the same moment
+        const k = /\/(\d{4})(\d{2})(\d{2})\/(\d{2})(\d{2})(\d{2})_/.exec(s.key)!.slice(1).map(Number);
+        const keyMs = Date.UTC(k[0]!, k[1]! - 1, k[2]!, k[3]!, k[4]!, k[5]!);
+        const startMs = new Date(s.metadata.start!).getTime();
+        assert.ok(startMs >= keyMs - 1500 && startMs < keyMs + 2500, `${s.key}: start ${s.metadata.start}`);
+        assert.ok(Math.abs((new Date(s.metadata.end!).getTime() - startMs) / 1000 - Number(s.metadata.duration)) < 0.01);
         // The first segment starts whenever ffmpeg connected and the last is cut by SIGTERM;
         // every one in between is one segment long, give or take one GOP (cuts land on key frames).
         if (i > 0 && i < segments.length - 1) assert.ok(Math.abs(s.probe.durationSec - SEGMENT_S) <= GOP_S + 0.3, `${s.key}: ${s.probe.durationSec} s`);
