@@ -59,7 +59,8 @@ export class HttpServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/api' || path.startsWith('/api/')) {
-      if (this.#api) return this.#api.handle(req, res, url, (status, body) => this.#json(res, status, body));
+      // Not scrubbed: presigned URLs carry a signature by design, handed to an authenticated client.
+      if (this.#api) return this.#api.handle(req, res, url, (status, body) => this.#json(res, status, body, false));
       return this.#json(res, 404, { error: 'the /api routes are off: set API_TOKEN to turn them on' });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -84,8 +85,8 @@ export class HttpServer {
     }
   }
 
-  #json(res: ServerResponse, status: number, body: unknown): void {
-    const text = this.#redactor.scrub(JSON.stringify(body));
+  #json(res: ServerResponse, status: number, body: unknown, scrub = true): void {
+    const text = scrub ? this.#redactor.scrub(JSON.stringify(body)) : JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(res.req.method === 'HEAD' ? undefined : text);
   }

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ClipError } from '../../src/clips/clip-error.ts';
+import { parseEventRequest } from '../../src/clips/event-request.ts';
+import { eventKeyBase } from '../../src/clips/event-worker.ts';
+import { gapsIn, keyStart } from '../../src/clips/find-segments.ts';
+import { parseInstant, parseRange } from '../../src/clips/instant.ts';
+
+const T = Date.UTC(2025, 11, 14, 14, 0, 0);
+const seg = (startS: number, endS: number) => ({ key: 'k', startMs: T + startS * 1000, endMs: T + endS * 1000, size: 1 });
+
+test('gaps: none for touching segments, reported at the start, between, and at the end', () => {
+  assert.deepEqual(gapsIn([seg(0, 10), seg(10.2, 20)], T, T + 20_000), []);
+  assert.deepEqual(gapsIn([seg(5, 10), seg(14, 20)], T, T + 25_000), [
+    { fromMs: T, toMs: T + 5000 },
+    { fromMs: T + 10_000, toMs: T + 14_000 },
+    { fromMs: T + 20_000, toMs: T + 25_000 },
+  ]);
+  assert.deepEqual(gapsIn([], T, T + 1000 + 1), [{ fromMs: T, toMs: T + 1001 }]);
+});
+
+test('segment keys give their start time', () => {
+  assert.equal(keyStart('camera-1/20251214/140000_camera-1.mp4'), T);
+  assert.equal(keyStart('events/camera-1/20251214/140000_abc.json'), undefined);
+});
+
+test('times need an explicit zone; ranges must be ordered and bounded', () => {
+  assert.equal(parseInstant('2025-12-14T15:00:00+01:00', 'from'), T);
+  assert.equal(parseInstant('2025-12-14T14:00:00Z', 'from'), T);
+  assert.throws(() => parseInstant('2025-12-14T14:00:00', 'from'), (e: ClipError) => e.field === 'from' && /with a zone/.test(e.message));
+  assert.throws(() => parseInstant('yesterday', 'to'), (e: ClipError) => e.field === 'to');
+  assert.throws(() => parseRange('2025-12-14T14:00:00Z', '2025-12-14T13:00:00Z', 3_600_000), (e: ClipError) => e.field === 'to' && /after from/.test(e.message));
+  assert.throws(() => parseRange('2025-12-14T14:00:00Z', '2025-12-14T16:00:01Z', 7_200_000), /longer than the limit of 120 minutes/);
+});
+
+const limits = { cameras: new Set(['camera-1']), preSeconds: 10, postSeconds: 10, maxSeconds: 300, metadataMaxBytes: 100, now: T };
+const field = (body: unknown): string | undefined => {
+  try {
+    parseEventRequest(body, limits);
+  } catch (err) {
+    return (err as ClipError).field;
+  }
+  return undefined;
+};
+
+test('event requests: defaults applied, every bad field named', () => {
+  assert.deepEqual(parseEventRequest({ camera: 'camera-1', metadata: { tx: 1 } }, limits), { camera: 'camera-1', atMs: T, preSeconds: 10, postSeconds: 10, metadata: { tx: 1 } });
+  assert.equal(parseEventRequest({ camera: 'camera-1', at: '2025-12-14T13:59:00Z', pre_seconds: 2, post_seconds: 0 }, limits).atMs, T - 60_000);
+  assert.equal(field({ camera: 'camera-9' }), 'camera');
+  assert.equal(field({}), 'camera');
+  assert.equal(field({ camera: 'camera-1', at: 'now-ish' }), 'at');
+  assert.equal(field({ camera: 'camera-1', at: '2025-12-14T15:00:00Z' }), 'at'); // an hour in the future
+  assert.equal(field({ camera: 'camera-1', pre_seconds: 301 }), 'pre_seconds');
+  assert.equal(field({ camera: 'camera-1', post_seconds: -1 }), 'post_seconds');
+  assert.equal(field({ camera: 'camera-1', post_seconds: '5' }), 'post_seconds');
+  assert.equal(field({ camera: 'camera-1', metadata: { blob: 'x'.repeat(200) } }), 'metadata');
+  assert.equal(field({ camera: 'camera-1', colour: 'red' }), 'colour');
+  assert.equal(field([1]), 'body');
+});
+
+test('event clips are keyed events/{camera}/{YYYYMMDD}/{HHMMSS}_{event_id}', () => {
+  assert.equal(eventKeyBase({ camera: 'camera-1', at: '2025-12-14T14:03:10.500Z', id: 'e1e1e1e1' }), 'events/camera-1/20251214/140310_e1e1e1e1');
+});
