@@ -68,6 +68,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   const stopChecks = new AbortController();
   let checkLoop: Promise<void> = Promise.resolve();
 
+  for (const camera of config.cameras) metrics.initCamera(camera.id);
   metrics.bind({
     backlog: () => uploader.backlogByCamera(),
     newestSegmentEnd: () => new Map(recorders.filter((r) => r.newestSegmentEndMs !== undefined).map((r) => [r.id, r.newestSegmentEndMs as number])),

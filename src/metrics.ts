@@ -28,6 +28,17 @@ export function createMetrics(registry: Registry = new Registry()) {
     bind(v: MetricsViews): void {
       views = v;
     },
+    /**
+     * Creates every per-camera series at 0, so a counter's first increment is an increase that
+     * rate() and increase() can see, and dashboards show 0 rather than "no data".
+     */
+    initCamera(id: string): void {
+      const camera_id = id;
+      for (const c of [metrics.segmentsRecorded, metrics.segmentsUploaded, metrics.uploadFailures, metrics.ffmpegRestarts, metrics.recordingBytes, metrics.uploadedBytes]) c.inc({ camera_id }, 0);
+      for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.inc({ camera_id, reason }, 0);
+      for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.inc({ camera_id, reason }, 0);
+      metrics.streamConnected.set({ camera_id }, 0);
+    },
     streamConnected: new Gauge({ name: 'camera_stream_connected', help: '1 while ffmpeg is receiving the camera\'s stream, else 0.', labelNames: camera, registers: reg }),
     segmentsRecorded: new Counter({ name: 'camera_segments_recorded_total', help: 'Segments ffmpeg finished writing (including ones cut short by a crash).', labelNames: camera, registers: reg }),
     segmentsUploaded: new Counter({ name: 'camera_segments_uploaded_total', help: 'Segments stored and verified in the store, then deleted locally.', labelNames: camera, registers: reg }),

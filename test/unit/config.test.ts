@@ -153,3 +153,16 @@ describe('config.example.toml', () => {
     assert.deepEqual(c.cameras.map((x) => x.id), ['camera-1', 'camera-2']);
   });
 });
+
+describe('README', () => {
+  test('the configuration table lists every key with its environment variable and default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { KEYS } = await import('../../src/config/schema.ts');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const spec of KEYS) {
+      const def = String(spec.default) === '' ? '""' : String(spec.default);
+      const row = `| \`${spec.path}\` | ${spec.env ? `\`${spec.env}\`` : ''} | \`${def}\` |`;
+      assert.ok(readme.includes(row), `README is missing the row for ${spec.path}: ${row}`);
+    }
+  });
+});
