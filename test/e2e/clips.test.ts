@@ -150,7 +150,7 @@ describe('clips', () => {
     assert.deepEqual(json.metadata, metadata);
     assert.equal(json.event_id, accepted.id);
     assert.equal(json.at, accepted.at);
-    assert.ok(ms(json.clip.from) <= ms(accepted.at) - 3000 + 200 && ms(json.clip.from) >= ms(accepted.at) - 3000 - GOP_S * 1000);
+    assert.ok(ms(json.clip.from) <= ms(accepted.at) - 3000 + 200 && ms(json.clip.from) >= ms(accepted.at) - 3000 - GOP_S * 1000, JSON.stringify(json));
     const clipFile = join(mkdtempSync(join(tmpdir(), 'event-')), 'e.mp4');
     writeFileSync(clipFile, Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${base}.mp4` }))).Body!.transformToByteArray()));
     const probed = probeFile(clipFile);

@@ -221,7 +221,9 @@ OSD_ID=$(ceph_cli osd new "$OSD_UUID")
 mkdir -p "$C/osd$OSD_ID"
 ceph-osd -c "$CONF" -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" >"$C/log/mkfs-osd.out" 2>&1 \
   || { cat "$C/log/mkfs-osd.out" >&2; die "ceph-osd --mkfs failed"; }
-for attempt in 1 2 3; do
+for attempt in 1 2 3 4 5 6; do
+  # 'wrong fsid' comes in bursts while the monitor settles: back off 0.5 s, 1 s, 1.5 s, ... between tries
+  ((attempt == 1)) || sleep "$((attempt / 2)).$((attempt % 2 * 5))"
   nohup ceph-osd -c "$CONF" -i "$OSD_ID" -f >>"$C/log/osd.out" 2>&1 </dev/null &
   OSD=$!
   for ((i = 0; i < 120; i++)); do
