@@ -47,7 +47,7 @@ export interface RecorderDeps {
 
 /** Why a run ended: the supervisor logs it and decides nothing else from it. */
 type RunEnd =
-  | { reason: 'probe-failed'; error: string }
+  | { reason: 'not-started'; error: string }
   | { reason: 'exited' | 'stalled' | 'stopping'; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number };
 
 export const LIST_FILE = '.segments.csv';
@@ -99,13 +99,13 @@ export class CameraRecorder {
     const { settings, clock, log, metrics } = this.#deps;
     let attempt = 0;
     while (!this.#stopping.signal.aborted) {
-      const end = await this.#runOnce();
+      const end = await this.#runOnce().catch((err: unknown): RunEnd => ({ reason: 'not-started', error: errorMessage(err) }));
       if (this.#stopping.signal.aborted) break;
-      if (end.reason !== 'probe-failed' && end.ranMs >= settings.stableAfterMs) attempt = 0;
+      if (end.reason !== 'not-started' && end.ranMs >= settings.stableAfterMs) attempt = 0;
       const delayMs = backoffDelay(attempt++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
       metrics.ffmpegRestarts.inc({ camera_id: this.id });
-      if (end.reason === 'probe-failed') {
-        log.warn({ err: end.error, delayMs }, 'camera unreachable; retrying');
+      if (end.reason === 'not-started') {
+        log.warn({ err: end.error, delayMs }, 'ffmpeg not started (camera unreachable or local error); retrying');
       } else {
         log.warn({ reason: end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
       }
@@ -124,7 +124,7 @@ export class CameraRecorder {
     try {
       audio = await this.#decideAudio();
     } catch (err) {
-      return { reason: 'probe-failed', error: errorMessage(err) };
+      return { reason: 'not-started', error: errorMessage(err) };
     }
     if (audio.warning) log.warn({ codec: audio.codec }, audio.warning);
 
@@ -144,6 +144,7 @@ export class CameraRecorder {
       run.abort();
     };
     this.#stopping.signal.addEventListener('abort', onStop, { once: true });
+    if (this.#stopping.signal.aborted) onStop(); // stop() came while this run was being set up
 
     const startedAt = clock.now();
     let lastProgressAt = startedAt;

@@ -4,6 +4,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import PQueue from 'p-queue';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Clock } from '../clock.ts';
@@ -29,6 +30,9 @@ export interface ApiDeps {
 }
 
 const MAX_BODY = 64 * 1024;
+/** Clip exports run ffmpeg and use disk: a few at a time, so reviewers cannot starve the recorder. */
+const EXPORTS_AT_ONCE = 2;
+const EXPORTS_WAITING_MAX = 8;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class HttpError extends Error {
@@ -45,6 +49,7 @@ export class Api {
   #deps: ApiDeps;
   #cameras: Set<string>;
   #token: Buffer;
+  #exports = new PQueue({ concurrency: EXPORTS_AT_ONCE });
 
   constructor(deps: ApiDeps) {
     this.#deps = deps;
@@ -123,6 +128,14 @@ export class Api {
   }
 
   async #clip(res: ServerResponse, camera: string, fromMs: number, toMs: number, req: IncomingMessage): Promise<void> {
+    if (this.#exports.size >= EXPORTS_WAITING_MAX) {
+      res.setHeader('Retry-After', '10');
+      throw new HttpError(429, `${this.#exports.pending + this.#exports.size} clip exports are running or waiting; retry in a few seconds`);
+    }
+    await this.#exports.add(() => this.#exportClip(res, camera, fromMs, toMs, req));
+  }
+
+  async #exportClip(res: ServerResponse, camera: string, fromMs: number, toMs: number, req: IncomingMessage): Promise<void> {
     const { store, config } = this.#deps;
     const work = join(config.tempDir, '.clips');
     await mkdir(work, { recursive: true });
