@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { probeFile } from '../support/media.ts';
-import { runCli } from '../support/recorder-process.ts';
+import { freePort } from '../support/ports.ts';
+import { RecorderProcess, runCli } from '../support/recorder-process.ts';
 
 const SECRET = 'cli-test-Secret-9f3a';
 
@@ -86,6 +87,31 @@ describe('command line', () => {
         assert.match(meta.metadata.sha256, /^[0-9a-f]{64}$/);
       }
       assert.deepEqual(readdirSync(join(dir, 'spool', camera)), []);
+    }
+  });
+
+  test('SIGTERM waits for uploads to drain; a second signal exits at once and leaves the segments on disk', async () => {
+    const tempDir = mkdtempSync(join(tmpdir(), 'signals-'));
+    const recorder = new RecorderProcess({
+      // nothing listens on the discard port: every upload fails and is retried, so the drain would wait out its grace
+      S3_ENDPOINT: 'http://127.0.0.1:9', S3_ACCESS_KEY_ID: 'AKID', S3_SECRET_ACCESS_KEY: SECRET,
+      TEMP_DIR: tempDir, SEGMENT_DURATION: '2s', SHUTDOWN_GRACE: '10m',
+      CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
+    }, await freePort());
+    try {
+      await recorder.waitForCount((l) => l.msg === 'upload failed; retrying', 1, 30_000, 'a failed upload');
+      recorder.child.kill('SIGTERM');
+      await recorder.waitForLog((l) => l.msg === 'draining uploads', 20_000, 'the drain');
+      assert.equal((await recorder.get('/ready')).status, 503, 'not ready while stopping');
+      assert.equal(recorder.child.exitCode, null, 'still draining after the first signal');
+      recorder.child.kill('SIGTERM');
+      const exit = await recorder.exited;
+      assert.deepEqual(exit, { code: 130, signal: null });
+      const left = readdirSync(join(tempDir, 'camera-1')).filter((f) => f.endsWith('.mp4'));
+      assert.ok(left.length >= 1, 'segments stay on disk for the next start');
+      assert.ok(!recorder.raw.join('\n').includes(SECRET));
+    } finally {
+      await recorder.stop('SIGKILL');
     }
   });
 });
