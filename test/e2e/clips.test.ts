@@ -200,6 +200,16 @@ describe('clips', () => {
     assert.deepEqual(done.metadata, { restart: true });
   });
 
+  test('an event long past with no footage fails with the reason', async () => {
+    const at = isoAt(Date.now() - 90 * 60_000); // before this recorder existed, and past events.wait_max (40m)
+    const res = await postEvent({ camera: 'camera-1', at, pre_seconds: 2, post_seconds: 2, metadata: { late: true } });
+    assert.equal(res.status, 202);
+    const { id } = (await res.json()) as { id: string };
+    const done = await waitEvent(id, 30_000);
+    assert.equal(done.status, 'failed');
+    assert.match(done.error, /^no footage of camera-1 between /);
+  });
+
   test('bad event requests get a 400 naming the field; nothing is stored', async () => {
     const cases: [unknown, string][] = [
       [{ camera: 'camera-9' }, 'camera'],
