@@ -102,6 +102,10 @@ export class EventWorker {
         const json = JSON.stringify({ event_id: rec.id, camera: rec.camera, at: rec.at, pre_seconds: rec.pre_seconds, post_seconds: rec.post_seconds, metadata: rec.metadata, clip: done.clip }, null, 2);
         await writeFile(jsonPath, json);
         await store.put({ key: `${base}.json`, path: jsonPath, size: Buffer.byteLength(json), contentType: 'application/json', metadata: { camera: rec.camera, event: rec.id }, signal });
+        for (const [key, bytes] of [[`${base}.mp4`, size], [`${base}.json`, Buffer.byteLength(json)]] as const) {
+          const stored = await store.head(key, signal);
+          if (stored?.size !== bytes) throw new StoreError(`verification failed for ${key}: stored ${stored?.size ?? 'nothing'}, expected ${bytes} bytes`, 'mismatch');
+        }
         await events.save(done);
         log.info({ event: rec.id, camera: rec.camera, key: done.clip!.key, gaps: done.clip!.gaps.length }, 'event clip stored');
       } finally {
