@@ -115,7 +115,10 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
         await store.init(AbortSignal.timeout(STORE_CHECK_MS));
         storeReady = true;
       }
-      if (health.succeeded()) log.info({ store: store.description }, 'store reachable');
+      if (health.succeeded()) {
+        log.info({ store: store.description }, 'store reachable');
+        uploader.retryNow(); // a backlog should not wait out its backoff once the store is back
+      }
     } catch (err) {
       const e = err instanceof StoreError ? err : new StoreError(errorMessage(err), 'other', { cause: err });
       if (health.failed(e)) log.error({ store: store.description, err: e }, 'store not usable; recording continues, segments wait on disk');

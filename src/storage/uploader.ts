@@ -53,6 +53,8 @@ export class Uploader {
   #queue: PQueue;
   #jobs = new Map<string, Job>();
   #stopping = new AbortController();
+  /** Aborted (and replaced) when the store is known to answer again: waiting retries go at once. */
+  #retryNow = new AbortController();
 
   constructor(deps: UploaderDeps) {
     this.#deps = deps;
@@ -107,6 +109,13 @@ export class Uploader {
     this.#deps.metrics.segmentsDropped.inc({ camera_id: job.segment.cameraId, reason });
     this.#deps.log.error({ camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason }, 'segment dropped before upload: footage lost');
     return true;
+  }
+
+  /** Ends every retry wait now: called when the store answers again after failing. */
+  retryNow(): void {
+    const previous = this.#retryNow;
+    this.#retryNow = new AbortController();
+    previous.abort();
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -174,7 +183,10 @@ export class Uploader {
         metrics.uploadDuration.observe(camera, seconds);
         metrics.segmentsUploaded.inc(camera);
         metrics.uploadedBytes.inc(camera, job.size);
-        if (health.succeeded()) log.info({ store: store.description }, 'store reachable');
+        if (health.succeeded()) {
+          log.info({ store: store.description }, 'store reachable');
+          this.retryNow();
+        }
         log.info({ camera: segment.cameraId, key, bytes: job.size, durationSec, uploadSeconds: seconds, attempts: attempt + 1 }, 'segment uploaded');
         this.#deps.onUploaded?.(segment.cameraId);
         return;
@@ -185,7 +197,7 @@ export class Uploader {
         if (storeErr.kind !== 'mismatch' && health.failed(storeErr)) log.error({ store: store.description, err: storeErr }, 'store failing; segments stay on disk and are retried');
         const delayMs = backoffDelay(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs });
         log.warn({ camera: segment.cameraId, key, attempt: attempt + 1, delayMs, kind: storeErr.kind, err: storeErr.message }, 'upload failed; retrying');
-        await clock.sleep(delayMs, AbortSignal.any([this.#stopping.signal, job.drop.signal]));
+        await clock.sleep(delayMs, AbortSignal.any([this.#stopping.signal, job.drop.signal, this.#retryNow.signal]));
         if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
       }
     }

@@ -161,3 +161,26 @@ test('segment bounds come from the file mtime when it agrees with the name, else
   assert.deepEqual(preciseBounds(name, name + 10_400, 10), { startMs: name + 400, endMs: name + 10_400 });
   assert.deepEqual(preciseBounds(name, name + 3_600_000, 10), { startMs: name, endMs: name + 10_000 });
 });
+
+test('retryNow() ends the backoff wait of every failing upload at once', { timeout: 30_000 }, async () => {
+  const store = new MemoryStore();
+  store.down = true;
+  const dir = mkdtempSync(join(tmpdir(), 'uploader-'));
+  mkdirSync(join(dir, 'camera-1'));
+  const metrics = createMetrics();
+  const log = createLogger('silent', new Redactor());
+  const uploader = new Uploader({
+    store, health: new StoreHealth(systemClock), log, metrics, clock: systemClock,
+    // a one-hour backoff: without retryNow() the segment would wait that long
+    settings: { concurrency: 1, attemptTimeoutMs: 10_000, retryInitialMs: 3_600_000, retryMaxMs: 3_600_000, ffprobePath: 'ffprobe', quarantineDir: join(dir, '.q') },
+  });
+  const path = join(dir, 'camera-1', '20251214-013000.mp4');
+  writeFileSync(path, fixture);
+  await uploader.enqueue({ cameraId: 'camera-1', path, startMs: START, listedDurationSec: 2 });
+  while ((await value(metrics, 'camera_upload_failures_total')) < 1) await systemClock.sleep(10);
+  store.down = false;
+  uploader.retryNow();
+  await uploader.onIdle();
+  assert.equal(existsSync(path), false);
+  assert.equal(store.objects.size, 1);
+});
