@@ -18,6 +18,11 @@ export interface RtspServerOptions {
   fps?: number;
   /** H.264 bitrate, default 800 */
   kbps?: number;
+  /**
+   * Default false: one pipeline (one H.264 encoder) per mount. true: all mounts with the same audio
+   * kind relay one pipeline, so N cameras cost a few encoders instead of N (benchmarks).
+   */
+  sharedSource?: boolean;
 }
 
 export interface RtspServer {
@@ -83,7 +88,7 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
   if (!/^\d+x\d+$/.test(size)) throw new Error(`startRtspServer: bad size ${size}`);
   const port = opts.port ?? (await freePort());
   const url = (mount: string): string => `rtsp://127.0.0.1:${port}${normalizeMount(mount)}`;
-  const args = ['-u', SCRIPT, '--exit-on-eof', String(port), entries.map(([m, a]) => `${m}=${a}`).join(','),
+  const args = ['-u', SCRIPT, '--exit-on-eof', ...(opts.sharedSource ? ['--shared-source'] : []), String(port), entries.map(([m, a]) => `${m}=${a}`).join(','),
     size, String(Math.trunc(fps)), String(Math.trunc(kbps))];
 
   let child: ChildProcess | undefined;

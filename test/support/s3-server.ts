@@ -16,12 +16,16 @@ import { freePort } from './ports.ts';
 export interface S3ServerOptions {
   /** S3 endpoint port; default: a free port */
   port?: number;
+  /** memstore capacity in bytes (objects live in RAM); default: ceph-rgw.sh's default, 2 GiB */
+  memstoreBytes?: number;
 }
 
 export interface S3Server {
   /** http://127.0.0.1:PORT */
   endpoint: string;
   region: 'us-east-1';
+  /** The cluster's state directory: DIR/ceph.conf for the ceph CLI, DIR/log/ for the daemons' logs. */
+  dir: string;
   accessKeyId: string;
   secretAccessKey: string;
   /**
@@ -121,6 +125,7 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
 
   const script = spawn('bash', [SCRIPT, '--dir', dir, '--port', String(port), '--mon-port', String(monPort),
     '--bind-ports', `${bindMin}-${bindMin + 99}`, '--access-key', accessKeyId, '--secret-key', secretAccessKey,
+    ...(opts.memstoreBytes === undefined ? [] : ['--memstore-bytes', String(Math.trunc(opts.memstoreBytes))]),
     '--supervise', '--cleanup'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const cluster: Cluster = { script, pids: {}, dir };
   trackForExit(cluster);
@@ -229,6 +234,7 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
   return {
     endpoint,
     region: 'us-east-1',
+    dir,
     accessKeyId,
     secretAccessKey,
     stopGateway: () => command('stop-gateway', (l) => l === 'gateway-stopped', 'stopping radosgw'),
