@@ -22,6 +22,8 @@ export interface Coverage {
 /** Footage closer than this is continuous: consecutive segments of one ffmpeg run touch. */
 export const GAP_TOLERANCE_MS = 1000;
 const DAY_MS = 86_400_000;
+/** How far a segment's exact start may lie from the whole second in its key (see uploader preciseBounds). */
+const KEY_SLACK_MS = 2500;
 const KEY = /\/(\d{4})(\d{2})(\d{2})\/(\d{2})(\d{2})(\d{2})_[^/]+\.mp4$/;
 
 export function keyStart(key: string): number | undefined {
@@ -42,10 +44,12 @@ export async function findSegments(store: ObjectStore, cameraId: string, fromMs:
     }
   }
   keys.sort((a, b) => a.start - b.start);
-  // Candidates: the last segment starting at or before `from` (it may run into the range), and every one after it up to `to`.
-  let first = keys.findLastIndex((k) => k.start <= fromMs);
+  // Candidates: the last segment starting before `from` (it may run into the range), and every one after it up to `to`.
+  // Key times are whole seconds and a segment's exact start may lie up to ~2.5 s from its key, so
+  // the margin: a segment keyed just before `from` may really start just after it.
+  let first = keys.findLastIndex((k) => k.start <= fromMs - KEY_SLACK_MS);
   if (first < 0) first = 0;
-  const candidates = keys.slice(first).filter((k) => k.start < toMs + 2500);
+  const candidates = keys.slice(first).filter((k) => k.start < toMs + KEY_SLACK_MS);
   const segments: StoredSegmentInfo[] = [];
   for (const c of candidates) {
     const head = await store.head(c.key, signal);
