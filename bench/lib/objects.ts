@@ -130,10 +130,11 @@ export async function deepCheck(client: S3Client, bucket: string, keys: string[]
       const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const file = join(dir, key.replaceAll('/', '_'));
       writeFileSync(file, Buffer.from(await obj.Body!.transformToByteArray()));
-      const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,codec_name,nb_read_packets:format=duration', '-of', 'json', file], { encoding: 'utf8' });
-      const j = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string; nb_read_packets?: string }[]; format: { duration: string } };
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,codec_name,nb_read_packets,duration:format=duration', '-of', 'json', file], { encoding: 'utf8' });
+      const j = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string; nb_read_packets?: string; duration?: string }[]; format: { duration: string } };
       const video = j.streams.find((s) => s.codec_type === 'video');
-      const durationSec = Number(j.format.duration);
+      // the video stream's own span (the audio of a segment may start a little earlier)
+      const durationSec = Number(video?.duration ?? j.format.duration);
       const videoPackets = Number(video?.nb_read_packets ?? 0);
       out.push({ key, codecs: j.streams.map((s) => s.codec_name), videoPackets, durationSec, fps: videoPackets / durationSec });
       rmSync(file, { force: true });
