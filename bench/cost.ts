@@ -16,12 +16,20 @@ export interface CostConfig {
   counts: number[];
   rounds: number;
   segmentSeconds: number;
+  /**
+   * A second recorder run per count with production-length segments, measured in a window in which
+   * no segment closes: what supervising N cameras costs, apart from the per-segment work (check,
+   * hash, upload) that short segments bring every few seconds.
+   */
+  steadySegmentSeconds: number;
   windowSeconds: number;
   warmupSeconds: number;
 }
 
+type Variant = 'recorder' | 'steady' | 'baseline';
+
 export interface CostRun {
-  variant: 'recorder' | 'baseline';
+  variant: Variant;
   n: number;
   round: number;
   seconds: number;
@@ -42,6 +50,8 @@ export interface CostRun {
   machineBusyPct: number;
   outsidePct: number;
   segmentsUploaded: number;
+  /** bytes of the segments uploaded within the window */
+  bytesUploaded: number;
   /** Per-interval % of one core of the node process (median over intervals, for single-round runs). */
   nodeIntervalMedianPct: number;
   problems: string[];
@@ -76,6 +86,13 @@ export interface CostSummary {
   machineBusyPct: number;
   outsidePct: number;
   segmentsPerRun: number;
+  /** steady state (no segment closes in the window): node CPU and PSS */
+  steadyNodePct: number;
+  steadyNodeAddsPct: number;
+  steadyNodePssMedianMiB: number;
+  steadyNodePssMaxMiB: number;
+  /** (node with short segments − node steady) / bytes uploaded in the window: CPU s per GiB stored */
+  perSegmentCpuSecPerGiB: number;
 }
 
 export interface CostResult {
@@ -84,10 +101,11 @@ export interface CostResult {
   summary: CostSummary[];
 }
 
-function fromWindow(w: WindowStats, variant: 'recorder' | 'baseline', n: number, round: number): CostRun {
-  const ff = groupSum(w, `${variant}-ffmpeg`);
-  const copy = w.groups[`${variant}-ffmpeg:copy`];
-  const trans = w.groups[`${variant}-ffmpeg:transcode`];
+function fromWindow(w: WindowStats, variant: Variant, n: number, round: number): CostRun {
+  const group = variant === 'steady' ? 'recorder' : variant;
+  const ff = groupSum(w, `${group}-ffmpeg`);
+  const copy = w.groups[`${group}-ffmpeg:copy`];
+  const trans = w.groups[`${group}-ffmpeg:transcode`];
   const node = w.groups.recorder;
   return {
     variant,
@@ -108,22 +126,30 @@ function fromWindow(w: WindowStats, variant: 'recorder' | 'baseline', n: number,
     machineBusyPct: w.machineBusyPct,
     outsidePct: w.outsidePct,
     segmentsUploaded: 0,
+    bytesUploaded: 0,
     nodeIntervalMedianPct: median(w.intervals.recorder ?? []),
     problems: [],
   };
 }
 
-async function measureRecorder(ctx: Ctx, cfg: CostConfig, n: number, round: number): Promise<CostRun> {
+async function measureRecorder(ctx: Ctx, cfg: CostConfig, n: number, round: number, variant: 'recorder' | 'steady'): Promise<CostRun> {
   const urls = Array.from({ length: n }, (_, i) => ctx.cameras.url(i + 1));
-  const run = await startRecorder({ store: ctx.store, cameras: urls, segmentSeconds: cfg.segmentSeconds, ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, `cost-n${n}-r${round}`) } : {}) });
+  const segmentSeconds = variant === 'steady' ? cfg.steadySegmentSeconds : cfg.segmentSeconds;
+  const label = `cost-n${n}-r${round}${variant === 'steady' ? '-steady' : ''}`;
+  const run = await startRecorder({ store: ctx.store, cameras: urls, segmentSeconds, ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, label) } : {}) });
   try {
     await waitConnected(run, n, 120_000);
     await sleep(cfg.warmupSeconds * 1000);
     const a = ctx.sampler.snap();
     await sleep(cfg.windowSeconds * 1000);
     const b = ctx.sampler.snap();
-    const r = fromWindow(ctx.sampler.window(a, b), 'recorder', n, round);
-    r.segmentsUploaded = run.proc.logs.filter((l) => isLog('segment uploaded')(l) && logTime(l) >= a.t && logTime(l) <= b.t).length;
+    const r = fromWindow(ctx.sampler.window(a, b), variant, n, round);
+    const uploaded = run.proc.logs.filter((l) => isLog('segment uploaded')(l) && logTime(l) >= a.t && logTime(l) <= b.t);
+    r.segmentsUploaded = uploaded.length;
+    r.bytesUploaded = uploaded.reduce((sum, l) => sum + Number(l.bytes ?? 0), 0);
+    // a segment boundary (clock-aligned) inside the window: not the steady state
+    const closed = run.proc.logs.filter((l) => isLog('segment finished')(l) && logTime(l) >= a.t - 2000 && logTime(l) <= b.t);
+    if (variant === 'steady' && (closed.length > 0 || uploaded.length > 0)) r.problems.push(`${Math.max(closed.length, uploaded.length)} segments closed within the steady-state window`);
     if (r.ffmpegCount !== n) r.problems.push(`${r.ffmpegCount} ffmpeg processes for ${n} cameras`);
     const restarts = run.proc.logs.filter((l) => isRestart(l) || isStall(l));
     if (restarts.length > 0) r.problems.push(`${restarts.length} ffmpeg restarts (first: ${String(restarts[0]?.msg)} ${String(restarts[0]?.err ?? (restarts[0]?.stderr as string[] | undefined)?.join(' ') ?? '')})`);
@@ -134,7 +160,7 @@ async function measureRecorder(ctx: Ctx, cfg: CostConfig, n: number, round: numb
   } finally {
     const exit = await run.stop();
     if (exit.code !== 0) ctx.log(`recorder exited ${JSON.stringify(exit)}`);
-    saveLogs(run, join(ctx.outDir, `cost-n${n}-r${round}-recorder.log`));
+    saveLogs(run, join(ctx.outDir, `${label}-recorder.log`));
     await emptyBucket(ctx.store.client, run.bucket).catch(() => undefined);
     await run.dispose();
   }
@@ -164,17 +190,18 @@ export async function runCost(ctx: Ctx, cfg: CostConfig): Promise<CostResult> {
   for (let round = 1; round <= cfg.rounds; round++) {
     for (const [j, n] of cfg.counts.entries()) {
       // alternate the order so neither variant always runs first (drift, page cache, neighbours)
-      const order: ('recorder' | 'baseline')[] = (round + j) % 2 === 0 ? ['baseline', 'recorder'] : ['recorder', 'baseline'];
+      const order: Variant[] = (round + j) % 2 === 0 ? ['baseline', 'steady', 'recorder'] : ['recorder', 'steady', 'baseline'];
       for (const variant of order) {
         ctx.log(`cost: round ${round}/${cfg.rounds}, ${n} cameras, ${variant}`);
         ctx.sampler.clear();
-        let r = variant === 'recorder' ? await measureRecorder(ctx, cfg, n, round) : await measureBaseline(ctx, cfg, n, round);
+        const measure = (): Promise<CostRun> => (variant === 'baseline' ? measureBaseline(ctx, cfg, n, round) : measureRecorder(ctx, cfg, n, round, variant));
+        let r = await measure();
         if (r.problems.length > 0) {
           // a disturbed run (ffmpeg restarted, a camera missing) does not measure steady state: once more
           ctx.log(`cost:   ${variant} n=${n}: ${r.problems.join('; ')}; measuring again`);
           runs.push({ ...r, excluded: true });
           ctx.sampler.clear();
-          r = variant === 'recorder' ? await measureRecorder(ctx, cfg, n, round) : await measureBaseline(ctx, cfg, n, round);
+          r = await measure();
         }
         ctx.log(`cost:   ${variant} n=${n}: node ${r.nodePct.toFixed(2)}% ffmpeg ${r.ffmpegPct.toFixed(2)}% (${r.ffmpegCount}) ffprobe ${r.childrenPct.toFixed(2)}% node PSS ${((r.nodePssMedian ?? 0) / 2 ** 20).toFixed(1)} MiB; machine ${r.machineBusyPct.toFixed(0)}% (outside ${r.outsidePct.toFixed(0)}%)${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`);
         runs.push(r);
@@ -188,15 +215,17 @@ function summarize(runs: CostRun[], counts: number[]): CostSummary[] {
   return counts.map((n) => {
     const rec = runs.filter((r) => r.n === n && r.variant === 'recorder' && !r.excluded);
     const base = runs.filter((r) => r.n === n && r.variant === 'baseline' && !r.excluded);
+    const steady = runs.filter((r) => r.n === n && r.variant === 'steady' && !r.excluded);
     const m = (rs: CostRun[], f: (r: CostRun) => number | undefined): number => median(rs.map(f).filter((x): x is number => x !== undefined));
     // ratios per round (same round = closest in time), then the median of the ratios
     const rounds = [...new Set(rec.map((r) => r.round))];
-    const pair = (f: (r: CostRun, b: CostRun) => number): number =>
+    const pairOf = (xs: CostRun[], ys: CostRun[], f: (x: CostRun, y: CostRun) => number): number =>
       median(rounds.flatMap((k) => {
-        const r = rec.find((x) => x.round === k);
-        const b = base.find((x) => x.round === k);
-        return r && b ? [f(r, b)] : [];
+        const x = xs.find((r) => r.round === k);
+        const y = ys.find((r) => r.round === k);
+        return x && y ? [f(x, y)] : [];
       }));
+    const pair = (f: (r: CostRun, b: CostRun) => number): number => pairOf(rec, base, f);
     const nodePct = m(rec, (r) => r.nodePct);
     return {
       n,
@@ -222,6 +251,11 @@ function summarize(runs: CostRun[], counts: number[]): CostSummary[] {
       machineBusyPct: m(rec, (r) => r.machineBusyPct),
       outsidePct: m([...rec, ...base], (r) => r.outsidePct),
       segmentsPerRun: m(rec, (r) => r.segmentsUploaded),
+      steadyNodePct: m(steady, (r) => r.nodePct),
+      steadyNodeAddsPct: pairOf(steady, base, (r, b) => (r.nodePct / b.ffmpegPct) * 100),
+      steadyNodePssMedianMiB: m(steady, (r) => r.nodePssMedian) / 2 ** 20,
+      steadyNodePssMaxMiB: m(steady, (r) => r.nodePssMax) / 2 ** 20,
+      perSegmentCpuSecPerGiB: pairOf(rec, steady, (r, st) => (r.bytesUploaded > 0 ? (((r.nodePct - st.nodePct) / 100) * r.seconds) / (r.bytesUploaded / 2 ** 30) : NaN)),
     };
   });
 }

@@ -26,6 +26,8 @@ export interface StoredObject {
 export class Janitor {
   readonly objects = new Map<string, StoredObject>();
   #deleted = new Set<string>();
+  /** every key ever listed, so that "the second object of a camera" stays the same one after deletions */
+  #seen = new Set<string>();
 
   readonly client: S3Client;
   readonly bucket: string;
@@ -39,6 +41,7 @@ export class Janitor {
 
   async pass(opts: { delete: boolean }): Promise<void> {
     const keys = (await listAll(this.client, this.bucket)).filter((k) => !this.#deleted.has(k));
+    for (const k of keys) this.#seen.add(k);
     const fresh = keys.filter((k) => !this.objects.has(k));
     await pool(fresh, 8, async (key) => {
       const h = await head(this.client, this.bucket, key);
@@ -54,8 +57,9 @@ export class Janitor {
       });
     });
     if (!opts.delete) return;
+    // keep() sees every key of the camera listed so far, deleted ones included, in key order
     const byCamera = new Map<string, string[]>();
-    for (const k of keys) {
+    for (const k of [...this.#seen].sort()) {
       const cam = k.split('/')[0] ?? '';
       byCamera.set(cam, [...(byCamera.get(cam) ?? []), k]);
     }

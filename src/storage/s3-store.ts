@@ -1,28 +1,32 @@
-// S3-compatible store (SeaweedFS, MinIO, Ceph RGW, AWS). Streams files with lib-storage's Upload.
-import { createReadStream } from 'node:fs';
+// S3-compatible store (SeaweedFS, MinIO, Ceph RGW, AWS). Files are streamed from disk (s3-file-upload.ts).
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { Upload } from '@aws-sdk/lib-storage';
 import { StoreError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { ObjectStore, PutInput, StoredObject } from './object-store.ts';
 import { toStoreError } from './s3-errors.ts';
+import { uploadFile } from './s3-file-upload.ts';
+
+const quiet = (): void => undefined;
+const SILENT = { debug: quiet, info: quiet, warn: quiet, error: quiet };
 
 export class S3Store implements ObjectStore {
   readonly description: string;
   readonly #client: S3Client;
+  /** For requests with a streamed body: the SDK cannot replay a stream, so it must not retry them. */
+  readonly #uploadClient: S3Client;
   readonly #bucket: string;
   readonly #createBucket: boolean;
   readonly #partSize: number;
-  readonly #queueSize: number;
+  readonly #partConcurrency: number;
 
   constructor(s3: Config['s3']) {
     this.#bucket = s3.bucket;
     this.#createBucket = s3.createBucket;
     this.#partSize = s3.partSize;
-    this.#queueSize = s3.partConcurrency;
+    this.#partConcurrency = s3.partConcurrency;
     this.description = `s3 ${s3.endpoint || 'aws'} bucket ${s3.bucket}`;
-    this.#client = new S3Client({
+    const options = {
       region: s3.region,
       ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
       forcePathStyle: s3.forcePathStyle,
@@ -32,8 +36,12 @@ export class S3Store implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: { connectionTimeout: s3.connectTimeoutMs, requestTimeout: s3.requestTimeoutMs },
-      maxAttempts: 2, // the uploader retries forever with its own backoff; keep the SDK's retries short
-    });
+    } as const;
+    // the uploader retries forever with its own backoff; keep the SDK's retries short
+    this.#client = new S3Client({ ...options, maxAttempts: 2 });
+    // a retried request with a consumed stream body hangs or fails: parts are retried by uploadFile
+    // (the SDK says so on the console for every failed streamed request; the uploader logs it as JSON)
+    this.#uploadClient = new S3Client({ ...options, maxAttempts: 1, logger: SILENT });
   }
 
   async init(signal?: AbortSignal): Promise<void> {
@@ -65,31 +73,22 @@ export class S3Store implements ObjectStore {
   }
 
   async put(input: PutInput): Promise<void> {
-    const body = createReadStream(input.path);
-    const upload = new Upload({
-      client: this.#client,
-      params: {
-        Bucket: this.#bucket,
-        Key: input.key,
-        Body: body,
-        ContentLength: input.size,
-        ContentType: input.contentType,
-        Metadata: input.metadata,
-      },
-      partSize: this.#partSize,
-      queueSize: this.#queueSize,
-      leavePartsOnError: false,
-    });
-    const onAbort = (): void => void upload.abort().catch(() => undefined);
-    input.signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (input.signal.aborted) throw new StoreError('upload aborted before it started', 'timeout');
-      await upload.done();
+      await uploadFile({
+        client: this.#uploadClient,
+        bucket: this.#bucket,
+        key: input.key,
+        path: input.path,
+        size: input.size,
+        contentType: input.contentType,
+        metadata: input.metadata,
+        partSize: this.#partSize,
+        partConcurrency: this.#partConcurrency,
+        signal: input.signal,
+      });
     } catch (err) {
       throw toStoreError(input.signal.aborted ? Object.assign(new Error(`aborted: ${String(input.signal.reason)}`), { name: 'AbortError' }) : err, `upload ${input.key}`);
-    } finally {
-      input.signal.removeEventListener('abort', onAbort);
-      body.destroy();
     }
   }
 
@@ -134,5 +133,6 @@ export class S3Store implements ObjectStore {
 
   close(): void {
     this.#client.destroy();
+    this.#uploadClient.destroy();
   }
 }

@@ -1,4 +1,4 @@
-// Finished segment → checked (ffprobe, sha256) → stored → verified with a HEAD → deleted locally.
+// Finished segment → checked (MP4 structure or ffprobe, sha256) → stored → verified with a HEAD → deleted locally.
 // Retries forever with backoff: a segment leaves the disk only when the store has confirmed it,
 // when it is quarantined (empty or unreadable), or when the backlog cap drops it (counted, logged).
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { objectKey } from '../camera/segment-name.ts';
 import { errorMessage, SegmentError, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { probe, ProbeError } from '../media/ffprobe.ts';
+import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
 import { sha256File } from './hash.ts';
@@ -203,24 +204,38 @@ export class Uploader {
     }
   }
 
-  /** sha256 and a readability check. Throws SegmentError for a segment that must not be uploaded. */
+  /**
+   * sha256 and a readability check. Throws SegmentError for a segment that must not be uploaded.
+   * A segment ffmpeg listed as closed is checked by its MP4 structure (a few reads); one cut short by
+   * a crash, or one whose structure looks wrong, by ffprobe, which decides whether it plays.
+   */
   async #prepare(job: Job): Promise<{ sha256: string; durationSec: number | undefined; endMs: number }> {
-    const { path } = job.segment;
+    const { path, listedDurationSec } = job.segment;
     const info = await stat(path);
     const size = info.size;
     job.size = size;
     if (size === 0) throw new SegmentError('segment is empty', 'empty');
-    let durationSec: number | undefined;
+    const sha256 = sha256File(path, this.#stopping.signal);
+    sha256.catch(() => undefined); // awaited below; a readability failure may come first
+    let durationSec: number | undefined = listedDurationSec;
+    const structure = listedDurationSec ? await checkFragmentedMp4(path) : undefined;
+    if (!structure?.ok) {
+      if (structure) this.#deps.log.warn({ camera: job.segment.cameraId, file: basename(path), why: structure.why }, 'listed segment has an unexpected structure; checking it with ffprobe');
+      durationSec = await this.#probeDuration(path);
+    }
+    return { sha256: await sha256, durationSec, endMs: info.mtimeMs };
+  }
+
+  async #probeDuration(path: string): Promise<number | undefined> {
     try {
       const result = await probe(path, { ffprobePath: this.#deps.settings.ffprobePath, timeoutMs: 60_000, signal: this.#stopping.signal });
       if (!result.streams.some((s) => s.type === 'video')) throw new SegmentError('segment has no video stream', 'unreadable');
-      durationSec = result.durationSec;
+      return result.durationSec;
     } catch (err) {
       if (err instanceof SegmentError) throw err;
       if (err instanceof ProbeError && err.segmentFault) throw new SegmentError(`segment is unreadable: ${err.message}`, 'unreadable', { cause: err });
       throw err;
     }
-    return { sha256: await sha256File(path, this.#stopping.signal), durationSec, endMs: info.mtimeMs };
   }
 
   async #quarantine(job: Job, err: SegmentError): Promise<void> {

@@ -23,7 +23,7 @@ before(() => {
   fixture = readFileSync(join(dir, 'f.mp4'));
 });
 
-function setup(opts: { store?: MemoryStore } = {}) {
+function setup(opts: { store?: MemoryStore; ffprobePath?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'uploader-'));
   mkdirSync(join(dir, 'camera-1'));
   const store = opts.store ?? new MemoryStore();
@@ -32,7 +32,7 @@ function setup(opts: { store?: MemoryStore } = {}) {
   const log = createLogger('debug', new Redactor(), new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
   const uploader = new Uploader({
     store, health: new StoreHealth(systemClock), log, metrics, clock: systemClock,
-    settings: { concurrency: 2, attemptTimeoutMs: 10_000, retryInitialMs: 10, retryMaxMs: 40, ffprobePath: 'ffprobe', quarantineDir: join(dir, '.quarantine') },
+    settings: { concurrency: 2, attemptTimeoutMs: 10_000, retryInitialMs: 10, retryMaxMs: 40, ffprobePath: opts.ffprobePath ?? 'ffprobe', quarantineDir: join(dir, '.quarantine') },
   });
   const segment = (minute: number, bytes: Buffer = fixture) => {
     const name = `20251214-01${String(30 + minute).padStart(2, '0')}00.mp4`;
@@ -124,6 +124,36 @@ describe('uploader', () => {
     assert.equal(store.puts, 0);
     assert.ok(existsSync(join(dir, '.quarantine', 'camera-1', '20251214-013000.mp4')));
     assert.equal(await value(metrics, 'camera_segments_quarantined_total', { camera_id: 'camera-1', reason: 'unreadable' }), 1);
+  });
+
+  test('a segment ffmpeg listed as closed is checked by its MP4 structure, without ffprobe', async () => {
+    const { store, uploader, segment } = setup({ ffprobePath: '/nonexistent/ffprobe' });
+    await uploader.enqueue(segment(0));
+    await uploader.onIdle();
+    const obj = store.objects.get('camera-1/20251214/013000_camera-1.mp4');
+    assert.ok(obj, 'stored although ffprobe cannot run');
+    assert.equal(obj.metadata.duration, '2.000', 'duration from the segment list');
+  });
+
+  test('a listed segment cut short is handed to ffprobe, logged, and stored (it plays up to its last fragment)', async () => {
+    const { store, uploader, segment, lines } = setup();
+    await uploader.enqueue(segment(0, fixture.subarray(0, fixture.length - 500)));
+    await uploader.onIdle();
+    const obj = store.objects.get('camera-1/20251214/013000_camera-1.mp4');
+    assert.ok(obj, 'stored');
+    assert.equal(obj.bytes.length, fixture.length - 500);
+    const warn = lines.map((l) => JSON.parse(l) as { msg: string; why?: string }).find((l) => l.msg.startsWith('listed segment has an unexpected structure'));
+    assert.match(warn?.why ?? '', /runs past the end of the file/);
+  });
+
+  test('a leftover segment (not listed: cut by a crash) is checked by ffprobe', async () => {
+    const { store, uploader, segment } = setup({ ffprobePath: '/nonexistent/ffprobe' });
+    const seg = { ...segment(0), listedDurationSec: undefined };
+    await uploader.enqueue(seg);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(store.puts, 0, 'not stored while ffprobe cannot run');
+    assert.ok(existsSync(seg.path), 'kept on disk');
+    await uploader.stop(0);
   });
 
   test('over the backlog cap the oldest waiting segment is dropped, logged at error and counted; newer ones stay', async () => {
