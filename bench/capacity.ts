@@ -13,7 +13,7 @@ import { checkContinuity, deepCheck, emptyAndForget, Janitor, type Continuity, t
 import { isLog, isLoss, isRestart, isStall, logTime, saveLogs, startRecorder, waitConnected } from './lib/recorder.ts';
 import { groupSum } from './lib/sampler.ts';
 import { SegmentTap } from './lib/segment-tap.ts';
-import { CAMERA, startCameras } from './lib/servers.ts';
+import { CAMERA, freshCameras, startCameras } from './lib/servers.ts';
 import { median, p95, sleep } from './lib/stats.ts';
 
 export interface CapacityConfig {
@@ -62,9 +62,9 @@ export interface CapacityResult {
   confirmed: boolean | undefined;
 }
 
-
 async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number, kind: 'step' | 'confirm'): Promise<StepResult> {
   const S = cfg.segmentSeconds;
+  await freshCameras(ctx);
   const ids = Array.from({ length: n }, (_, i) => `camera-${i + 1}`);
   const urls = ids.map((_, i) => ctx.cameras.url(i + 1));
   const deepCams = new Set(Array.from({ length: Math.min(cfg.deepCheckCameras, n) }, (_, i) => ids[Math.floor((i * n) / Math.min(cfg.deepCheckCameras, n))] as string));

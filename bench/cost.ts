@@ -9,7 +9,7 @@ import { startBaseline } from './lib/baseline.ts';
 import type { Ctx } from './lib/context.ts';
 import { isLog, isRestart, isStall, logTime, saveLogs, startRecorder, waitConnected } from './lib/recorder.ts';
 import { groupSum, type WindowStats } from './lib/sampler.ts';
-import { audioOf, emptyBucket } from './lib/servers.ts';
+import { audioOf, emptyBucket, freshCameras } from './lib/servers.ts';
 import { median, sleep } from './lib/stats.ts';
 
 export interface CostConfig {
@@ -194,7 +194,18 @@ export async function runCost(ctx: Ctx, cfg: CostConfig): Promise<CostResult> {
       for (const variant of order) {
         ctx.log(`cost: round ${round}/${cfg.rounds}, ${n} cameras, ${variant}`);
         ctx.sampler.clear();
-        const measure = (): Promise<CostRun> => (variant === 'baseline' ? measureBaseline(ctx, cfg, n, round) : measureRecorder(ctx, cfg, n, round, variant));
+        const measure = async (): Promise<CostRun> => {
+          await freshCameras(ctx);
+          try {
+            return await (variant === 'baseline' ? measureBaseline(ctx, cfg, n, round) : measureRecorder(ctx, cfg, n, round, variant));
+          } catch (err) {
+            // one failed run (cameras not all connected, …) must not lose the others: recorded, repeated once
+            const empty: WindowStats = { seconds: 0, groups: {}, intervals: {}, machineBusyPct: NaN, outsidePct: NaN };
+            const failed = fromWindow(empty, variant, n, round);
+            failed.problems.push(`run failed: ${String((err as Error).message).split('\n')[0]}`);
+            return failed;
+          }
+        };
         let r = await measure();
         if (r.problems.length > 0) {
           // a disturbed run (ffmpeg restarted, a camera missing) does not measure steady state: once more

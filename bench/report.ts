@@ -71,6 +71,7 @@ export function renderReport(r: Results): string {
   const m = r.machine;
   parts.push(`## ${r.mode} mode — ${r.startedAt.slice(0, 10)}`, '', `Command: \`${r.command}\` (${fmt(r.wallMinutes)} min wall time)`, '',
     `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; Node.js ${m.node}; ${m.ffmpeg}; gst-rtsp-server ${m.gstreamer}; ${m.ceph}. Load average at start: ${m.loadavgAtStart}.`, '');
+  if (r.command.includes('--profile')) parts.push('**Profiled run**: the V8 sampling profiler runs in the recorder process, so its CPU numbers are inflated; use a run without `--profile` for CPU.', '');
   if (r.errors.length > 0) parts.push('Errors:', '', ...r.errors.map((e) => `- ${e.bench}: ${e.error}`), '');
   parts.push('### Targets', '', table(['metric', 'target', 'measured', 'verdict'], targets(r).map((t) => [t.metric, t.target, t.measured, t.verdict])), '');
 

@@ -88,7 +88,7 @@ try {
     results.capacity = await runCapacity(ctx, mode.capacity);
   });
   // the shared camera server encodes even without clients: stop it before the benchmarks that do not use it
-  await cameras?.stop();
+  if (needCameras) await ctx.cameras.stop();
   await step('upload', async () => {
     results.upload = await runUpload(ctx, mode.upload);
   });

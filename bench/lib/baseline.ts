@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { planAudio } from '../../src/camera/audio-plan.ts';
 import { ffmpegArgs } from '../../src/camera/ffmpeg-args.ts';
-import { LIST_FILE } from '../../src/camera/recorder.ts';
+import { LIST_DIR, listPathOf } from '../../src/camera/recorder.ts';
 import { onCleanup } from './cleanup.ts';
 import { descendants, killTree } from './proc.ts';
 import { sleep } from './stats.ts';
@@ -38,7 +38,7 @@ export function baselineScript(cameras: BaselineCamera[], rootDir: string, segme
       segmentSeconds,
       rtspTimeoutMs,
       outDir,
-      listPath: join(outDir, LIST_FILE),
+      listPath: listPathOf(outDir),
     });
     // -progress pipe:1 is part of the arguments; the recorder reads it, here it goes to /dev/null
     lines.push(`ffmpeg ${args.map(quote).join(' ')} >/dev/null 2>>${quote(join(outDir, 'ffmpeg.log'))} &`);
@@ -49,7 +49,7 @@ export function baselineScript(cameras: BaselineCamera[], rootDir: string, segme
 
 export function startBaseline(cameras: BaselineCamera[], rootDir: string, segmentSeconds: number, rtspTimeoutMs = 10_000): Baseline {
   const dirs = cameras.map((c) => join(rootDir, c.id));
-  for (const d of dirs) mkdirSync(d, { recursive: true });
+  for (const d of dirs) mkdirSync(join(d, LIST_DIR), { recursive: true });
   const shell = spawn('sh', ['-c', baselineScript(cameras, rootDir, segmentSeconds, rtspTimeoutMs)], {
     env: { TZ: 'UTC', PATH: process.env.PATH ?? '/usr/bin:/bin' }, // as the recorder runs ffmpeg
     stdio: 'ignore',

@@ -1,10 +1,10 @@
-// Independent witness of "segment closed": watches each camera's .segments.csv (ffmpeg appends a
+// Independent witness of "segment closed": watches each camera's segment list (ffmpeg appends a
 // line only after it has closed a segment) and timestamps every new line when it appears.
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseLine } from '../../src/camera/segment-list.ts';
-import { LIST_FILE } from '../../src/camera/recorder.ts';
+import { LIST_DIR, LIST_NAME, listPathOf } from '../../src/camera/recorder.ts';
 
 export interface ClosedSegment {
   camera: string;
@@ -45,11 +45,11 @@ export class SegmentTap {
 
   #ensureWatch(camera: string): void {
     if (this.#watchers.has(camera)) return;
-    const dir = join(this.tempDir, camera);
+    const dir = join(this.tempDir, camera, LIST_DIR);
     if (!existsSync(dir)) return;
     try {
       const w = watch(dir, (_event, file) => {
-        if (file === LIST_FILE) this.#read(camera);
+        if (file === LIST_NAME) this.#read(camera);
       });
       w.on('error', () => undefined);
       this.#watchers.set(camera, w);
@@ -64,7 +64,7 @@ export class SegmentTap {
   }
 
   async #readNow(camera: string): Promise<void> {
-    const path = join(this.tempDir, camera, LIST_FILE);
+    const path = listPathOf(join(this.tempDir, camera));
     let handle;
     try {
       handle = await open(path, 'r');

@@ -22,6 +22,18 @@ export interface Cameras {
 }
 
 /**
+ * A new camera server in place of ctx.cameras (same mounts, new port). The shared-source server's
+ * pipelines live as long as the server; after many clients came and went one of them has been seen
+ * to stop answering (ffprobe: "Invalid data found"). A fresh server per measured run keeps one
+ * run's camera trouble out of the next.
+ */
+export async function freshCameras(ctx: { cameras: Cameras }): Promise<void> {
+  const { count } = ctx.cameras;
+  await ctx.cameras.stop();
+  ctx.cameras = await startCameras(count);
+}
+
+/**
  * `count` synthetic 1080p15 ~4 Mbit/s H.264 cameras (odd: AAC, even: G.711). sharedSource: all
  * cameras of one audio kind relay one encoder (2 x264 encoders in all), else one encoder per camera.
  */

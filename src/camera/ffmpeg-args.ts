@@ -44,7 +44,10 @@ function inputArgs({ url, audio, rtspTimeoutMs }: FfmpegArgsInput): string[] {
 function audioCodec(audio: AudioPlan): string[] {
   if (audio === 'copy') return ['-c:a', 'copy'];
   // MP4 cannot hold G.711/PCM (ffmpeg refuses to start), so it becomes small AAC.
-  if (audio === 'transcode') return ['-c:a', 'aac', '-b:a', '32k'];
+  // 24 kbit/s, not 32: ffmpeg's AAC encoder cannot spend 32 kbit/s on 8 kHz mono, sits at its
+  // quality ceiling and re-encodes nearly every frame up to 6 times (2× the camera's CPU); at 24k
+  // it settles in one pass and still keeps the whole 4 kHz telephone band (BENCHMARKS.md).
+  if (audio === 'transcode') return ['-c:a', 'aac', '-b:a', '24k'];
   return ['-an'];
 }
 

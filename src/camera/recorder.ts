@@ -50,7 +50,14 @@ type RunEnd =
   | { reason: 'not-started'; error: string }
   | { reason: 'exited' | 'stalled' | 'stopping'; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number };
 
-export const LIST_FILE = '.segments.csv';
+/**
+ * ffmpeg's segment list lives in a folder of its own: a watcher on the camera's folder would wake on
+ * every write ffmpeg makes to the segment being recorded (dozens a second per camera), and that was
+ * most of the recorder's steady-state CPU. Here it wakes once per finished segment.
+ */
+export const LIST_DIR = '.segment-list';
+export const LIST_NAME = 'segments.csv';
+export const listPathOf = (cameraDir: string): string => join(cameraDir, LIST_DIR, LIST_NAME);
 const SAFETY_POLL_MS = 5000;
 
 export class CameraRecorder {
@@ -128,7 +135,8 @@ export class CameraRecorder {
     }
     if (audio.warning) log.warn({ codec: audio.codec }, audio.warning);
 
-    const listPath = join(this.dir, LIST_FILE);
+    const listPath = listPathOf(this.dir);
+    await mkdir(join(this.dir, LIST_DIR), { recursive: true });
     await rm(listPath, { force: true });
     const list = new SegmentListReader(listPath);
     let draining = Promise.resolve();
@@ -196,7 +204,7 @@ export class CameraRecorder {
     this.#stopping.signal.removeEventListener('abort', onStop);
     await watcher.close();
     await drain();
-    await rm(listPath, { force: true });
+    await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
     await this.#sweep();

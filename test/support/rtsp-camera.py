@@ -7,10 +7,9 @@ Run with the system python (/usr/bin/python3): python3-gi lives there, not in py
 
     --exit-on-eof    also exit (code 0) when stdin reaches end of file: run it with stdin a pipe
                      from the parent and it dies with the parent, even one killed with SIGKILL
-    --shared-source  all mounts with the same audio kind relay one pipeline (one H.264 encoder per
-                     audio kind instead of one per mount): many cameras for the cost of two, for
-                     benchmarks. Every mount still looks like its own camera. An internal client
-                     keeps each shared pipeline running from start to exit (needs rtspsrc).
+    --shared-source  encode once for all mounts (one H.264 encoder, one encoder per audio kind)
+                     and relay the encoded stream to every mount: many cameras for the cost of
+                     one, for benchmarks. Each mount is still its own media, as without the flag.
 
     PORT    TCP port on 127.0.0.1
     MOUNTS  comma list of PATH=AUDIO, AUDIO one of aac | alaw | none (bare PATH means aac),
@@ -21,8 +20,8 @@ Run with the system python (/usr/bin/python3): python3-gi lives there, not in py
 
 Serves H.264 (x264enc zerolatency/ultrafast/baseline) plus AAC (avenc_aac) or G.711 A-law
 (alawenc) audio over RTSP, RTP over TCP (interleaved, ffmpeg -rtsp_transport tcp) or UDP.
-Each mount is its own shared pipeline, built when the first client connects (with --shared-source:
-one pipeline per audio kind, shared by every mount of that kind and all their clients).
+Each mount is its own shared pipeline, built when the first client connects. With --shared-source
+that pipeline only payloads what the one encoding pipeline (started at once) produces.
 Prints one line starting with "serving " once it listens. SIGTERM / SIGINT -> exit code 0.
 
 Needs Debian packages: python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
@@ -31,13 +30,13 @@ gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
 import os
 import signal
 import sys
+import threading
 
 import gi
 
 gi.require_version('Gst', '1.0')
-gi.require_version('GstRtsp', '1.0')
 gi.require_version('GstRtspServer', '1.0')
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 AUDIO = {
     'aac': ('audiotestsrc is-live=true wave=sine freq=1000 ! audioconvert ! audioresample '
@@ -73,52 +72,93 @@ def parse_mounts(spec):
     return mounts
 
 
-class SharedSourceFactory(GstRtspServer.RTSPMediaFactory):
-    """--shared-source: a shared factory whose media is the same whatever the mount path."""
+# --shared-source: the encoders run once, their output goes to every mount through appsrc.
+SHARED_AUDIO = {
+    'aac': ('audiotestsrc is-live=true wave=sine freq=1000 ! audioconvert ! audioresample '
+            '! audio/x-raw,rate=16000,channels=1 ! avenc_aac bitrate=32000 ! aacparse'),
+    'alaw': ('audiotestsrc is-live=true wave=sine freq=1000 ! audioconvert ! audioresample '
+             '! audio/x-raw,rate=8000,channels=1 ! alawenc'),
+}
+SHARED_PAY = {'aac': 'rtpmp4gpay name=pay1 pt=97', 'alaw': 'rtppcmapay name=pay1 pt=8'}
+APPSRC = 'appsrc is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream'
 
-    def do_gen_key(self, url):
-        return 'shared-source'
 
+class SharedSource:
+    """One pipeline encoding video and each audio kind once; every sample is pushed, timestamps
+    cleared (the receiving appsrc stamps it with its own running time), to the appsrcs of every
+    mount's media from its creation until it is unprepared. Video goes to a mount from a key frame on."""
 
-class Keeper:
-    """--shared-source: an RTSP client inside the server that stays connected to one mount.
-
-    gst-rtsp-server tears a shared media down when its last client leaves, and a client that
-    connects meanwhile (ffprobe then ffmpeg, one recorder after another) fails. With this client
-    always there, the shared pipeline runs from start to exit."""
-
-    def __init__(self, url):
-        self.url = url
-        self.pipeline = None
-        self.start()
-
-    def start(self):
-        self.pipeline = Gst.Pipeline.new('keeper')
-        src = Gst.ElementFactory.make('rtspsrc')
-        src.set_property('location', self.url)
-        src.set_property('protocols', GstRtsp.RTSPLowerTrans.TCP)
-        src.set_property('latency', 0)
-        src.connect('pad-added', self._on_pad)
-        self.pipeline.add(src)
+    def __init__(self, video, kinds):
+        branches = [f'{video} ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au '
+                    '! appsink name=video emit-signals=true sync=false']
+        branches += [f'{SHARED_AUDIO[k]} ! appsink name={k} emit-signals=true sync=false' for k in kinds]
+        self.pipeline = Gst.parse_launch(' '.join(branches))
+        self.lock = threading.Lock()
+        self.caps = {}
+        self.targets = {name: {} for name in ['video', *kinds]}  # branch -> {appsrc: started}
+        for name in self.targets:
+            self.pipeline.get_by_name(name).connect('new-sample', self._on_sample, name)
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()
         bus.connect('message::error', self._on_error)
-        bus.connect('message::eos', self._on_error)
         self.pipeline.set_state(Gst.State.PLAYING)
 
-    def _on_pad(self, _src, pad):
-        sink = Gst.ElementFactory.make('fakesink')
-        sink.set_property('sync', False)
-        sink.set_property('async', False)
-        self.pipeline.add(sink)
-        sink.sync_state_with_parent()
-        pad.link(sink.get_static_pad('sink'))
+    @staticmethod
+    def _on_error(_bus, msg):
+        err, dbg = msg.parse_error()
+        sys.exit(f'rtsp-camera: shared source failed: {err.message} ({dbg})')
 
-    def _on_error(self, bus, msg):
-        sys.stderr.write(f'rtsp-camera: keeper of {self.url}: {msg.type.first_value_nick}, reconnecting\n')
-        bus.remove_signal_watch()
-        self.pipeline.set_state(Gst.State.NULL)
-        GLib.timeout_add(500, lambda: self.start() and False)
+    def _on_sample(self, sink, name):
+        sample = sink.emit('pull-sample')
+        buf = sample.get_buffer()
+        self.caps[name] = sample.get_caps()
+        key = name != 'video' or not buf.has_flags(Gst.BufferFlags.DELTA_UNIT)
+        with self.lock:
+            targets = self.targets[name]
+            ready = [src for src, started in targets.items() if started or key]
+            for src in ready:
+                targets[src] = True
+        if ready:
+            out = buf.copy()
+            out.pts = out.dts = Gst.CLOCK_TIME_NONE
+            for src in ready:
+                src.emit('push-buffer', out)
+        return Gst.FlowReturn.OK
+
+    def wait_caps(self, timeout_s=10):
+        deadline = GLib.get_monotonic_time() + timeout_s * 1_000_000
+        while len(self.caps) < len(self.targets) and GLib.get_monotonic_time() < deadline:
+            GLib.MainContext.default().iteration(False)
+            GLib.usleep(10_000)
+        return len(self.caps) == len(self.targets)
+
+    def factory(self, audio):
+        """A media factory for one mount: appsrc -> payloader, fed while its media is prepared."""
+        launch = f'( {APPSRC} name=video ! rtph264pay name=pay0 pt=96 config-interval=1'
+        if audio != 'none':
+            launch += f' {APPSRC} name={audio} ! {SHARED_PAY[audio]}'
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch + ' )')
+        factory.set_shared(True)
+        factory.connect('media-configure', self._on_media_configure, ['video'] + ([audio] if audio != 'none' else []))
+        return factory
+
+    def _on_media_configure(self, _factory, media, names):
+        bin_ = media.get_element()
+        srcs = {name: bin_.get_by_name(name) for name in names}
+        for name, src in srcs.items():
+            src.set_property('caps', self.caps[name])
+
+        def detach(_media):
+            with self.lock:
+                for name, src in srcs.items():
+                    self.targets[name].pop(src, None)
+
+        # data must flow while the media prepares: its SDP needs the payloaders' caps
+        with self.lock:
+            for name, src in srcs.items():
+                self.targets[name].setdefault(src, False)
+        media.connect('unprepared', detach)
 
     def stop(self):
         self.pipeline.set_state(Gst.State.NULL)
@@ -144,41 +184,42 @@ def main(argv):
     Gst.init(None)
     missing = [e for e in ('videotestsrc', 'videoconvert', 'x264enc', 'rtph264pay', 'audiotestsrc',
                            'audioconvert', 'audioresample', 'avenc_aac', 'rtpmp4gpay', 'alawenc',
-                           'rtppcmapay') + (('rtspsrc', 'fakesink') if shared_source else ())
+                           'rtppcmapay') + (('appsrc', 'appsink', 'h264parse', 'aacparse') if shared_source else ())
                if not Gst.ElementFactory.find(e)]
     if missing:
         sys.exit(f'rtsp-camera: missing GStreamer elements: {" ".join(missing)}')
 
-    video = (f'videotestsrc is-live=true pattern=smpte horizontal-speed=4 '
-             f'! video/x-raw,width={w},height={h},framerate={fps}/1 ! videoconvert '
-             f'! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={2 * fps} bitrate={kbps} '
-             f'! video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1')
+    encoder = (f'videotestsrc is-live=true pattern=smpte horizontal-speed=4 '
+               f'! video/x-raw,width={w},height={h},framerate={fps}/1 ! videoconvert '
+               f'! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={2 * fps} bitrate={kbps} '
+               f'! video/x-h264,profile=baseline')
+    video = f'{encoder} ! rtph264pay name=pay0 pt=96 config-interval=1'
+    shared = None
+    if shared_source:
+        shared = SharedSource(encoder, sorted({a for _, a in mounts if a != 'none'}))
+        if not shared.wait_caps():
+            sys.exit('rtsp-camera: the shared source produced nothing within 10 s')
 
     server = GstRtspServer.RTSPServer()
     server.set_address('127.0.0.1')
     server.set_service(str(port))
     if shared_source:
-        # many clients at once: a deep accept queue (default 5: the kernel drops the rest) and a thread
-        # per client (default: one for all, so a client waiting for its media holds up all others)
+        # many cameras connect at once: a deep accept queue (default 5: the kernel drops the rest), and
+        # a thread per client (default: one thread for all, so one client waiting for its media to be
+        # prepared holds up every other client)
         server.set_backlog(256)
         server.get_thread_pool().set_max_threads(-1)
     points = server.get_mount_points()
-    shared = {}
     for path, audio in mounts:
-        factory = shared.get(audio)
-        if factory is None:
-            factory = SharedSourceFactory() if shared_source else GstRtspServer.RTSPMediaFactory()
+        if shared:
+            factory = shared.factory(audio)
+        else:
+            factory = GstRtspServer.RTSPMediaFactory()
             factory.set_launch(f'( {video} {AUDIO[audio]} )')
             factory.set_shared(True)
-            if shared_source:
-                shared[audio] = factory
         points.add_factory(path, factory)
     if server.attach(None) == 0:
         sys.exit(f'rtsp-camera: cannot listen on 127.0.0.1:{port}')
-    first_mount = {}
-    for path, audio in mounts:
-        first_mount.setdefault(audio, path)
-    keepers = [Keeper(f'rtsp://127.0.0.1:{port}{path}') for path in first_mount.values()] if shared_source else []
 
     loop = GLib.MainLoop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -195,11 +236,11 @@ def main(argv):
         GLib.unix_fd_add_full(GLib.PRIORITY_DEFAULT, sys.stdin.fileno(),
                               GLib.IOCondition.IN | GLib.IOCondition.HUP | GLib.IOCondition.ERR, on_stdin)
     desc = ','.join(f'{p}={a}' for p, a in mounts)
-    mode = ' shared-source' if shared_source else ''
+    mode = ' shared-source' if shared else ''
     print(f'serving {desc} on rtsp://127.0.0.1:{port} size={w}x{h} fps={fps} kbps={kbps}{mode}', flush=True)
     loop.run()
-    for k in keepers:
-        k.stop()
+    if shared:
+        shared.stop()
     print('stopped', flush=True)
     return 0
 

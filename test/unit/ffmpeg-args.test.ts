@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ffmpegArgs, type FfmpegArgsInput } from '../../src/camera/ffmpeg-args.ts';
 import { planAudio } from '../../src/camera/audio-plan.ts';
 
-const base: FfmpegArgsInput = { url: 'rtsp://u:p@cam/s', audio: 'copy', segmentSeconds: 900, rtspTimeoutMs: 10_000, outDir: '/spool/cam', listPath: '/spool/cam/.segments.csv' };
+const base: FfmpegArgsInput = { url: 'rtsp://u:p@cam/s', audio: 'copy', segmentSeconds: 900, rtspTimeoutMs: 10_000, outDir: '/spool/cam', listPath: '/spool/cam/.segment-list/segments.csv' };
 const after = (args: string[], flag: string): string | undefined => args[args.indexOf(flag) + 1];
 
 test('RTSP input uses TCP and a socket timeout in microseconds, before -i', () => {
@@ -25,19 +25,19 @@ test('video is stream-copied and cut into clock-aligned fragmented MP4 segments'
   assert.equal(after(args, '-strftime'), '1');
   assert.equal(after(args, '-segment_format'), 'mp4');
   assert.equal(after(args, '-segment_format_options'), 'movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1');
-  assert.equal(after(args, '-segment_list'), '/spool/cam/.segments.csv');
+  assert.equal(after(args, '-segment_list'), '/spool/cam/.segment-list/segments.csv');
   assert.equal(after(args, '-segment_list_type'), 'csv');
   assert.equal(after(args, '-progress'), 'pipe:1');
   assert.equal(after(args, '-stats_period'), '2');
   assert.equal(args.at(-1), '/spool/cam/%Y%m%d-%H%M%S.mp4');
 });
 
-test('audio: AAC copied, G.711 transcoded to 32k AAC, none dropped', () => {
+test('audio: AAC copied, G.711 transcoded to 24k AAC, none dropped', () => {
   assert.deepEqual(ffmpegArgs(base).filter((a) => a.startsWith('0:')), ['0:v:0', '0:a:0?']);
   assert.equal(after(ffmpegArgs(base), '-c:a'), 'copy');
   const t = ffmpegArgs({ ...base, audio: 'transcode' });
   assert.equal(after(t, '-c:a'), 'aac');
-  assert.equal(after(t, '-b:a'), '32k');
+  assert.equal(after(t, '-b:a'), '24k');
   const n = ffmpegArgs({ ...base, audio: 'none' });
   assert.ok(n.includes('-an') && !n.includes('0:a:0?'));
 });

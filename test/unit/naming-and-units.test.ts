@@ -15,7 +15,7 @@ test('object keys are {camera}/{YYYYMMDD}/{HHMMSS}_{camera}.mp4 in UTC', () => {
 test('local file names give the UTC start time back', () => {
   assert.equal(startFromFileName('20251214-013000.mp4'), Date.UTC(2025, 11, 14, 1, 30, 0));
   assert.equal(startFromFileName('20251214-013000.mp4.tmp'), undefined);
-  assert.equal(startFromFileName('.segments.csv'), undefined);
+  assert.equal(startFromFileName('.segment-list'), undefined);
 });
 
 test('durations and sizes parse the documented forms', () => {
