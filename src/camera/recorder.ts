@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
 import { planAudio, type AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
+import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
 import { removePidFile, writePidFile } from './ffmpeg-pidfile.ts';
 import { ProgressParser } from './progress.ts';
@@ -70,6 +71,8 @@ export class CameraRecorder {
   /** Segment names already reported, so a file is never handed on twice. Pruned as files leave. */
   #reported = new Set<string>();
   #newestEndMs: number | undefined;
+  /** The audio decision of the last run that recorded: reused at the next restart. */
+  #knownAudio: AudioDecision | undefined;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
@@ -117,23 +120,49 @@ export class CameraRecorder {
         log.warn({ reason: end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
       }
       this.#state = 'backoff';
-      await clock.sleep(delayMs, this.#stopping.signal);
+      await this.#backoff(delayMs);
     }
     this.#state = 'stopped';
     log.info('recorder stopped');
+  }
+
+  /** Does the camera accept TCP connections? (true for sources that are not rtsp://) */
+  async #cameraAnswers(): Promise<boolean> {
+    const ep = rtspEndpoint(this.#deps.camera.url);
+    return !ep || portOpen(ep, 1000);
+  }
+
+  /** The restart delay; cut short when a camera that was down at the TCP level accepts connections again. */
+  async #backoff(delayMs: number): Promise<void> {
+    const { clock, log } = this.#deps;
+    const signal = this.#stopping.signal;
+    const ep = rtspEndpoint(this.#deps.camera.url);
+    if (!ep || (await portOpen(ep, 1000))) {
+      await clock.sleep(delayMs, signal);
+      return;
+    }
+    const started = clock.now();
+    if ((await waitForPort(ep, delayMs, { clock, signal })) === 'open') {
+      log.info({ waitedMs: clock.now() - started, delayMs }, 'camera accepts connections again; retrying before the backoff ends');
+    }
   }
 
   async #runOnce(): Promise<RunEnd> {
     const { settings, log, clock } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
+    // The camera's audio, probed before the first run; a restart after a run that recorded reuses
+    // it (the probe reads seconds of stream: that would be seconds more footage lost per reconnect).
+    // A run that never recorded although the camera answered clears it, so a camera whose stream
+    // changed is probed again; a camera that is down keeps it for when it is back.
     let audio: AudioDecision;
+    const known = this.#knownAudio;
     try {
-      audio = await this.#decideAudio();
+      audio = known ?? (await this.#decideAudio());
     } catch (err) {
       return { reason: 'not-started', error: errorMessage(err) };
     }
-    if (audio.warning) log.warn({ codec: audio.codec }, audio.warning);
+    if (audio.warning && !known) log.warn({ codec: audio.codec }, audio.warning);
 
     const listPath = listPathOf(this.dir);
     await mkdir(join(this.dir, LIST_DIR), { recursive: true });
@@ -165,7 +194,7 @@ export class CameraRecorder {
       outDir: this.dir,
       listPath,
     });
-    log.info({ audio: audio.plan, audioCodec: audio.codec }, 'starting ffmpeg');
+    log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: known ? 'last run' : 'probe' }, 'starting ffmpeg');
     const child = execa(settings.ffmpegPath, args, {
       env: { TZ: 'UTC' }, // strftime names and clock-aligned cuts in UTC, whatever the host's zone
       stdin: 'ignore',
@@ -205,6 +234,8 @@ export class CameraRecorder {
     await watcher.close();
     await drain();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
+    if (this.#connected) this.#knownAudio = audio;
+    else if (this.#knownAudio && (await this.#cameraAnswers())) this.#knownAudio = undefined; // answers, yet did not record: probe again
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
     await this.#sweep();

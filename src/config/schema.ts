@@ -55,9 +55,9 @@ export const KEYS: readonly KeySpec[] = [
     doc: 'Create the bucket when it is missing. Turn off when the credentials may not create buckets.' },
   dur('s3.connect_timeout', '5s', 'S3_CONNECT_TIMEOUT', 100, 10 * 60 * SECOND, 'TCP connect timeout to the store.'),
   dur('s3.request_timeout', '60s', 'S3_REQUEST_TIMEOUT', SECOND, HOUR, 'Socket idle timeout of one S3 request.'),
-  { path: 's3.part_size', type: { kind: 'size', min: 5 * 2 ** 20 }, default: '16MiB', env: 'S3_PART_SIZE',
+  { path: 's3.part_size', type: { kind: 'size', min: 5 * 2 ** 20 }, default: '64MiB', env: 'S3_PART_SIZE',
     doc: 'Multipart part size (at least 5MiB); a segment of at most one part goes up as one PutObject. Parts are streamed from the file: memory does not grow with it.' },
-  { path: 's3.part_concurrency', type: { kind: 'int', min: 1, max: 16 }, default: 2, env: 'S3_PART_CONCURRENCY',
+  { path: 's3.part_concurrency', type: { kind: 'int', min: 1, max: 16 }, default: 4, env: 'S3_PART_CONCURRENCY',
     doc: 'Parts of one segment uploaded in parallel.' },
 
   s('filesystem.root', './recordings', 'FILESYSTEM_ROOT', 'With storage = "filesystem": the directory that receives the bucket layout.',

@@ -71,6 +71,7 @@ async function uploadParts(u: FileUpload, uploadId: string): Promise<CompletedPa
   const queue = new PQueue({ concurrency: u.partConcurrency });
   const failed = new AbortController();
   const signal = AbortSignal.any([u.signal, failed.signal]);
+  let firstError: unknown;
   const tasks = Array.from({ length: count }, (_, i) => queue.add(async () => {
     if (signal.aborted) return;
     const start = i * u.partSize;
@@ -78,14 +79,16 @@ async function uploadParts(u: FileUpload, uploadId: string): Promise<CompletedPa
     try {
       parts[i] = { PartNumber: i + 1, ETag: await uploadPart(u, uploadId, i + 1, start, length, signal) };
     } catch (err) {
-      failed.abort(err); // stop the other parts: the whole upload is retried later
-      throw err;
+      // the first failure is the cause; the parts it stops fail with an abort
+      if (!failed.signal.aborted) {
+        firstError = err;
+        failed.abort(err); // the whole upload is retried later, with backoff
+      }
     }
   }));
-  const results = await Promise.allSettled(tasks);
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
+  await Promise.all(tasks);
   if (u.signal.aborted) throw u.signal.reason;
+  if (failed.signal.aborted) throw firstError;
   return parts;
 }
 
