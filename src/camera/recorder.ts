@@ -265,7 +265,10 @@ export class CameraRecorder {
   async #drainList(list: SegmentListReader): Promise<void> {
     for (const entry of await list.readNew()) {
       this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
-      await this.#report(entry.name, entry.durationSec);
+      // the first line of a run may carry an absurd duration (see ListedSegment.first): then the
+      // uploader asks ffprobe. A segment is never longer than segment_time plus a few GOPs.
+      const plausible = !entry.first || entry.durationSec <= this.#deps.settings.segmentDurationMs / 1000 + 10;
+      await this.#report(entry.name, { listed: true, durationSec: plausible ? entry.durationSec : undefined });
     }
   }
 
@@ -287,17 +290,19 @@ export class CameraRecorder {
     const present = new Set(names);
     for (const name of this.#reported) if (!present.has(name)) this.#reported.delete(name);
     for (const name of names.sort()) {
-      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, undefined);
+      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, { listed: false });
     }
   }
 
-  async #report(name: string, durationSec: number | undefined): Promise<void> {
+  /** listed: ffmpeg wrote its list line (closed cleanly); else found after the run ended (cut short). */
+  async #report(name: string, { listed, durationSec }: { listed: boolean; durationSec?: number | undefined }): Promise<void> {
     const startMs = startFromFileName(name);
     if (startMs === undefined || this.#reported.has(name)) return;
     const path = join(this.dir, name);
     let size: number;
+    let mtimeMs: number;
     try {
-      size = (await stat(path)).size;
+      ({ size, mtimeMs } = await stat(path));
     } catch {
       return; // already gone (uploaded from an earlier report)
     }
@@ -310,9 +315,10 @@ export class CameraRecorder {
       metrics.segmentDuration.observe(camera, durationSec);
       this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, startMs + durationSec * 1000);
     } else {
-      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, startMs);
+      // ffmpeg writes each fragment as it comes: the last write is about when the last frame came in
+      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, Math.max(startMs, Math.min(mtimeMs, this.#deps.clock.now())));
     }
-    log.info({ file: name, bytes: size, durationSec, partial: durationSec === undefined }, 'segment finished');
+    log.info({ file: name, bytes: size, durationSec, partial: !listed }, 'segment finished');
     this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec });
   }
 

@@ -6,12 +6,19 @@ export interface ListedSegment {
   name: string;
   /** Seconds of media in the segment, from ffmpeg's own start and end times. */
   durationSec: number;
+  /**
+   * The first line of a list: ffmpeg writes its start as 0 while its end is in the input's time
+   * base, which for some RTSP sources starts hours from 0. Its duration is then absurd; later lines
+   * are differences of two input times and are right.
+   */
+  first: boolean;
 }
 
 export class SegmentListReader {
   readonly path: string;
   #offset = 0;
   #partial = '';
+  #count = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -38,7 +45,9 @@ export class SegmentListReader {
       const text = this.#partial + Buffer.concat(chunks).toString('utf8');
       const lines = text.split('\n');
       this.#partial = lines.pop() ?? '';
-      return lines.map(parseLine).filter((s): s is ListedSegment => s !== undefined);
+      const parsed = lines.map(parseLine).filter((s): s is ListedSegment => s !== undefined);
+      for (const entry of parsed) entry.first = this.#count++ === 0;
+      return parsed;
     } finally {
       await handle.close();
     }
@@ -49,5 +58,5 @@ export function parseLine(line: string): ListedSegment | undefined {
   const m = /^"?([^",]+)"?,([\d.]+),([\d.]+)\s*$/.exec(line);
   if (!m) return undefined;
   const duration = Number(m[3]) - Number(m[2]);
-  return { name: m[1] as string, durationSec: Number.isFinite(duration) ? Math.max(0, Math.round(duration * 1e6) / 1e6) : 0 };
+  return { name: m[1] as string, durationSec: Number.isFinite(duration) ? Math.max(0, Math.round(duration * 1e6) / 1e6) : 0, first: false };
 }

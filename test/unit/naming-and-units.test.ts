@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { objectKey, startFromFileName } from '../../src/camera/segment-name.ts';
 import { backoffDelay } from '../../src/camera/backoff.ts';
 import { parseDuration, parseSize } from '../../src/config/units.ts';
-import { parseLine } from '../../src/camera/segment-list.ts';
+import { parseLine, SegmentListReader } from '../../src/camera/segment-list.ts';
 import { ProgressParser } from '../../src/camera/progress.ts';
 import { TailBuffer } from '../../src/camera/tail-buffer.ts';
 
@@ -44,9 +47,20 @@ test('backoff doubles from the initial delay up to the cap, with jitter in the u
 });
 
 test('segment list lines give the segment name and its media duration', () => {
-  assert.deepEqual(parseLine('20251214-013000.mp4,0.000000,10.000001'), { name: '20251214-013000.mp4', durationSec: 10.000001 });
-  assert.deepEqual(parseLine('"20251214-013000.mp4",1.5,4.0'), { name: '20251214-013000.mp4', durationSec: 2.5 });
+  assert.deepEqual(parseLine('20251214-013000.mp4,0.000000,10.000001'), { name: '20251214-013000.mp4', durationSec: 10.000001, first: false });
+  assert.deepEqual(parseLine('"20251214-013000.mp4",1.5,4.0'), { name: '20251214-013000.mp4', durationSec: 2.5, first: false });
   assert.equal(parseLine('garbage'), undefined);
+});
+
+test('the first line of a segment list is marked: its duration can be absurd', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'list-'));
+  const path = join(dir, 'segments.csv');
+  // as ffmpeg wrote it for an RTSP source whose clock starts hours from 0
+  writeFileSync(path, '20251214-013000.mp4,0.000000,18411.788021\n20251214-013030.mp4,18411.788021,18441.790000\n2025');
+  const list = new SegmentListReader(path);
+  assert.deepEqual((await list.readNew()).map((e) => [e.name, e.first]), [['20251214-013000.mp4', true], ['20251214-013030.mp4', false]]);
+  appendFileSync(path, '1214-013100.mp4,18441.790000,18471.8\n');
+  assert.deepEqual(await list.readNew(), [{ name: '20251214-013100.mp4', durationSec: 30.01, first: false }]);
 });
 
 test('progress blocks are parsed across chunk boundaries', () => {
