@@ -13,6 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import PQueue from 'p-queue';
+import { systemClock } from '../clock.ts';
 import { toStoreError } from './s3-errors.ts';
 
 export interface FileUpload {
@@ -108,23 +109,11 @@ async function uploadPart(u: FileUpload, uploadId: string, partNumber: number, s
       return out.ETag;
     } catch (err) {
       if (signal.aborted || attempt >= attempts) throw err;
-      await sleep(PART_RETRY_DELAYS_MS[attempt - 1] ?? 3000, signal);
+      await systemClock.sleep(PART_RETRY_DELAYS_MS[attempt - 1] ?? 3000, signal);
     }
   }
 }
 
 function fileRange(path: string, start: number, length: number, signal: AbortSignal): ReadStream {
   return createReadStream(path, { start, end: start + length - 1, highWaterMark: READ_CHUNK, signal });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
