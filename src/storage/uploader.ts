@@ -205,9 +205,9 @@ export class Uploader {
   }
 
   /**
-   * sha256 and a readability check. Throws SegmentError for a segment that must not be uploaded.
-   * A segment ffmpeg listed as closed is checked by its MP4 structure (a few reads); one cut short by
-   * a crash, or one whose structure looks wrong, by ffprobe, which decides whether it plays.
+   * sha256, a readability check and the duration (ffprobe, which decides whether it plays). Throws
+   * SegmentError for a segment that must not be uploaded. A listed segment whose MP4 structure looks
+   * wrong is logged first.
    */
   async #prepare(job: Job): Promise<{ sha256: string; durationSec: number | undefined; endMs: number }> {
     const { path, listedDurationSec } = job.segment;
@@ -217,12 +217,11 @@ export class Uploader {
     if (size === 0) throw new SegmentError('segment is empty', 'empty');
     const sha256 = sha256File(path, this.#stopping.signal);
     sha256.catch(() => undefined); // awaited below; a readability failure may come first
-    let durationSec: number | undefined = listedDurationSec;
     const structure = listedDurationSec ? await checkFragmentedMp4(path) : undefined;
-    if (!structure?.ok) {
-      if (structure) this.#deps.log.warn({ camera: job.segment.cameraId, file: basename(path), why: structure.why }, 'listed segment has an unexpected structure; checking it with ffprobe');
-      durationSec = await this.#probeDuration(path);
-    }
+    if (structure && !structure.ok) this.#deps.log.warn({ camera: job.segment.cameraId, file: basename(path), why: structure.why }, 'listed segment has an unexpected structure; checking it with ffprobe');
+    // ffprobe's duration, not the list's: the list's first line of a run can be off by the stream's
+    // start offset, and bounds from it overlapped the next segment (clips picked a third segment)
+    const durationSec = await this.#probeDuration(path);
     return { sha256: await sha256, durationSec, endMs: info.mtimeMs };
   }
 

@@ -126,15 +126,6 @@ describe('uploader', () => {
     assert.equal(await value(metrics, 'camera_segments_quarantined_total', { camera_id: 'camera-1', reason: 'unreadable' }), 1);
   });
 
-  test('a segment ffmpeg listed as closed is checked by its MP4 structure, without ffprobe', async () => {
-    const { store, uploader, segment } = setup({ ffprobePath: '/nonexistent/ffprobe' });
-    await uploader.enqueue(segment(0));
-    await uploader.onIdle();
-    const obj = store.objects.get('camera-1/20251214/013000_camera-1.mp4');
-    assert.ok(obj, 'stored although ffprobe cannot run');
-    assert.equal(obj.metadata.duration, '2.000', 'duration from the segment list');
-  });
-
   test('a listed segment cut short is handed to ffprobe, logged, and stored (it plays up to its last fragment)', async () => {
     const { store, uploader, segment, lines } = setup();
     await uploader.enqueue(segment(0, fixture.subarray(0, fixture.length - 500)));
