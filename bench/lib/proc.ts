@@ -17,13 +17,21 @@ export interface ProcStat {
   starttime: number;
 }
 
-export function readStat(pid: number): ProcStat | undefined {
-  let text: string;
+/** A /proc file of a process, or undefined once the process is gone. */
+function procFile(pid: number, name: string): string | undefined {
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return readFileSync(`/proc/${pid}/${name}`, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/** A "Key:   N kB" line of a /proc file, in bytes. */
+const kbField = (text: string, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+
+export function readStat(pid: number): ProcStat | undefined {
+  const text = procFile(pid, 'stat');
+  if (text === undefined) return undefined;
   const close = text.lastIndexOf(')');
   const comm = text.slice(text.indexOf('(') + 1, close);
   const f = text.slice(close + 2).split(' ');
@@ -69,11 +77,7 @@ export function descendants(root: number, all: ProcStat[] = listProcs()): ProcSt
 }
 
 export function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-  } catch {
-    return '';
-  }
+  return (procFile(pid, 'cmdline') ?? '').split('\0').filter(Boolean).join(' ');
 }
 
 export interface Memory {
@@ -84,26 +88,14 @@ export interface Memory {
 
 /** PSS and RSS from /proc/PID/smaps_rollup (one kernel walk, no per-mapping output). */
 export function memory(pid: number): Memory | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { pss: kb('Pss'), rss: kb('Rss') };
+  const text = procFile(pid, 'smaps_rollup');
+  return text === undefined ? undefined : { pss: kbField(text, 'Pss'), rss: kbField(text, 'Rss') };
 }
 
 /** Peak RSS (VmHWM) and current RSS from /proc/PID/status. */
 export function rssPeak(pid: number): { hwm: number; rss: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+  const text = procFile(pid, 'status');
+  return text === undefined ? undefined : { hwm: kbField(text, 'VmHWM'), rss: kbField(text, 'VmRSS') };
 }
 
 /** Machine-wide CPU seconds (all cores) from /proc/stat: busy (everything but idle and iowait) and total. */
