@@ -50,14 +50,23 @@ export async function findSegments(store: ObjectStore, cameraId: string, fromMs:
   let first = keys.findLastIndex((k) => k.start <= fromMs - KEY_SLACK_MS);
   if (first < 0) first = 0;
   const candidates = keys.slice(first).filter((k) => k.start < toMs + KEY_SLACK_MS);
-  const segments: StoredSegmentInfo[] = [];
+  const found: StoredSegmentInfo[] = [];
   for (const c of candidates) {
     const head = await store.head(c.key, signal);
     if (!head) continue;
     const startMs = Date.parse(head.metadata.start ?? '') || c.start;
     const endMs = Date.parse(head.metadata.end ?? '') || startMs + Number(head.metadata.duration ?? 0) * 1000;
-    if (endMs > fromMs && startMs < toMs) segments.push({ key: c.key, startMs, endMs, size: head.size });
+    found.push({ key: c.key, startMs, endMs, size: head.size });
   }
+  // One camera's segments follow each other; stored bounds (file time − duration) can overlap the
+  // next segment by a second or more under load. The next segment's start wins: its own footage
+  // covers that time, so a range starting there does not pull in the segment before.
+  found.sort((a, b) => a.startMs - b.startMs);
+  for (const [i, s] of found.entries()) {
+    const next = found[i + 1];
+    if (next && s.endMs > next.startMs) s.endMs = Math.max(s.startMs, next.startMs);
+  }
+  const segments = found.filter((s) => s.endMs > fromMs && s.startMs < toMs);
   return { segments, gaps: gapsIn(segments, fromMs, toMs) };
 }
 

@@ -75,3 +75,19 @@ test('a segment keyed just before the asked start but really starting after it d
   assert.deepEqual(segments.map((s) => s.key), ['camera-1/20251214/135956_camera-1.mp4', 'camera-1/20251214/140000_camera-1.mp4']);
   assert.deepEqual(gaps, []);
 });
+
+test('stored bounds overlapping the next segment: the next start wins, so a range starting there takes one segment', async () => {
+  const { findSegments } = await import('../../src/clips/find-segments.ts');
+  const { MemoryStore } = await import('../support/memory-store.ts');
+  const store = new MemoryStore();
+  const put = (key: string, startS: number, endS: number): void => {
+    store.objects.set(key, { bytes: Buffer.alloc(10), contentType: 'video/mp4', metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + endS * 1000).toISOString() } });
+  };
+  put('camera-1/20251214/135956_camera-1.mp4', -4, 2.2); // ends 2.2 s into the next one (file time under load)
+  put('camera-1/20251214/140000_camera-1.mp4', 0, 4);
+  const { segments, gaps } = await findSegments(store, 'camera-1', T + 1500, T + 3500);
+  assert.deepEqual(segments.map((s) => [s.key, s.startMs - T, s.endMs - T]), [['camera-1/20251214/140000_camera-1.mp4', 0, 4000]]);
+  assert.deepEqual(gaps, []);
+  const both = await findSegments(store, 'camera-1', T - 1000, T + 3500);
+  assert.deepEqual(both.segments.map((s) => s.endMs - T), [0, 4000], 'the earlier segment ends where the next starts');
+});
