@@ -62,13 +62,19 @@ test('event clips are keyed events/{camera}/{YYYYMMDD}/{HHMMSS}_{event_id}', () 
   assert.equal(eventKeyBase({ camera: 'camera-1', at: '2025-12-14T14:03:10.500Z', id: 'e1e1e1e1' }), 'events/camera-1/20251214/140310_e1e1e1e1');
 });
 
-test('a segment keyed just before the asked start but really starting after it does not hide the one before', async () => {
+/** An in-memory store and a way to put a segment with stored bounds (seconds from T). */
+async function segmentStore() {
   const { findSegments } = await import('../../src/clips/find-segments.ts');
   const { MemoryStore } = await import('../support/memory-store.ts');
   const store = new MemoryStore();
   const put = (key: string, startS: number, endS: number): void => {
     store.objects.set(key, { bytes: Buffer.alloc(10), contentType: 'video/mp4', metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + endS * 1000).toISOString() } });
   };
+  return { findSegments, store, put };
+}
+
+test('a segment keyed just before the asked start but really starting after it does not hide the one before', async () => {
+  const { findSegments, store, put } = await segmentStore();
   put('camera-1/20251214/135956_camera-1.mp4', -4, 0.347);
   put('camera-1/20251214/140000_camera-1.mp4', 0.347, 4.3);
   const { segments, gaps } = await findSegments(store, 'camera-1', T + 5, T + 3000);
@@ -77,12 +83,7 @@ test('a segment keyed just before the asked start but really starting after it d
 });
 
 test('stored bounds overlapping the next segment: the next start wins, so a range starting there takes one segment', async () => {
-  const { findSegments } = await import('../../src/clips/find-segments.ts');
-  const { MemoryStore } = await import('../support/memory-store.ts');
-  const store = new MemoryStore();
-  const put = (key: string, startS: number, endS: number): void => {
-    store.objects.set(key, { bytes: Buffer.alloc(10), contentType: 'video/mp4', metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + endS * 1000).toISOString() } });
-  };
+  const { findSegments, store, put } = await segmentStore();
   put('camera-1/20251214/135956_camera-1.mp4', -4, 2.2); // ends 2.2 s into the next one (file time under load)
   put('camera-1/20251214/140000_camera-1.mp4', 0, 4);
   const { segments, gaps } = await findSegments(store, 'camera-1', T + 1500, T + 3500);
