@@ -1,5 +1,6 @@
 // Which stored segments cover a time range, and where the footage has gaps. Lists one key prefix
 // per UTC day (start times are in the keys) and HEADs only the candidates for their exact bounds.
+import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS } from '../segment.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
 export interface StoredSegmentInfo {
@@ -22,8 +23,6 @@ export interface Coverage {
 /** Footage closer than this is continuous: consecutive segments of one ffmpeg run touch. */
 export const GAP_TOLERANCE_MS = 1000;
 const DAY_MS = 86_400_000;
-/** How far a segment's exact start may lie from the whole second in its key (see uploader preciseBounds). */
-const KEY_SLACK_MS = 2500;
 const KEY = /\/(\d{4})(\d{2})(\d{2})\/(\d{2})(\d{2})(\d{2})_[^/]+\.mp4$/;
 
 export function keyStart(key: string): number | undefined {
@@ -45,11 +44,12 @@ export async function findSegments(store: ObjectStore, cameraId: string, fromMs:
   }
   keys.sort((a, b) => a.start - b.start);
   // Candidates: the last segment starting before `from` (it may run into the range), and every one after it up to `to`.
-  // Key times are whole seconds and a segment's exact start may lie up to ~2.5 s from its key, so
-  // the margin: a segment keyed just before `from` may really start just after it.
-  let first = keys.findLastIndex((k) => k.start <= fromMs - KEY_SLACK_MS);
+  // Key times are whole seconds and a segment's exact start may lie seconds from its key (see
+  // START_*_NAME_MS), so the margins: a segment keyed just before `from` may really start after it,
+  // and the first segment of a run keyed after `to` may really start before it.
+  let first = keys.findLastIndex((k) => k.start <= fromMs - START_AFTER_NAME_MS);
   if (first < 0) first = 0;
-  const candidates = keys.slice(first).filter((k) => k.start < toMs + KEY_SLACK_MS);
+  const candidates = keys.slice(first).filter((k) => k.start < toMs + START_BEFORE_NAME_MS);
   const found: StoredSegmentInfo[] = [];
   for (const c of candidates) {
     const head = await store.head(c.key, signal);

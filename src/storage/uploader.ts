@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import { probe, ProbeError } from '../media/ffprobe.ts';
 import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
-import type { FinishedSegment } from '../segment.ts';
+import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS, type FinishedSegment } from '../segment.ts';
 import { sha256File } from './hash.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { StoreHealth } from './store-health.ts';
@@ -262,6 +262,6 @@ export class Uploader {
 export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
   const durationMs = Math.round(durationSec * 1000);
   const fromMtime = Math.round(mtimeMs) - durationMs;
-  const startMs = fromMtime >= nameStartMs - 1500 && fromMtime < nameStartMs + 2500 ? fromMtime : nameStartMs;
+  const startMs = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
   return { startMs, endMs: startMs + durationMs };
 }

@@ -92,3 +92,12 @@ test('stored bounds overlapping the next segment: the next start wins, so a rang
   const both = await findSegments(store, 'camera-1', T - 1000, T + 3500);
   assert.deepEqual(both.segments.map((s) => s.endMs - T), [0, 4000], 'the earlier segment ends where the next starts');
 });
+
+test('the first segment of a run, keyed seconds after the asked end but starting before it, is found', async () => {
+  const { findSegments, store, put } = await segmentStore();
+  put('camera-1/20251214/135950_camera-1.mp4', -10, -6); // before the camera went down
+  put('camera-1/20251214/140008_camera-1.mp4', 3.45, 12.46); // named when ffmpeg opened it, after probing 4.55 s of stream
+  const { segments, gaps } = await findSegments(store, 'camera-1', T - 8000, T + 4500);
+  assert.deepEqual(segments.map((s) => s.key), ['camera-1/20251214/135950_camera-1.mp4', 'camera-1/20251214/140008_camera-1.mp4']);
+  assert.deepEqual(gaps.map((g) => [g.fromMs - T, g.toMs - T]), [[-6000, 3450]]);
+});

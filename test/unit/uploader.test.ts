@@ -181,6 +181,9 @@ test('segment bounds come from the file mtime when it agrees with the name, else
   const name = Date.UTC(2025, 11, 14, 1, 30, 0);
   assert.deepEqual(preciseBounds(name, name + 10_400, 10), { startMs: name + 400, endMs: name + 10_400 });
   assert.deepEqual(preciseBounds(name, name + 3_600_000, 10), { startMs: name, endMs: name + 10_000 });
+  // The first segment of a run holds the frames ffmpeg read while probing, from before its name.
+  assert.deepEqual(preciseBounds(name, name + 4_450, 6), { startMs: name - 1_550, endMs: name + 4_450 });
+  assert.deepEqual(preciseBounds(name, name - 2_000, 6), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
 });
 
 test('retryNow() ends the backoff wait of every failing upload at once', { timeout: 30_000 }, async () => {
