@@ -1,0 +1,49 @@
+// A loopback HTTP proxy in front of a real store that answers chosen requests with an S3 error
+// instead of forwarding them: how a store fails one request of many (a part of a multipart upload)
+// without taking the whole store down.
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FaultProxy {
+  endpoint: string;
+  /** Every request seen, as "METHOD path?query", in arrival order. */
+  readonly seen: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Forwards everything to `target` except requests for which `fail` returns true: those get
+ * `500 InternalError` after their body was read (as a store that fails while writing would).
+ */
+export async function startFaultProxy(target: string, fail: (req: IncomingMessage) => boolean): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (fail(req)) {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(500, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>failure injected by the test proxy</Message></Error>');
+      });
+      return;
+    }
+    const { expect: _expect, ...headers } = req.headers; // node's server already answered 100-continue
+    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
