@@ -48,6 +48,8 @@ export interface StepResult {
   backlogEndSegments: number;
   latency: { n: number; medianSec: number; p95Sec: number; maxSec: number };
   deep: DeepCheck[];
+  /** segments whose container duration was off by more than one GOP, with their video track's duration */
+  videoRechecked: { key: string; containerSec: number; videoSec: number }[];
   cpu: Record<string, number>;
   nodePssMaxMiB: number | undefined;
   ffmpegPssMiB: number | undefined;
@@ -71,7 +73,9 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
   const run = await startRecorder({ store: ctx.store, cameras: urls, segmentSeconds: S });
   const tap = new SegmentTap(run.tempDir, ids);
   // keep, for a few cameras, the second object (first full segment) and the two newest (the last full one is among them)
-  const janitor = new Janitor(ctx.store.client, run.bucket, (key, all) => {
+  // and every segment whose stored (container) duration is off by more than one GOP: its video track is measured below
+  const janitor: Janitor = new Janitor(ctx.store.client, run.bucket, (key, all) => {
+    if (Math.abs((janitor.objects.get(key)?.durationSec ?? S) - S) > CAMERA.gopSec) return true;
     const cam = key.split('/')[0] ?? '';
     if (!deepCams.has(cam)) return false;
     const i = all.indexOf(key);
@@ -123,7 +127,18 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
   await janitor.pass({ delete: false });
   const byCamera = janitor.byCamera();
   const expectedFull = Math.max(1, Math.floor(ranSeconds / S) - 2);
-  const cont = checkContinuity(byCamera, { targetSec: S, durationTolSec: CAMERA.gopSec, gapTolSec: 0.5, expectedFull });
+  const checkOpts = { targetSec: S, durationTolSec: CAMERA.gopSec, gapTolSec: 0.5, expectedFull };
+  // The stored duration spans audio and video; the cut is a video key frame, and the audio may run
+  // up to one AAC frame past it. A segment off by more than one GOP by that measure is downloaded
+  // and judged by its video track's own duration.
+  const overContainer = checkContinuity(byCamera, checkOpts).badDurations.slice(0, 200);
+  const rechecked = await deepCheck(ctx.store.client, run.bucket, overContainer.map((o) => o.key)).catch((err) => {
+    reasons.push(`video duration check failed: ${String(err)}`);
+    return [];
+  });
+  const videoSec = new Map(rechecked.map((d) => [d.key, d.durationSec]));
+  const videoRechecked = overContainer.map((o) => ({ key: o.key, containerSec: o.durationSec, videoSec: videoSec.get(o.key) ?? NaN }));
+  const cont = checkContinuity(new Map([...byCamera].map(([cam, list]) => [cam, list.map((o) => ({ ...o, durationSec: videoSec.get(o.key) ?? o.durationSec }))])), checkOpts);
   const finishedLogs = run.proc.logs.filter(isLog('segment finished'));
   const keyOf = (camera: string, file: string): string => objectKey(camera, startFromFileName(file) ?? NaN);
   const stored = new Set(janitor.objects.keys());
@@ -148,7 +163,7 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
 
   if (lost.length > 0) reasons.push(`${lost.length} segments finished but not in the store`);
   if (leftOnDisk > 0) reasons.push(`${leftOnDisk} segments still on disk after the shutdown drain (uploads fell behind)`);
-  if (cont.badDurations.length > 0) reasons.push(`${cont.badDurations.length} segments with a duration off by more than one GOP (max ${cont.maxDurationDevSec.toFixed(2)} s)`);
+  if (cont.badDurations.length > 0) reasons.push(`${cont.badDurations.length} segments with a video duration off by more than one GOP (max ${cont.maxDurationDevSec.toFixed(2)} s)`);
   if (cont.badGaps.length > 0) reasons.push(`${cont.badGaps.length} gaps > 0.5 s between consecutive segments (max ${cont.maxGapSec.toFixed(2)} s)`);
   if (cont.shortCameras.length > 0) reasons.push(`${cont.shortCameras.length} cameras with fewer than ${expectedFull} full segments`);
   const slow = deep.filter((d) => d.fps < CAMERA.fps * 0.98);
@@ -186,6 +201,7 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
     backlogEndSegments: backlogEnd,
     latency: { n: lat.length, medianSec: median(lat), p95Sec: p95(lat), maxSec: lat.length ? Math.max(...lat) : NaN },
     deep,
+    videoRechecked,
     cpu,
     nodePssMaxMiB: w.groups.recorder?.pssMax === undefined ? undefined : w.groups.recorder.pssMax / 2 ** 20,
     ffmpegPssMiB: groupSum(w, 'recorder-ffmpeg').pssMedian === undefined ? undefined : (groupSum(w, 'recorder-ffmpeg').pssMedian as number) / 2 ** 20,

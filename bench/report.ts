@@ -2,6 +2,7 @@
 import type { CapacityResult, EncoderCost } from './capacity.ts';
 import type { CostResult } from './cost.ts';
 import type { Machine } from './lib/machine.ts';
+import { CAMERA } from './lib/servers.ts';
 import { fmt } from './lib/stats.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { UploadResult } from './upload.ts';
@@ -96,6 +97,15 @@ export function renderReport(r: Results): string {
         c.steps.map((s) => [s.kind, s.n, s.pass ? 'pass' : '**fail**', s.continuity.fullSegments, `${fmt(s.continuity.maxDurationDevSec, 2)} s`, `${fmt(s.continuity.minGapSec, 2)}..${fmt(s.continuity.maxGapSec, 2)} s`, `${fmt(s.latency.medianSec, 2)} / ${fmt(s.latency.p95Sec, 2)} s`, s.backlogMaxSegments, s.startupRetries ?? 0,
           s.deep.length ? `${fmt(Math.min(...s.deep.map((d) => d.fps)), 2)}..${fmt(Math.max(...s.deep.map((d) => d.fps)), 2)}` : 'n/a',
           `${fmt(s.cpu.recorderNode)} %`, `${fmt(s.cpu.recorderFfmpeg)} %`, `${fmt(s.cpu.recorderFfprobe)} %`, `${fmt(s.cpu.cameraServer)} %`, `${fmt(s.cpu.store)} %`, `${fmt(s.cpu.bench)} %`, `${fmt(s.cpu.machineBusy, 0)} %`, `${fmt(s.cpu.outside, 0)} %`, `${fmt(s.nodePssMaxMiB, 0)} MiB`, s.reasons.join('; ') || '—'])), '');
+    const rechecked = c.steps.filter((s) => (s.videoRechecked ?? []).length > 0);
+    if (rechecked.length > 0) {
+      parts.push('Durations are the stored (container) ones, which span audio and video. Segments whose container duration was off by more than one GOP were downloaded and judged by their video track:', '',
+        ...rechecked.map((s) => {
+          const v = s.videoRechecked;
+          const over = v.map((x) => x.containerSec - c.config.segmentSeconds);
+          return `- ${s.kind} n=${s.n}: ${v.length} segments, container ${fmt(Math.min(...v.map((x) => x.containerSec)), 3)}..${fmt(Math.max(...v.map((x) => x.containerSec)), 3)} s (up to ${fmt((Math.max(...over) - CAMERA.gopSec) * 1000, 0)} ms past target + GOP), video track ${fmt(Math.min(...v.map((x) => x.videoSec)), 3)}..${fmt(Math.max(...v.map((x) => x.videoSec)), 3)} s.`;
+        }), '');
+    }
   }
   if (r.upload) {
     const u = r.upload;
