@@ -49,7 +49,7 @@ export interface RecorderDeps {
 /** Why a run ended: the supervisor logs it and decides nothing else from it. */
 type RunEnd =
   | { reason: 'not-started'; error: string }
-  | { reason: 'exited' | 'stalled' | 'stopping'; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number };
+  | { reason: 'exited' | 'stalled' | 'stopping' | 'audio-changed'; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number };
 
 /**
  * ffmpeg's segment list lives in a folder of its own: a watcher on the camera's folder would wake on
@@ -71,8 +71,10 @@ export class CameraRecorder {
   /** Segment names already reported, so a file is never handed on twice. Pruned as files leave. */
   #reported = new Set<string>();
   #newestEndMs: number | undefined;
-  /** The audio decision of the last run that recorded: reused at the next restart. */
+  /** The audio decision of the last run that recorded: reused at the next restart, and confirmed by a probe while that run records. */
   #knownAudio: AudioDecision | undefined;
+  /** Set when that probe found the audio changed: the next start uses it without confirming again. */
+  #probedWhileRecording = false;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
@@ -112,7 +114,8 @@ export class CameraRecorder {
       const end = await this.#runOnce().catch((err: unknown): RunEnd => ({ reason: 'not-started', error: errorMessage(err) }));
       if (this.#stopping.signal.aborted) break;
       if (end.reason !== 'not-started' && end.ranMs >= settings.stableAfterMs) attempt = 0;
-      const delayMs = backoffDelay(attempt++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
+      // a camera whose audio changed is restarted at once with the new plan (see #confirmAudio)
+      const delayMs = end.reason === 'audio-changed' ? 0 : backoffDelay(attempt++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
       metrics.ffmpegRestarts.inc({ camera_id: this.id });
       if (end.reason === 'not-started') {
         log.warn({ err: end.error, delayMs }, 'ffmpeg not started (camera unreachable or local error); retrying');
@@ -151,12 +154,15 @@ export class CameraRecorder {
     const { settings, log, clock } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
-    // The camera's audio, probed before the first run; a restart after a run that recorded reuses
-    // it (the probe reads seconds of stream: that would be seconds more footage lost per reconnect).
-    // A run that never recorded although the camera answered clears it, so a camera whose stream
-    // changed is probed again; a camera that is down keeps it for when it is back.
+    // The camera's audio, probed before the first run. A restart after a run that recorded reuses
+    // it (the probe reads seconds of stream: that would be seconds more footage lost per reconnect)
+    // and probes once the stream flows, to catch a camera whose audio was changed meanwhile
+    // (#confirmAudio). A run that never recorded although the camera answered clears it, so the
+    // next start probes first; a camera that is down keeps it for when it is back.
     let audio: AudioDecision;
     const known = this.#knownAudio;
+    const confirmed = this.#probedWhileRecording;
+    this.#probedWhileRecording = false;
     try {
       audio = known ?? (await this.#decideAudio());
     } catch (err) {
@@ -175,7 +181,9 @@ export class CameraRecorder {
     const safetyPoll = setInterval(drain, SAFETY_POLL_MS);
 
     const run = new AbortController();
-    let reason: 'exited' | 'stalled' | 'stopping' = 'exited';
+    let reason: 'exited' | 'stalled' | 'stopping' | 'audio-changed' = 'exited';
+    let changedAudio: AudioDecision | undefined;
+    let confirming = false;
     const onStop = (): void => {
       reason = 'stopping';
       run.abort();
@@ -194,7 +202,7 @@ export class CameraRecorder {
       outDir: this.dir,
       listPath,
     });
-    log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: known ? 'last run' : 'probe' }, 'starting ffmpeg');
+    log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: !known ? 'probe' : confirmed ? 'probe while recording' : 'last run' }, 'starting ffmpeg');
     const child = execa(settings.ffmpegPath, args, {
       env: { TZ: 'UTC' }, // strftime names and clock-aligned cuts in UTC, whatever the host's zone
       stdin: 'ignore',
@@ -215,7 +223,18 @@ export class CameraRecorder {
         if (mark === lastMark) continue;
         lastMark = mark;
         lastProgressAt = clock.now();
-        if (p.frame > 0) this.#markConnected();
+        if (p.frame > 0) {
+          this.#markConnected();
+          if (known && !confirmed && !confirming) {
+            confirming = true;
+            void this.#confirmAudio(known, run.signal).then((fresh) => {
+              if (!fresh || run.signal.aborted) return;
+              changedAudio = fresh;
+              reason = 'audio-changed';
+              run.abort();
+            });
+          }
+        }
       }
     });
     const watchdog = setInterval(() => {
@@ -234,7 +253,8 @@ export class CameraRecorder {
     await watcher.close();
     await drain();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
-    if (this.#connected) this.#knownAudio = audio;
+    this.#probedWhileRecording = changedAudio !== undefined;
+    if (this.#connected) this.#knownAudio = changedAudio ?? audio;
     else if (this.#knownAudio && (await this.#cameraAnswers())) this.#knownAudio = undefined; // answers, yet did not record: probe again
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
@@ -248,7 +268,27 @@ export class CameraRecorder {
     };
   }
 
-  async #decideAudio(): Promise<AudioDecision> {
+  /**
+   * Probes a camera that was started with the last run's audio decision, while it records. Returns
+   * the new decision when the camera's audio changed (audio switched on or off in its settings, a
+   * firmware update), undefined when it did not or the probe failed (a camera that allows one
+   * client only: the decision stays, as it would have without the check).
+   */
+  async #confirmAudio(known: AudioDecision, signal: AbortSignal): Promise<AudioDecision | undefined> {
+    const { log } = this.#deps;
+    try {
+      const fresh = await this.#decideAudio(signal);
+      if (fresh.plan === known.plan) return undefined;
+      log.warn({ was: known.plan, wasCodec: known.codec, now: fresh.plan, audioCodec: fresh.codec }, 'the camera\'s audio changed; restarting ffmpeg with the new audio plan');
+      if (fresh.warning) log.warn({ codec: fresh.codec }, fresh.warning);
+      return fresh;
+    } catch (err) {
+      if (!signal.aborted) log.info({ err: errorMessage(err) }, 'cannot confirm the camera\'s audio while it records; keeping the last decision');
+      return undefined;
+    }
+  }
+
+  async #decideAudio(signal: AbortSignal = this.#stopping.signal): Promise<AudioDecision> {
     const { url } = this.#deps.camera;
     if (url.startsWith('synthetic:')) return { plan: new URL(url).searchParams.get('audio') === 'none' ? 'none' : 'transcode', codec: 'sine' };
     const { settings } = this.#deps;
@@ -256,7 +296,7 @@ export class CameraRecorder {
       ffprobePath: settings.ffprobePath,
       timeoutMs: settings.rtspTimeoutMs * 2 + 5000,
       rtsp: { timeoutMs: settings.rtspTimeoutMs },
-      signal: this.#stopping.signal,
+      signal,
     });
     if (!result.streams.some((s) => s.type === 'video')) throw new Error('the camera sends no video stream');
     return planAudio(result.streams.find((s) => s.type === 'audio')?.codec);

@@ -150,6 +150,37 @@ describe('recording end to end', () => {
     }
   });
 
+  test('a camera whose audio was switched on while it was down: the restart keeps the old plan, the probe made while recording sees the change, and ffmpeg restarts with audio; nothing lost', async () => {
+    const silent = await startRtspServer({ mounts: { '/cam': 'none' } });
+    let withAudio: RtspServer | undefined;
+    try {
+      const { recorder, bucket } = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(silent, '/cam') });
+      await recorder.waitForCount(uploaded(), 1, 60_000, 'first upload');
+      const [firstKey] = await listKeys(client, bucket);
+      assert.deepEqual((await fetchSegment(client, bucket, firstKey!)).probe.codecs, ['h264'], 'recorded without audio');
+      await silent.kill();
+      await recorder.until(async () => (await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' })) === 0, 30_000, 'connected = 0');
+      withAudio = await startRtspServer({ mounts: { '/cam': 'aac' }, port: silent.port });
+      const [changed] = await recorder.waitForCount((l) => l.msg === "the camera's audio changed; restarting ffmpeg with the new audio plan", 1, 60_000, 'the audio change seen');
+      assert.equal(changed!.was, 'none');
+      assert.equal(changed!.now, 'copy');
+      await recorder.waitForCount((l) => l.msg === 'starting ffmpeg' && l.audio === 'copy', 1, 30_000, 'ffmpeg started with the audio');
+      const starts = recorder.logs.filter((l) => l.msg === 'starting ffmpeg').map((l) => `${String(l.audio)} from ${String(l.audioFrom)}`);
+      assert.equal(starts[0], 'none from probe');
+      assert.equal(starts.at(-1), 'copy from probe while recording');
+      assert.deepEqual(new Set(starts.slice(1, -1)), new Set(['none from last run']), 'until then, restarts kept the last plan without probing first');
+      const uploadsBefore = recorder.logs.filter(uploaded()).length;
+      await recorder.waitForCount(uploaded(), uploadsBefore + 2, 60_000, 'uploads after the change');
+      assert.deepEqual(await recorder.stop(), { code: 0, signal: null });
+      const keys = await assertNothingLost(recorder, bucket);
+      assert.deepEqual((await fetchSegment(client, bucket, keys.at(-2)!)).probe.codecs, ['h264', 'aac'], 'recorded with audio after the change');
+      assertNoSecrets(recorder);
+    } finally {
+      await silent.stop();
+      await withAudio?.stop();
+    }
+  });
+
   test('the store down for ~30 s: failures are counted, /ready turns false, and every segment is uploaded once it is back', async () => {
     const { recorder, bucket, tempDir } = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(cameras, '/aac') });
     await recorder.waitForCount(uploaded(), 1, 60_000, 'first upload');
