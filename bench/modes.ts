@@ -24,7 +24,7 @@ export const MODES: Record<'quick' | 'full', Mode> = {
     name: 'full',
     cost: { counts: [1, 10, 25], rounds: 2, segmentSeconds: 30, steadySegmentSeconds: 900, windowSeconds: 60, warmupSeconds: 5 },
     capacity: { ladder: [30, 50, 70, 90], stepSeconds: 120, confirmSeconds: 600, segmentSeconds: 30, deepCheckCameras: 8 },
-    upload: { sizesMiB: [50, 500], reps: { 50: 5, 500: 3 }, rssSizesMiB: [50, 500, 1024, 2048], concurrent: { count: 4, sizeMiB: 500 } },
+    upload: { sizesMiB: [50, 500], reps: { 50: 5, 500: 7 }, rssSizesMiB: [50, 500, 1024, 2048], concurrent: { count: 4, sizeMiB: 500 } },
     recovery: { cameras: 4, segmentSeconds: 10, latencySeconds: 120, cameraOutagesSeconds: [15, 120], storeOutageSeconds: 600 },
   },
 };
