@@ -8,6 +8,11 @@ export interface FinishedSegment {
   startMs: number;
   /** Media duration from ffmpeg's segment list; undefined for a segment cut short by a crash. */
   listedDurationSec: number | undefined;
+  /**
+   * The first segment of its ffmpeg run (it may start up to START_BEFORE_NAME_MS before its name);
+   * undefined when not known (a leftover of an earlier process).
+   */
+  firstOfRun: boolean | undefined;
 }
 
 /**
@@ -15,7 +20,9 @@ export interface FinishedSegment {
  * After: a cut waits for the first key frame after the clock boundary (one GOP) and the name is
  * taken when the file opens. Before: the first segment of an ffmpeg run is named when ffmpeg opens
  * it, which is after it probed the input (up to its 5 s analyzeduration, plus the RTSP handshake),
- * and it holds the frames read while probing — 1.5 s and more before its name after a camera restart.
+ * and it holds the frames read while probing — 1.5 s and more before its name after a camera
+ * restart. Any other segment starts within a fraction of a second of its name.
  */
 export const START_AFTER_NAME_MS = 2500;
 export const START_BEFORE_NAME_MS = 7000;
+export const START_BEFORE_NAME_LATER_MS = 1500;

@@ -75,6 +75,13 @@ export class CameraRecorder {
   #knownAudio: AudioDecision | undefined;
   /** Set when that probe found the audio changed: the next start uses it without confirming again. */
   #probedWhileRecording = false;
+  /**
+   * Cleared when a stream ended while that probe had a second connection open (a camera that allows
+   * one client drops the first): the camera is then probed before each start instead.
+   */
+  #confirmBeside = true;
+  /** Segments of the current run that ffmpeg listed (the first one may start before its name). */
+  #listedThisRun = 0;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
@@ -160,7 +167,7 @@ export class CameraRecorder {
     // (#confirmAudio). A run that never recorded although the camera answered clears it, so the
     // next start probes first; a camera that is down keeps it for when it is back.
     let audio: AudioDecision;
-    const known = this.#knownAudio;
+    const known = this.#confirmBeside ? this.#knownAudio : undefined;
     const confirmed = this.#probedWhileRecording;
     this.#probedWhileRecording = false;
     try {
@@ -183,7 +190,10 @@ export class CameraRecorder {
     const run = new AbortController();
     let reason: 'exited' | 'stalled' | 'stopping' | 'audio-changed' = 'exited';
     let changedAudio: AudioDecision | undefined;
-    let confirming = false;
+    let confirmation: Promise<void> | undefined;
+    let confirmSettled = false;
+    const confirmEnd = new AbortController(); // the confirmation probe never outlives its run
+    this.#listedThisRun = 0;
     const onStop = (): void => {
       reason = 'stopping';
       run.abort();
@@ -225,10 +235,10 @@ export class CameraRecorder {
         lastProgressAt = clock.now();
         if (p.frame > 0) {
           this.#markConnected();
-          if (known && !confirmed && !confirming) {
-            confirming = true;
-            void this.#confirmAudio(known, run.signal).then((fresh) => {
-              if (!fresh || run.signal.aborted) return;
+          if (known && !confirmed && !confirmation) {
+            confirmation = this.#confirmAudio(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
+              confirmSettled = true;
+              if (!fresh || run.signal.aborted || confirmEnd.signal.aborted) return;
               changedAudio = fresh;
               reason = 'audio-changed';
               run.abort();
@@ -246,6 +256,13 @@ export class CameraRecorder {
     }, 1000);
 
     const result = await child;
+    const endedWhileConfirming = confirmation !== undefined && !confirmSettled && reason === 'exited';
+    confirmEnd.abort();
+    await confirmation;
+    if (endedWhileConfirming) {
+      this.#confirmBeside = false;
+      log.warn('the stream ended while a second connection checked the camera\'s audio; this camera may allow one client only, so from now on its audio is probed before each start');
+    }
     await removePidFile(this.dir);
     clearInterval(watchdog);
     clearInterval(safetyPoll);
@@ -308,7 +325,8 @@ export class CameraRecorder {
       // the first line of a run may carry an absurd duration (see ListedSegment.first): then the
       // uploader asks ffprobe. A segment is never longer than segment_time plus a few GOPs.
       const plausible = !entry.first || entry.durationSec <= this.#deps.settings.segmentDurationMs / 1000 + 10;
-      await this.#report(entry.name, { listed: true, durationSec: plausible ? entry.durationSec : undefined });
+      await this.#report(entry.name, { listed: true, durationSec: plausible ? entry.durationSec : undefined, firstOfRun: entry.first });
+      this.#listedThisRun++;
     }
   }
 
@@ -330,12 +348,13 @@ export class CameraRecorder {
     const present = new Set(names);
     for (const name of this.#reported) if (!present.has(name)) this.#reported.delete(name);
     for (const name of names.sort()) {
-      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, { listed: false });
+      // the segment a run was cut in is its first when nothing was listed before (or a leftover: not known)
+      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, { listed: false, firstOfRun: this.#listedThisRun > 0 ? false : undefined });
     }
   }
 
   /** listed: ffmpeg wrote its list line (closed cleanly); else found after the run ended (cut short). */
-  async #report(name: string, { listed, durationSec }: { listed: boolean; durationSec?: number | undefined }): Promise<void> {
+  async #report(name: string, { listed, durationSec, firstOfRun }: { listed: boolean; durationSec?: number | undefined; firstOfRun: boolean | undefined }): Promise<void> {
     const startMs = startFromFileName(name);
     if (startMs === undefined || this.#reported.has(name)) return;
     const path = join(this.dir, name);
@@ -359,7 +378,7 @@ export class CameraRecorder {
       this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, Math.max(startMs, Math.min(mtimeMs, this.#deps.clock.now())));
     }
     log.info({ file: name, bytes: size, durationSec, partial: !listed }, 'segment finished');
-    this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec });
+    this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec, firstOfRun });
   }
 
   #setConnected(connected: boolean): void {

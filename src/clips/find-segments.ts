@@ -34,8 +34,9 @@ export function keyStart(key: string): number | undefined {
 
 export async function findSegments(store: ObjectStore, cameraId: string, fromMs: number, toMs: number, signal?: AbortSignal): Promise<Coverage> {
   const keys: { key: string; start: number }[] = [];
-  // A segment that covers `from` may have started the day before.
-  for (let day = Math.floor((fromMs - DAY_MS) / DAY_MS) * DAY_MS; day <= toMs; day += DAY_MS) {
+  // A segment that covers `from` may have started the day before; one keyed just after midnight
+  // may really start before `to` (see the margins below).
+  for (let day = Math.floor((fromMs - DAY_MS) / DAY_MS) * DAY_MS; day <= toMs + START_BEFORE_NAME_MS; day += DAY_MS) {
     const prefix = `${cameraId}/${new Date(day).toISOString().slice(0, 10).replaceAll('-', '')}/`;
     for (const key of await store.list(prefix, signal)) {
       const start = keyStart(key);

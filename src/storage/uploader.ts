@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import { probe, ProbeError } from '../media/ffprobe.ts';
 import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
-import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS, type FinishedSegment } from '../segment.ts';
+import { START_AFTER_NAME_MS, START_BEFORE_NAME_LATER_MS, START_BEFORE_NAME_MS, type FinishedSegment } from '../segment.ts';
 import { sha256File } from './hash.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { StoreHealth } from './store-health.ts';
@@ -159,7 +159,7 @@ export class Uploader {
     }
     const key = objectKey(segment.cameraId, segment.startMs);
     const durationSec = prepared.durationSec ?? segment.listedDurationSec ?? 0;
-    const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec);
+    const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec, segment.firstOfRun);
     const metadata = {
       camera: segment.cameraId,
       start: new Date(startMs).toISOString(),
@@ -257,11 +257,13 @@ export class Uploader {
 /**
  * Wall-clock bounds of a segment, to well under a second. The file name has whole seconds only;
  * ffmpeg writes each fragment as it arrives, so the file's mtime is when its last frame came in.
- * mtime − duration is used when it agrees with the name; otherwise (file copied or touched) the name.
+ * mtime − duration is used when it agrees with the name (further back for the first segment of a
+ * run, or one not known not to be: see START_BEFORE_NAME_MS); otherwise (file copied or touched) the name.
  */
-export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
+export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number, firstOfRun: boolean | undefined): { startMs: number; endMs: number } {
   const durationMs = Math.round(durationSec * 1000);
   const fromMtime = Math.round(mtimeMs) - durationMs;
-  const startMs = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
+  const before = firstOfRun === false ? START_BEFORE_NAME_LATER_MS : START_BEFORE_NAME_MS;
+  const startMs = fromMtime >= nameStartMs - before && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
   return { startMs, endMs: startMs + durationMs };
 }

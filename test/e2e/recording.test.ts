@@ -1,11 +1,13 @@
 // The service end to end: real GStreamer RTSP cameras, real ffmpeg, a real Ceph RGW, the real CLI.
 // Segments are 4 s long so that every scenario sees several of them.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { START_AFTER_NAME_MS, START_BEFORE_NAME_LATER_MS, START_BEFORE_NAME_MS } from '../../src/segment.ts';
 import { fetchSegment, listKeys, localSegments } from '../support/bucket.ts';
 import { freePort } from '../support/ports.ts';
 import { RecorderProcess, type LogLine } from '../support/recorder-process.ts';
@@ -115,7 +117,8 @@ describe('recording end to end', () => {
         const k = /\/(\d{4})(\d{2})(\d{2})\/(\d{2})(\d{2})(\d{2})_/.exec(s.key)!.slice(1).map(Number);
         const keyMs = Date.UTC(k[0]!, k[1]! - 1, k[2]!, k[3]!, k[4]!, k[5]!);
         const startMs = new Date(s.metadata.start!).getTime();
-        assert.ok(startMs >= keyMs - 1500 && startMs < keyMs + 2500, `${s.key}: start ${s.metadata.start}`);
+        // the first segment of a run holds the frames ffmpeg read while probing, from before its name
+        assert.ok(startMs >= keyMs - (i === 0 ? START_BEFORE_NAME_MS : START_BEFORE_NAME_LATER_MS) && startMs < keyMs + START_AFTER_NAME_MS, `${s.key}: start ${s.metadata.start}`);
         assert.ok(Math.abs((new Date(s.metadata.end!).getTime() - startMs) / 1000 - Number(s.metadata.duration)) < 0.01);
         // The first segment starts whenever ffmpeg connected and the last is cut by SIGTERM;
         // every one in between is one segment long, give or take one GOP (cuts land on key frames).
@@ -181,6 +184,29 @@ describe('recording end to end', () => {
     }
   });
 
+  test('a camera that serves one client at a time: the audio check beside ffmpeg drops it once, then the camera is probed before each start and records without further restarts', async () => {
+    const camera = await startRtspServer({ mounts: { '/cam': 'aac' }, oneClient: true });
+    try {
+      const { recorder, bucket } = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(camera, '/cam') });
+      await recorder.waitForCount(uploaded(), 1, 60_000, 'first upload');
+      // another client takes the camera: ffmpeg is dropped and restarts with the audio decision it had
+      await new Promise((resolve) => execFile('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', camera.url('/cam')], { timeout: 10_000 }, resolve));
+      await recorder.waitForCount((l) => l.msg.startsWith('the stream ended while a second connection checked the camera'), 1, 60_000, 'the one-client camera noticed');
+      assert.deepEqual(recorder.logs.filter((l) => l.msg === 'starting ffmpeg').slice(0, 2).map((l) => l.audioFrom), ['probe', 'last run']);
+      await recorder.waitForCount((l) => l.msg === 'starting ffmpeg' && l.audioFrom === 'probe', 2, 30_000, 'a start probed first again');
+      const restarts = recorder.logs.filter((l) => l.msg === 'ffmpeg exited; restarting').length;
+      const uploadsBefore = recorder.logs.filter(uploaded()).length;
+      await recorder.waitForCount(uploaded(), uploadsBefore + 3, 60_000, 'uploads after');
+      assert.equal(recorder.logs.filter((l) => l.msg === 'ffmpeg exited; restarting').length, restarts, 'no restart while three segments were recorded');
+      assert.equal(recorder.logs.filter((l) => l.msg.startsWith('the stream ended while a second connection')).length, 1);
+      assert.deepEqual(await recorder.stop(), { code: 0, signal: null });
+      await assertNothingLost(recorder, bucket);
+      assertNoSecrets(recorder);
+    } finally {
+      await camera.stop();
+    }
+  });
+
   test('the store down for ~30 s: failures are counted, /ready turns false, and every segment is uploaded once it is back', async () => {
     const { recorder, bucket, tempDir } = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(cameras, '/aac') });
     await recorder.waitForCount(uploaded(), 1, 60_000, 'first upload');
@@ -205,7 +231,12 @@ describe('recording end to end', () => {
   test('SIGKILL of the recorder and its ffmpeg mid-segment: the next start uploads what was left, the cut segment readable', async () => {
     const { recorder, tempDir, bucket } = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(cameras, '/aac'), SEGMENT_DURATION: '30s' });
     await recorder.waitForLog((l) => l.msg === 'stream connected', 60_000, 'stream connected');
-    await new Promise((r) => setTimeout(r, 6000));
+    // kill once the segment being written is 4.5 s old (a clock boundary may have just opened a new one)
+    await recorder.until(async () => {
+      const newest = localSegments(tempDir).at(-1);
+      const m = newest && /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})\.mp4$/.exec(newest);
+      return !!m && Date.now() - Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) >= 4500;
+    }, 40_000, 'a segment 4.5 s into recording');
     const ffmpegPid = Number(readFileSync(join(tempDir, 'camera-1', '.ffmpeg.pid'), 'utf8'));
     process.kill(ffmpegPid, 'SIGKILL');
     await recorder.stop('SIGKILL');

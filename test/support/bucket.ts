@@ -40,12 +40,12 @@ export async function fetchSegment(client: S3Client, bucket: string, key: string
   };
 }
 
-/** .mp4 files still in a recorder's temp dir, any camera. */
+/** .mp4 files still in a recorder's temp dir, any camera, in name (= time) order per camera. */
 export function localSegments(tempDir: string): string[] {
   const out: string[] = [];
   for (const cam of readdirSync(tempDir, { withFileTypes: true })) {
     if (!cam.isDirectory() || cam.name.startsWith('.')) continue;
     for (const f of readdirSync(join(tempDir, cam.name))) if (f.endsWith('.mp4')) out.push(`${cam.name}/${f}`);
   }
-  return out;
+  return out.sort();
 }

@@ -34,6 +34,9 @@ export async function startFaultProxy(target: string, fail: (req: IncomingMessag
       up.pipe(res);
     });
     out.on('error', () => res.destroy());
+    req.on('close', () => {
+      if (!req.complete) out.destroy(); // the client gave up: so does the request to the store
+    });
     req.pipe(out);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -63,7 +63,7 @@ export class RecorderProcess {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.raw.slice(-15).join('\n')}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.raw.slice(-40).join('\n')}`));
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -109,7 +109,7 @@ export class RecorderProcess {
       } catch {
         /* not up yet */
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.raw.slice(-15).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.raw.slice(-40).join('\n')}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -3,13 +3,14 @@
 
 Run with the system python (/usr/bin/python3): python3-gi lives there, not in pyenv/venv pythons.
 
-    /usr/bin/python3 rtsp-camera.py [--exit-on-eof] [--shared-source] PORT MOUNTS [SIZE] [FPS] [KBPS]
+    /usr/bin/python3 rtsp-camera.py [--exit-on-eof] [--shared-source] [--one-client] PORT MOUNTS [SIZE] [FPS] [KBPS]
 
     --exit-on-eof    also exit (code 0) when stdin reaches end of file: run it with stdin a pipe
                      from the parent and it dies with the parent, even one killed with SIGKILL
     --shared-source  encode once for all mounts (one H.264 encoder, one encoder per audio kind)
                      and relay the encoded stream to every mount: many cameras for the cost of
                      one, for benchmarks. Each mount is still its own media, as without the flag.
+    --one-client     a new client drops every client before it, like cameras that serve one at a time
 
     PORT    TCP port on 127.0.0.1
     MOUNTS  comma list of PATH=AUDIO, AUDIO one of aac | alaw | none (bare PATH means aac),
@@ -50,7 +51,7 @@ AUDIO = {
 
 def usage(msg):
     sys.stderr.write(f'rtsp-camera: {msg}\n'
-                     'usage: rtsp-camera.py [--exit-on-eof] [--shared-source] PORT /cam1=aac,/cam2=alaw,/cam3=none [WxH] [FPS] [KBPS]\n')
+                     'usage: rtsp-camera.py [--exit-on-eof] [--shared-source] [--one-client] PORT /cam1=aac,/cam2=alaw,/cam3=none [WxH] [FPS] [KBPS]\n')
     sys.exit(2)
 
 
@@ -165,10 +166,11 @@ class SharedSource:
 
 
 def main(argv):
-    exit_on_eof = shared_source = False
-    while argv and argv[0] in ('--exit-on-eof', '--shared-source'):
+    exit_on_eof = shared_source = one_client = False
+    while argv and argv[0] in ('--exit-on-eof', '--shared-source', '--one-client'):
         exit_on_eof = exit_on_eof or argv[0] == '--exit-on-eof'
         shared_source = shared_source or argv[0] == '--shared-source'
+        one_client = one_client or argv[0] == '--one-client'
         argv = argv[1:]
     if len(argv) < 2 or len(argv) > 5:
         usage('wrong number of arguments')
@@ -218,6 +220,16 @@ def main(argv):
             factory.set_launch(f'( {video} {AUDIO[audio]} )')
             factory.set_shared(True)
         points.add_factory(path, factory)
+    if one_client:
+        # like cameras that serve one client at a time: a new connection drops the ones before it
+        clients = []
+
+        def on_connected(_server, client):
+            for old in clients:
+                old.close()
+            clients[:] = [client]
+            client.connect('closed', lambda c: clients.remove(c) if c in clients else None)
+        server.connect('client-connected', on_connected)
     if server.attach(None) == 0:
         sys.exit(f'rtsp-camera: cannot listen on 127.0.0.1:{port}')
 

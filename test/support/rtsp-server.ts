@@ -23,6 +23,8 @@ export interface RtspServerOptions {
    * kind relay one pipeline, so N cameras cost a few encoders instead of N (benchmarks).
    */
   sharedSource?: boolean;
+  /** A new client drops every client before it, like cameras that serve one at a time. */
+  oneClient?: boolean;
 }
 
 export interface RtspServer {
@@ -88,7 +90,7 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
   if (!/^\d+x\d+$/.test(size)) throw new Error(`startRtspServer: bad size ${size}`);
   const port = opts.port ?? (await freePort());
   const url = (mount: string): string => `rtsp://127.0.0.1:${port}${normalizeMount(mount)}`;
-  const args = ['-u', SCRIPT, '--exit-on-eof', ...(opts.sharedSource ? ['--shared-source'] : []), String(port), entries.map(([m, a]) => `${m}=${a}`).join(','),
+  const args = ['-u', SCRIPT, '--exit-on-eof', ...(opts.sharedSource ? ['--shared-source'] : []), ...(opts.oneClient ? ['--one-client'] : []), String(port), entries.map(([m, a]) => `${m}=${a}`).join(','),
     size, String(Math.trunc(fps)), String(Math.trunc(kbps))];
 
   let child: ChildProcess | undefined;

@@ -38,7 +38,7 @@ function setup(opts: { store?: MemoryStore; ffprobePath?: string } = {}) {
     const name = `20251214-01${String(30 + minute).padStart(2, '0')}00.mp4`;
     const path = join(dir, 'camera-1', name);
     writeFileSync(path, bytes);
-    return { cameraId: 'camera-1', path, startMs: START + minute * 60_000, listedDurationSec: 2 };
+    return { cameraId: 'camera-1', path, startMs: START + minute * 60_000, listedDurationSec: 2, firstOfRun: false };
   };
   return { dir, store, metrics, uploader, segment, lines, log };
 }
@@ -179,11 +179,13 @@ describe('uploader', () => {
 
 test('segment bounds come from the file mtime when it agrees with the name, else from the name', () => {
   const name = Date.UTC(2025, 11, 14, 1, 30, 0);
-  assert.deepEqual(preciseBounds(name, name + 10_400, 10), { startMs: name + 400, endMs: name + 10_400 });
-  assert.deepEqual(preciseBounds(name, name + 3_600_000, 10), { startMs: name, endMs: name + 10_000 });
+  assert.deepEqual(preciseBounds(name, name + 10_400, 10, false), { startMs: name + 400, endMs: name + 10_400 });
+  assert.deepEqual(preciseBounds(name, name + 3_600_000, 10, false), { startMs: name, endMs: name + 10_000 });
   // The first segment of a run holds the frames ffmpeg read while probing, from before its name.
-  assert.deepEqual(preciseBounds(name, name + 4_450, 6), { startMs: name - 1_550, endMs: name + 4_450 });
-  assert.deepEqual(preciseBounds(name, name - 2_000, 6), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
+  assert.deepEqual(preciseBounds(name, name + 4_450, 6, true), { startMs: name - 1_550, endMs: name + 4_450 });
+  assert.deepEqual(preciseBounds(name, name + 4_450, 6, undefined), { startMs: name - 1_550, endMs: name + 4_450 }, 'not known: may be a first');
+  assert.deepEqual(preciseBounds(name, name + 4_450, 6, false), { startMs: name, endMs: name + 6_000 }, 'a later segment starts at its name');
+  assert.deepEqual(preciseBounds(name, name - 2_000, 6, true), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
 });
 
 test('retryNow() ends the backoff wait of every failing upload at once', { timeout: 30_000 }, async () => {
@@ -200,7 +202,7 @@ test('retryNow() ends the backoff wait of every failing upload at once', { timeo
   });
   const path = join(dir, 'camera-1', '20251214-013000.mp4');
   writeFileSync(path, fixture);
-  await uploader.enqueue({ cameraId: 'camera-1', path, startMs: START, listedDurationSec: 2 });
+  await uploader.enqueue({ cameraId: 'camera-1', path, startMs: START, listedDurationSec: 2, firstOfRun: false });
   while ((await value(metrics, 'camera_upload_failures_total')) < 1) await systemClock.sleep(10);
   store.down = false;
   uploader.retryNow();
