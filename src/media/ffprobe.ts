@@ -2,8 +2,9 @@
 import { execa } from 'execa';
 
 export interface ProbeResult {
-  streams: { type: string; codec: string }[];
-  /** Playable duration in seconds, when ffprobe can tell. */
+  /** Each stream's own duration too, when ffprobe can tell (a file's, not a camera's). */
+  streams: { type: string; codec: string; durationSec: number | undefined }[];
+  /** Playable duration in seconds (all streams, first to last timestamp), when ffprobe can tell. */
   durationSec: number | undefined;
 }
 
@@ -29,7 +30,7 @@ export async function probe(target: string, opts: ProbeOptions): Promise<ProbeRe
   const args = [
     '-v', 'error',
     ...(opts.rtsp ? ['-rtsp_transport', 'tcp', '-timeout', String(opts.rtsp.timeoutMs * 1000)] : []),
-    '-show_entries', 'stream=codec_type,codec_name:format=duration',
+    '-show_entries', 'stream=codec_type,codec_name,duration:format=duration',
     '-of', 'json',
     target,
   ];
@@ -48,15 +49,19 @@ export async function probe(target: string, opts: ProbeOptions): Promise<ProbeRe
       : (String(result.stderr).trim().split('\n').pop() || `exit code ${result.exitCode}`);
     throw new ProbeError(`ffprobe failed: ${why}`, ran);
   }
-  let parsed: { streams?: { codec_type?: string; codec_name?: string }[]; format?: { duration?: string } };
+  let parsed: { streams?: { codec_type?: string; codec_name?: string; duration?: string }[]; format?: { duration?: string } };
   try {
     parsed = JSON.parse(String(result.stdout));
   } catch (err) {
     throw new ProbeError('ffprobe printed no JSON', true, { cause: err });
   }
-  const duration = Number(parsed.format?.duration);
   return {
-    streams: (parsed.streams ?? []).map((s) => ({ type: s.codec_type ?? '', codec: s.codec_name ?? '' })),
-    durationSec: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+    streams: (parsed.streams ?? []).map((s) => ({ type: s.codec_type ?? '', codec: s.codec_name ?? '', durationSec: seconds(s.duration) })),
+    durationSec: seconds(parsed.format?.duration),
   };
+}
+
+function seconds(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }

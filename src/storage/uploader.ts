@@ -145,7 +145,7 @@ export class Uploader {
     const file = basename(segment.path);
     if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
     job.phase = 'uploading';
-    let prepared: { sha256: string; durationSec: number | undefined; endMs: number };
+    let prepared: { sha256: string; durations: (number | undefined)[]; endMs: number };
     for (let attempt = 0; ; attempt++) {
       try {
         prepared = await this.#prepare(job);
@@ -158,7 +158,9 @@ export class Uploader {
       }
     }
     const key = objectKey(segment.cameraId, segment.startMs);
-    const durationSec = prepared.durationSec ?? segment.listedDurationSec ?? 0;
+    const duration = plausibleDuration(prepared.durations, segment.startMs, prepared.endMs, segment.firstOfRun);
+    if (duration.rejected.length > 0) log.warn({ camera: segment.cameraId, file, claimed: duration.rejected, durationSec: duration.durationSec, from: duration.from }, 'segment timestamps claim more media than the time it was recorded; its duration is the first reading that fits, else the file times');
+    const durationSec = duration.durationSec;
     const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec, segment.firstOfRun);
     const metadata = {
       camera: segment.cameraId,
@@ -209,7 +211,7 @@ export class Uploader {
    * SegmentError for a segment that must not be uploaded. A listed segment whose MP4 structure looks
    * wrong is logged first.
    */
-  async #prepare(job: Job): Promise<{ sha256: string; durationSec: number | undefined; endMs: number }> {
+  async #prepare(job: Job): Promise<{ sha256: string; durations: (number | undefined)[]; endMs: number }> {
     const { path, listedDurationSec } = job.segment;
     const info = await stat(path);
     const size = info.size;
@@ -221,15 +223,17 @@ export class Uploader {
     if (structure && !structure.ok) this.#deps.log.warn({ camera: job.segment.cameraId, file: basename(path), why: structure.why }, 'listed segment has an unexpected structure; checking it with ffprobe');
     // ffprobe's duration, not the list's: the list's first line of a run can be off by the stream's
     // start offset, and bounds from it overlapped the next segment (clips picked a third segment)
-    const durationSec = await this.#probeDuration(path);
-    return { sha256: await sha256, durationSec, endMs: info.mtimeMs };
+    const durations = await this.#probeDurations(path);
+    return { sha256: await sha256, durations: [...durations, listedDurationSec], endMs: info.mtimeMs };
   }
 
-  async #probeDuration(path: string): Promise<number | undefined> {
+  /** The file's duration and its video stream's, best first (see plausibleDuration). */
+  async #probeDurations(path: string): Promise<(number | undefined)[]> {
     try {
       const result = await probe(path, { ffprobePath: this.#deps.settings.ffprobePath, timeoutMs: 60_000, signal: this.#stopping.signal });
-      if (!result.streams.some((s) => s.type === 'video')) throw new SegmentError('segment has no video stream', 'unreadable');
-      return result.durationSec;
+      const video = result.streams.find((s) => s.type === 'video');
+      if (!video) throw new SegmentError('segment has no video stream', 'unreadable');
+      return [result.durationSec, video.durationSec];
     } catch (err) {
       if (err instanceof SegmentError) throw err;
       if (err instanceof ProbeError && err.segmentFault) throw new SegmentError(`segment is unreadable: ${err.message}`, 'unreadable', { cause: err });
@@ -252,6 +256,25 @@ export class Uploader {
     this.#deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
     this.#deps.log.error({ camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message }, 'segment quarantined, not uploaded');
   }
+}
+
+/**
+ * The segment's media duration: the first of ffprobe's file duration, its video stream's and the
+ * segment list's that fits in the wall-clock time the file was open (from its name, less the
+ * frames a first segment holds from before it, to its mtime). A first segment of a run can carry
+ * timestamps that jump when ffmpeg syncs the streams to the camera's clock (RTCP): ffprobe then
+ * reads hours. When none fits, the file times give it. An mtime before the name is not trusted.
+ */
+export function plausibleDuration(durations: (number | undefined)[], nameStartMs: number, mtimeMs: number, firstOfRun: boolean | undefined): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
+  const before = firstOfRun === false ? START_BEFORE_NAME_LATER_MS : START_BEFORE_NAME_MS;
+  const known = durations.filter((d): d is number => d !== undefined && d > 0);
+  if (mtimeMs < nameStartMs) return { durationSec: known[0] ?? 0, from: 'media', rejected: [] };
+  const maxSec = (mtimeMs - nameStartMs + before) / 1000 + 1; // + 1 s: file times are not exact
+  const fits = known.find((d) => d <= maxSec);
+  const rejected = known.filter((d) => d > maxSec);
+  return fits !== undefined
+    ? { durationSec: fits, from: 'media', rejected: fits === known[0] ? [] : rejected }
+    : { durationSec: (mtimeMs - nameStartMs) / 1000, from: 'file times', rejected };
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,7 +12,7 @@ import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { Redactor } from '../../src/redact.ts';
 import { BacklogGuard } from '../../src/storage/backlog-guard.ts';
 import { StoreHealth } from '../../src/storage/store-health.ts';
-import { preciseBounds, Uploader } from '../../src/storage/uploader.ts';
+import { plausibleDuration, preciseBounds, Uploader } from '../../src/storage/uploader.ts';
 import { makeSegment } from '../support/media.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
@@ -186,6 +187,36 @@ test('segment bounds come from the file mtime when it agrees with the name, else
   assert.deepEqual(preciseBounds(name, name + 4_450, 6, undefined), { startMs: name - 1_550, endMs: name + 4_450 }, 'not known: may be a first');
   assert.deepEqual(preciseBounds(name, name + 4_450, 6, false), { startMs: name, endMs: name + 6_000 }, 'a later segment starts at its name');
   assert.deepEqual(preciseBounds(name, name - 2_000, 6, true), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
+});
+
+test('a duration longer than the time the file was recording is not believed: the next reading that fits, else the file times', () => {
+  const name = Date.UTC(2025, 11, 14, 1, 30, 0);
+  const mtime = name + 30_200;
+  assert.deepEqual(plausibleDuration([30.1, 30.0, 30.0], name, mtime, false), { durationSec: 30.1, from: 'media', rejected: [] });
+  assert.deepEqual(plausibleDuration([26_721.2, 31.4, undefined], name, mtime, true), { durationSec: 31.4, from: 'media', rejected: [26_721.2] });
+  assert.deepEqual(plausibleDuration([26_721.2, 26_720, 18_000], name, mtime, true), { durationSec: 30.2, from: 'file times', rejected: [26_721.2, 26_720, 18_000] });
+  assert.equal(plausibleDuration([36.5], name, mtime, true).durationSec, 36.5, 'a first segment may hold 7 s from before its name');
+  assert.equal(plausibleDuration([36.5], name, mtime, false).from, 'file times', 'a later one may not');
+  assert.equal(plausibleDuration([30.1], name, name - 60_000, false).durationSec, 30.1, 'an mtime before the name is not trusted');
+});
+
+test('a segment whose audio timestamps lie hours after its video is stored with the duration it really plays', async () => {
+  const { store, uploader, segment, lines } = setup();
+  const dir = mkdtempSync(join(tmpdir(), 'jump-'));
+  const path = join(dir, 'jump.mp4');
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15:duration=2',
+    '-itsoffset', '20000', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=1',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
+    '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', path]);
+  const seg = { ...segment(0, readFileSync(path)), firstOfRun: true };
+  utimesSync(seg.path, new Date(seg.startMs + 2_500), new Date(seg.startMs + 2_500)); // closed 2.5 s after its name
+  await uploader.enqueue(seg);
+  await uploader.onIdle();
+  const meta = store.objects.get('camera-1/20251214/013000_camera-1.mp4')?.metadata;
+  assert.ok(meta, 'stored');
+  assert.ok(Number(meta.duration) > 1.5 && Number(meta.duration) <= 3.5, `duration ${meta.duration}`);
+  assert.ok(lines.some((l) => l.includes('segment timestamps claim more media')), 'logged');
 });
 
 test('retryNow() ends the backoff wait of every failing upload at once', { timeout: 30_000 }, async () => {
