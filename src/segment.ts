@@ -26,3 +26,6 @@ export interface FinishedSegment {
 export const START_AFTER_NAME_MS = 2500;
 export const START_BEFORE_NAME_MS = 7000;
 export const START_BEFORE_NAME_LATER_MS = 1500;
+
+/** How far before its name a segment may start: further for a first of a run, or one not known not to be. */
+export const startBeforeNameMs = (firstOfRun: boolean | undefined): number => (firstOfRun === false ? START_BEFORE_NAME_LATER_MS : START_BEFORE_NAME_MS);

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import { probe, ProbeError } from '../media/ffprobe.ts';
 import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
-import { START_AFTER_NAME_MS, START_BEFORE_NAME_LATER_MS, START_BEFORE_NAME_MS, type FinishedSegment } from '../segment.ts';
+import { START_AFTER_NAME_MS, startBeforeNameMs, type FinishedSegment } from '../segment.ts';
 import { sha256File } from './hash.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { StoreHealth } from './store-health.ts';
@@ -266,7 +266,7 @@ export class Uploader {
  * reads hours. When none fits, the file times give it. An mtime before the name is not trusted.
  */
 export function plausibleDuration(durations: (number | undefined)[], nameStartMs: number, mtimeMs: number, firstOfRun: boolean | undefined): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
-  const before = firstOfRun === false ? START_BEFORE_NAME_LATER_MS : START_BEFORE_NAME_MS;
+  const before = startBeforeNameMs(firstOfRun);
   const known = durations.filter((d): d is number => d !== undefined && d > 0);
   if (mtimeMs < nameStartMs) return { durationSec: known[0] ?? 0, from: 'media', rejected: [] };
   const maxSec = (mtimeMs - nameStartMs + before) / 1000 + 1; // + 1 s: file times are not exact
@@ -286,7 +286,7 @@ export function plausibleDuration(durations: (number | undefined)[], nameStartMs
 export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number, firstOfRun: boolean | undefined): { startMs: number; endMs: number } {
   const durationMs = Math.round(durationSec * 1000);
   const fromMtime = Math.round(mtimeMs) - durationMs;
-  const before = firstOfRun === false ? START_BEFORE_NAME_LATER_MS : START_BEFORE_NAME_MS;
+  const before = startBeforeNameMs(firstOfRun);
   const startMs = fromMtime >= nameStartMs - before && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
   return { startMs, endMs: startMs + durationMs };
 }
