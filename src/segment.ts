@@ -8,11 +8,6 @@ export interface FinishedSegment {
   startMs: number;
   /** Media duration from ffmpeg's segment list; undefined for a segment cut short by a crash. */
   listedDurationSec: number | undefined;
-  /**
-   * The first segment of its ffmpeg run (it may start up to START_BEFORE_NAME_MS before its name);
-   * undefined when not known (a leftover of an earlier process).
-   */
-  firstOfRun: boolean | undefined;
 }
 
 /**
@@ -21,11 +16,9 @@ export interface FinishedSegment {
  * taken when the file opens. Before: the first segment of an ffmpeg run is named when ffmpeg opens
  * it, which is after it probed the input (up to its 5 s analyzeduration, plus the RTSP handshake),
  * and it holds the frames read while probing — 1.5 s and more before its name after a camera
- * restart. Any other segment starts within a fraction of a second of its name.
+ * restart. While ffmpeg works off those frames it runs behind the clock, so the next segment of the
+ * run can be named seconds late too: the window is the same for every segment.
  */
 export const START_AFTER_NAME_MS = 2500;
 export const START_BEFORE_NAME_MS = 7000;
-export const START_BEFORE_NAME_LATER_MS = 1500;
 
-/** How far before its name a segment may start: further for a first of a run, or one not known not to be. */
-export const startBeforeNameMs = (firstOfRun: boolean | undefined): number => (firstOfRun === false ? START_BEFORE_NAME_LATER_MS : START_BEFORE_NAME_MS);

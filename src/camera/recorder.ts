@@ -80,8 +80,6 @@ export class CameraRecorder {
    * one client drops the first): the camera is then probed before each start instead.
    */
   #confirmBeside = true;
-  /** Segments of the current run that ffmpeg listed (the first one may start before its name). */
-  #listedThisRun = 0;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
@@ -193,7 +191,6 @@ export class CameraRecorder {
     let confirmation: Promise<void> | undefined;
     let confirmSettled = false;
     const confirmEnd = new AbortController(); // the confirmation probe never outlives its run
-    this.#listedThisRun = 0;
     const onStop = (): void => {
       reason = 'stopping';
       run.abort();
@@ -325,8 +322,7 @@ export class CameraRecorder {
       // the first line of a run may carry an absurd duration (see ListedSegment.first): then the
       // uploader asks ffprobe. A segment is never longer than segment_time plus a few GOPs.
       const plausible = !entry.first || entry.durationSec <= this.#deps.settings.segmentDurationMs / 1000 + 10;
-      await this.#report(entry.name, { listed: true, durationSec: plausible ? entry.durationSec : undefined, firstOfRun: entry.first });
-      this.#listedThisRun++;
+      await this.#report(entry.name, { listed: true, durationSec: plausible ? entry.durationSec : undefined });
     }
   }
 
@@ -348,13 +344,12 @@ export class CameraRecorder {
     const present = new Set(names);
     for (const name of this.#reported) if (!present.has(name)) this.#reported.delete(name);
     for (const name of names.sort()) {
-      // the segment a run was cut in is its first when nothing was listed before (or a leftover: not known)
-      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, { listed: false, firstOfRun: this.#listedThisRun > 0 ? false : undefined });
+      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, { listed: false });
     }
   }
 
   /** listed: ffmpeg wrote its list line (closed cleanly); else found after the run ended (cut short). */
-  async #report(name: string, { listed, durationSec, firstOfRun }: { listed: boolean; durationSec?: number | undefined; firstOfRun: boolean | undefined }): Promise<void> {
+  async #report(name: string, { listed, durationSec }: { listed: boolean; durationSec?: number | undefined }): Promise<void> {
     const startMs = startFromFileName(name);
     if (startMs === undefined || this.#reported.has(name)) return;
     const path = join(this.dir, name);
@@ -378,7 +373,7 @@ export class CameraRecorder {
       this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, Math.max(startMs, Math.min(mtimeMs, this.#deps.clock.now())));
     }
     log.info({ file: name, bytes: size, durationSec, partial: !listed }, 'segment finished');
-    this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec, firstOfRun });
+    this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec });
   }
 
   #setConnected(connected: boolean): void {

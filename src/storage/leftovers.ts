@@ -28,7 +28,7 @@ export async function findLeftovers(tempDir: string, deps: { clock: Clock; log: 
     }
     for (const name of names) {
       const startMs = startFromFileName(name);
-      if (startMs !== undefined) found.push({ cameraId, path: join(tempDir, cameraId, name), startMs, listedDurationSec: undefined, firstOfRun: undefined });
+      if (startMs !== undefined) found.push({ cameraId, path: join(tempDir, cameraId, name), startMs, listedDurationSec: undefined });
     }
   }
   return found.sort((a, b) => a.startMs - b.startMs);

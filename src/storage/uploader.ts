@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import { probe, ProbeError } from '../media/ffprobe.ts';
 import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
-import { START_AFTER_NAME_MS, startBeforeNameMs, type FinishedSegment } from '../segment.ts';
+import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS, type FinishedSegment } from '../segment.ts';
 import { sha256File } from './hash.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { StoreHealth } from './store-health.ts';
@@ -158,10 +158,10 @@ export class Uploader {
       }
     }
     const key = objectKey(segment.cameraId, segment.startMs);
-    const duration = plausibleDuration(prepared.durations, segment.startMs, prepared.endMs, segment.firstOfRun);
+    const duration = plausibleDuration(prepared.durations, segment.startMs, prepared.endMs);
     if (duration.rejected.length > 0) log.warn({ camera: segment.cameraId, file, claimed: duration.rejected, durationSec: duration.durationSec, from: duration.from }, 'segment timestamps claim more media than the time it was recorded; its duration is the first reading that fits, else the file times');
     const durationSec = duration.durationSec;
-    const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec, segment.firstOfRun);
+    const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec);
     const metadata = {
       camera: segment.cameraId,
       start: new Date(startMs).toISOString(),
@@ -265,11 +265,10 @@ export class Uploader {
  * timestamps that jump when ffmpeg syncs the streams to the camera's clock (RTCP): ffprobe then
  * reads hours. When none fits, the file times give it. An mtime before the name is not trusted.
  */
-export function plausibleDuration(durations: (number | undefined)[], nameStartMs: number, mtimeMs: number, firstOfRun: boolean | undefined): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
-  const before = startBeforeNameMs(firstOfRun);
+export function plausibleDuration(durations: (number | undefined)[], nameStartMs: number, mtimeMs: number): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
   const known = durations.filter((d): d is number => d !== undefined && d > 0);
   if (mtimeMs < nameStartMs) return { durationSec: known[0] ?? 0, from: 'media', rejected: [] };
-  const maxSec = (mtimeMs - nameStartMs + before) / 1000 + 1; // + 1 s: file times are not exact
+  const maxSec = (mtimeMs - nameStartMs + START_BEFORE_NAME_MS) / 1000 + 1; // + 1 s: file times are not exact
   const fits = known.find((d) => d <= maxSec);
   const rejected = known.filter((d) => d > maxSec);
   return fits !== undefined
@@ -283,10 +282,9 @@ export function plausibleDuration(durations: (number | undefined)[], nameStartMs
  * mtime − duration is used when it agrees with the name (further back for the first segment of a
  * run, or one not known not to be: see START_BEFORE_NAME_MS); otherwise (file copied or touched) the name.
  */
-export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number, firstOfRun: boolean | undefined): { startMs: number; endMs: number } {
+export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
   const durationMs = Math.round(durationSec * 1000);
   const fromMtime = Math.round(mtimeMs) - durationMs;
-  const before = startBeforeNameMs(firstOfRun);
-  const startMs = fromMtime >= nameStartMs - before && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
+  const startMs = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
   return { startMs, endMs: startMs + durationMs };
 }

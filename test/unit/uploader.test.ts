@@ -39,7 +39,7 @@ function setup(opts: { store?: MemoryStore; ffprobePath?: string } = {}) {
     const name = `20251214-01${String(30 + minute).padStart(2, '0')}00.mp4`;
     const path = join(dir, 'camera-1', name);
     writeFileSync(path, bytes);
-    return { cameraId: 'camera-1', path, startMs: START + minute * 60_000, listedDurationSec: 2, firstOfRun: false };
+    return { cameraId: 'camera-1', path, startMs: START + minute * 60_000, listedDurationSec: 2 };
   };
   return { dir, store, metrics, uploader, segment, lines, log };
 }
@@ -180,24 +180,23 @@ describe('uploader', () => {
 
 test('segment bounds come from the file mtime when it agrees with the name, else from the name', () => {
   const name = Date.UTC(2025, 11, 14, 1, 30, 0);
-  assert.deepEqual(preciseBounds(name, name + 10_400, 10, false), { startMs: name + 400, endMs: name + 10_400 });
-  assert.deepEqual(preciseBounds(name, name + 3_600_000, 10, false), { startMs: name, endMs: name + 10_000 });
+  assert.deepEqual(preciseBounds(name, name + 10_400, 10), { startMs: name + 400, endMs: name + 10_400 });
+  assert.deepEqual(preciseBounds(name, name + 3_600_000, 10), { startMs: name, endMs: name + 10_000 });
   // The first segment of a run holds the frames ffmpeg read while probing, from before its name.
-  assert.deepEqual(preciseBounds(name, name + 4_450, 6, true), { startMs: name - 1_550, endMs: name + 4_450 });
-  assert.deepEqual(preciseBounds(name, name + 4_450, 6, undefined), { startMs: name - 1_550, endMs: name + 4_450 }, 'not known: may be a first');
-  assert.deepEqual(preciseBounds(name, name + 4_450, 6, false), { startMs: name, endMs: name + 6_000 }, 'a later segment starts at its name');
-  assert.deepEqual(preciseBounds(name, name - 2_000, 6, true), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
+  assert.deepEqual(preciseBounds(name, name + 4_450, 6), { startMs: name - 1_550, endMs: name + 4_450 });
+  assert.deepEqual(preciseBounds(name, name + 1_000, 6), { startMs: name - 5_000, endMs: name + 1_000 }, 'ffmpeg behind the clock: the next segment named 5 s late');
+  assert.deepEqual(preciseBounds(name, name - 2_000, 6), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
 });
 
 test('a duration longer than the time the file was recording is not believed: the next reading that fits, else the file times', () => {
   const name = Date.UTC(2025, 11, 14, 1, 30, 0);
   const mtime = name + 30_200;
-  assert.deepEqual(plausibleDuration([30.1, 30.0, 30.0], name, mtime, false), { durationSec: 30.1, from: 'media', rejected: [] });
-  assert.deepEqual(plausibleDuration([26_721.2, 31.4, undefined], name, mtime, true), { durationSec: 31.4, from: 'media', rejected: [26_721.2] });
-  assert.deepEqual(plausibleDuration([26_721.2, 26_720, 18_000], name, mtime, true), { durationSec: 30.2, from: 'file times', rejected: [26_721.2, 26_720, 18_000] });
-  assert.equal(plausibleDuration([36.5], name, mtime, true).durationSec, 36.5, 'a first segment may hold 7 s from before its name');
-  assert.equal(plausibleDuration([36.5], name, mtime, false).from, 'file times', 'a later one may not');
-  assert.equal(plausibleDuration([30.1], name, name - 60_000, false).durationSec, 30.1, 'an mtime before the name is not trusted');
+  assert.deepEqual(plausibleDuration([30.1, 30.0, 30.0], name, mtime), { durationSec: 30.1, from: 'media', rejected: [] });
+  assert.deepEqual(plausibleDuration([26_721.2, 31.4, undefined], name, mtime), { durationSec: 31.4, from: 'media', rejected: [26_721.2] });
+  assert.deepEqual(plausibleDuration([26_721.2, 26_720, 18_000], name, mtime), { durationSec: 30.2, from: 'file times', rejected: [26_721.2, 26_720, 18_000] });
+  assert.equal(plausibleDuration([36.5], name, mtime).durationSec, 36.5, 'a segment may hold 7 s from before its name');
+  assert.equal(plausibleDuration([39], name, mtime).from, 'file times', 'not more');
+  assert.equal(plausibleDuration([30.1], name, name - 60_000).durationSec, 30.1, 'an mtime before the name is not trusted');
 });
 
 test('a segment whose audio timestamps lie hours after its video is stored with the duration it really plays', async () => {
@@ -209,7 +208,7 @@ test('a segment whose audio timestamps lie hours after its video is stored with 
     '-itsoffset', '20000', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=1',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
     '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', path]);
-  const seg = { ...segment(0, readFileSync(path)), firstOfRun: true };
+  const seg = segment(0, readFileSync(path));
   utimesSync(seg.path, new Date(seg.startMs + 2_500), new Date(seg.startMs + 2_500)); // closed 2.5 s after its name
   await uploader.enqueue(seg);
   await uploader.onIdle();
@@ -233,7 +232,7 @@ test('retryNow() ends the backoff wait of every failing upload at once', { timeo
   });
   const path = join(dir, 'camera-1', '20251214-013000.mp4');
   writeFileSync(path, fixture);
-  await uploader.enqueue({ cameraId: 'camera-1', path, startMs: START, listedDurationSec: 2, firstOfRun: false });
+  await uploader.enqueue({ cameraId: 'camera-1', path, startMs: START, listedDurationSec: 2 });
   while ((await value(metrics, 'camera_upload_failures_total')) < 1) await systemClock.sleep(10);
   store.down = false;
   uploader.retryNow();
