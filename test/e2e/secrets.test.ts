@@ -61,6 +61,7 @@ describe('secrets', () => {
       CAMERA1_RTSP_URL: cameraUrl,
       TEMP_DIR: tempDir,
       SEGMENT_DURATION: '10s',
+      SHUTDOWN_GRACE: '1s', // no store answers: waiting for uploads would only slow the test
     }, await freePort());
     running.add(recorder);
     await recorder.until(async () => (await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' })) === 1, 60_000, 'camera-1 connected');
@@ -87,6 +88,7 @@ describe('secrets', () => {
       TEMP_DIR: mkdtempSync(join(tmpdir(), 'secrets-')),
       RESTART_INITIAL: '100ms',
       RESTART_MAX: '500ms',
+      SHUTDOWN_GRACE: '1s',
       ...Object.fromEntries(PASSWORDS.map(({ written }, i) => [`CAMERA${i + 1}_RTSP_URL`, url(i + 1, written)])),
     };
     const check = await runCli(['--check-config'], env);
