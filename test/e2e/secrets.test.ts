@@ -65,9 +65,14 @@ describe('secrets', () => {
     }, await freePort());
     running.add(recorder);
     await recorder.until(async () => (await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' })) === 1, 60_000, 'camera-1 connected');
-    const pid = Number(readFileSync(join(tempDir, 'camera-1', '.ffmpeg.pid'), 'utf8').trim());
-    assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'ffmpeg');
-    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    let environ = '';
+    // retried: a restart between reading the pid file and /proc would read a process that is gone
+    await recorder.until(async () => {
+      const pid = Number(readFileSync(join(tempDir, 'camera-1', '.ffmpeg.pid'), 'utf8').trim());
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'ffmpeg') return false;
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      return true;
+    }, 30_000, 'the environment of the running ffmpeg');
     const vars = environ.split('\0').filter(Boolean);
     assert.deepEqual(vars.map((v) => v.split('=')[0]).sort(), ['PATH', 'TZ'], environ.replaceAll('\0', '\n'));
     assert.ok(vars.includes('TZ=UTC'));
