@@ -52,6 +52,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   const api = config.api.token === '' ? undefined : new Api({ config, store, events, worker, clock, log: log.child({ component: 'api' }) });
   const uploader = new Uploader({
     store, health, log: log.child({ component: 'uploader' }), metrics, clock, onUploaded: () => worker.wake(),
+    labelsOf: (id) => config.cameras.find((c) => c.id === id)?.labels ?? {},
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
   });
   const guard = new BacklogGuard({ tempDir: config.tempDir, ...config.backlog }, uploader, log.child({ component: 'backlog' }));
@@ -69,6 +70,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   let checkLoop: Promise<void> = Promise.resolve();
 
   for (const camera of config.cameras) metrics.initCamera(camera.id);
+  metrics.describeCameras(config.cameras);
   metrics.bind({
     backlog: () => uploader.backlogByCamera(),
     newestSegmentEnd: () => new Map(recorders.filter((r) => r.newestSegmentEndMs !== undefined).map((r) => [r.id, r.newestSegmentEndMs as number])),

@@ -10,6 +10,7 @@ import { checkBinaries } from './cli/preflight.ts';
 import { systemClock } from './clock.ts';
 import { loadConfig, type Env } from './config/load.ts';
 import { effectiveConfig } from './config/print.ts';
+import { registerSecrets } from './config/secrets.ts';
 import type { Config } from './config/schema.ts';
 import { parseDuration } from './config/units.ts';
 import { ConfigError } from './errors.ts';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       if (err instanceof ConfigError) configFailure(err, file);
       throw err;
     }
-    redactor.add(config.s3.secretAccessKey);
+    registerSecrets(redactor, config);
     const code = await runClips(config, { action: positionals[1], camera: values.camera, from: values.from, to: values.to, output: values.output, json: values.json === true }, process.stdout, {
       write: (text: string) => process.stderr.write(redactor.scrub(text)),
     } as NodeJS.WritableStream);
@@ -105,8 +106,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) configFailure(err, file);
     throw err;
   }
-  redactor.add(config.s3.secretAccessKey, config.api.token);
-  redactor.addUrlPasswords(config.cameras.map((c) => c.url));
+  registerSecrets(redactor, config);
   if (values['check-config']) {
     process.stdout.write(redactor.scrub(`${JSON.stringify(effectiveConfig(config), null, 2)}\n`));
     return;

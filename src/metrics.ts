@@ -41,6 +41,15 @@ export function createMetrics(registry: Registry = new Registry()) {
       for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.inc({ camera_id, reason }, 0);
       metrics.streamConnected.set({ camera_id }, 0);
     },
+    /**
+     * camera_info{camera_id,<labels>} = 1, the Prometheus way to attach a camera's labels to every
+     * series without multiplying them: `… * on(camera_id) group_left(site) camera_info`. Once, at start.
+     */
+    describeCameras(cameras: readonly { id: string; labels: Record<string, string> }[]): void {
+      const names = [...new Set(cameras.flatMap((c) => Object.keys(c.labels)))].sort();
+      const info = new Gauge({ name: 'camera_info', help: 'Always 1; its labels are the camera\'s configured labels (missing ones empty).', labelNames: ['camera_id', ...names], registers: reg });
+      for (const c of cameras) info.set({ camera_id: c.id, ...Object.fromEntries(names.map((n) => [n, c.labels[n] ?? ''])) }, 1);
+    },
     streamConnected: new Gauge({ name: 'camera_stream_connected', help: '1 while ffmpeg is receiving the camera\'s stream, else 0.', labelNames: camera, registers: reg }),
     segmentsRecorded: new Counter({ name: 'camera_segments_recorded_total', help: 'Segments ffmpeg finished writing (including ones cut short by a crash).', labelNames: camera, registers: reg }),
     segmentsUploaded: new Counter({ name: 'camera_segments_uploaded_total', help: 'Segments stored and verified in the store, then deleted locally.', labelNames: camera, registers: reg }),

@@ -6,6 +6,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { watch } from 'chokidar';
 import { execa } from 'execa';
+import { childEnv } from '../child-env.ts';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -211,7 +212,7 @@ export class CameraRecorder {
     });
     log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: !known ? 'probe' : confirmed ? 'probe while recording' : 'last run' }, 'starting ffmpeg');
     const child = execa(settings.ffmpegPath, args, {
-      env: { TZ: 'UTC' }, // strftime names and clock-aligned cuts in UTC, whatever the host's zone
+      ...childEnv({ TZ: 'UTC' }), // no secrets; strftime names and clock-aligned cuts in UTC, whatever the host's zone
       stdin: 'ignore',
       buffer: false, // ffmpeg runs for days: never accumulate its output
       reject: false,

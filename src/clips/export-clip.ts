@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
+import { childEnv } from '../child-env.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { probe } from '../media/ffprobe.ts';
 import { ClipError } from './clip-error.ts';
@@ -66,7 +67,7 @@ export async function exportClip(req: ClipRequest): Promise<ClipResult> {
       '-map', '0', '-c', 'copy',
       '-movflags', '+faststart', // moov first: plays in a browser while it downloads
       '-y', tmpOut,
-    ], { reject: false, stdin: 'ignore', ...(req.signal ? { cancelSignal: req.signal } : {}) });
+    ], { ...childEnv(), reject: false, stdin: 'ignore', ...(req.signal ? { cancelSignal: req.signal } : {}) });
     if (result.failed) throw new Error(`ffmpeg could not join the segments: ${String(result.stderr).trim().split('\n').slice(-3).join(' | ')}`);
     const probed = await probe(tmpOut, { ffprobePath: req.ffprobePath, timeoutMs: 60_000 });
     await rename(tmpOut, req.outPath).catch(async (err: NodeJS.ErrnoException) => {
@@ -90,7 +91,7 @@ export async function exportClip(req: ClipRequest): Promise<ClipResult> {
 async function keyFrameAtOrBefore(file: string, t: number, req: ClipRequest): Promise<number> {
   const result = await execa(req.ffprobePath, [
     '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file,
-  ], { reject: false, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024 });
+  ], { ...childEnv(), reject: false, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024 });
   if (result.failed) throw new Error(`ffprobe could not read key frames of a segment: ${String(result.stderr).trim()}`);
   let best = 0;
   for (const line of String(result.stdout).split('\n')) {

@@ -1,9 +1,11 @@
 // The cameras of a configuration: [[cameras]] tables from the file and CAMERA<N>_RTSP_URL from the
 // environment (which defines camera-<N>, or overrides the URL of a file camera with that id).
 import type { ConfigProblem } from '../errors.ts';
-import { redactUrl } from '../redact.ts';
+import { checkUrl } from './camera-url.ts';
+import { checkLabels } from './labels.ts';
 import { CAMERA_ENV, CAMERA_ID, CAMERA_KEYS, type CameraConfig } from './schema.ts';
 import { closest } from './suggest.ts';
+import { isTable } from './table.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -56,7 +58,8 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
     if (existing) existing.url = url; // the environment wins over the file
     else add({ id, url, labels: {} }, `${name} (environment)`);
   }
-  if (required && cameras.length === 0 && problems.length === 0) {
+  const noneGiven = (value === undefined || (Array.isArray(value) && value.length === 0)) && fromEnv.length === 0;
+  if (required && noneGiven) {
     problems.push({ key: 'cameras', message: 'no camera configured: add a [[cameras]] table with id and url, or set CAMERA1_RTSP_URL' });
   }
   return cameras;
@@ -72,41 +75,4 @@ function checkId(value: unknown, at: string, problems: ConfigProblem[]): string 
     return undefined;
   }
   return value;
-}
-
-function checkUrl(value: unknown, at: string, problems: ConfigProblem[]): string | undefined {
-  if (typeof value !== 'string' || value === '') {
-    problems.push({ key: at, message: 'missing: set the camera\'s RTSP URL, e.g. "rtsp://user:password@192.0.2.10:554/stream1"' });
-    return undefined;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    problems.push({ key: at, message: `"${redactUrl(value)}" is not a URL; expected rtsp://[user:password@]host[:port]/path (percent-encode special characters in the password)` });
-    return undefined;
-  }
-  if (url.protocol === 'synthetic:') return value;
-  if (url.protocol !== 'rtsp:' && url.protocol !== 'rtsps:') {
-    problems.push({ key: at, message: `scheme "${url.protocol}" is not supported; use rtsp:// or rtsps://` });
-    return undefined;
-  }
-  if (url.hostname === '') {
-    problems.push({ key: at, message: `"${redactUrl(value)}" has no host; expected rtsp://host[:port]/path` });
-    return undefined;
-  }
-  return value;
-}
-
-function checkLabels(value: unknown, at: string, problems: ConfigProblem[]): Record<string, string> | undefined {
-  if (value === undefined) return {};
-  if (!isTable(value) || !Object.values(value).every((v) => typeof v === 'string')) {
-    problems.push({ key: at, message: 'must be a table of strings, e.g. labels = { site = "store-12", zone = "checkout" }' });
-    return undefined;
-  }
-  return { ...(value as Record<string, string>) };
-}
-
-export function isTable(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }

@@ -5,8 +5,10 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { redactUrl } from '../redact.ts';
 import { KEYS, type Config, type KeySpec } from './schema.ts';
-import { collectCameras, isTable, type Env } from './cameras.ts';
+import { bucketNameProblem } from './bucket-name.ts';
+import { collectCameras, type Env } from './cameras.ts';
 import { closest } from './suggest.ts';
+import { isTable } from './table.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 export type { Env };
@@ -49,18 +51,20 @@ export function loadConfig(file: string | undefined, env: Env, options: { requir
   }
 
   const out: Record<string, unknown> = {};
+  const invalid = new Set<string>();
   for (const spec of KEYS) {
     const given = raw.get(spec.path);
     const value = given === undefined ? coerce(spec, spec.default, 'default') : coerce(spec, given.value, given.where);
     if (typeof value === 'string' && value.startsWith('\u0000')) {
       problems.push({ key: given?.where ?? spec.path, message: value.slice(1) });
+      invalid.add(spec.path);
       continue;
     }
     setPath(out, spec, value);
   }
   const cameras = collectCameras(doc.cameras, file ?? 'config', env, problems, options.requireCameras ?? true);
   const config = { ...out, cameras } as unknown as Config;
-  if (problems.length === 0) crossCheck(config, raw, problems);
+  crossCheck(config, raw, invalid, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -149,14 +153,18 @@ function setPath(out: Record<string, unknown>, spec: KeySpec, value: unknown): v
   node[leaf] = value;
 }
 
-function crossCheck(config: Config, raw: Map<string, Raw>, problems: ConfigProblem[]): void {
+/** Rules between keys. Each runs when the keys it reads are valid, so one run reports every problem. */
+function crossCheck(config: Config, raw: Map<string, Raw>, invalid: Set<string>, problems: ConfigProblem[]): void {
   const at = (path: string): string => raw.get(path)?.where ?? path;
-  if (config.storage === 's3') {
-    if (config.s3.accessKeyId === '' || config.s3.secretAccessKey === '') {
+  const valid = (...paths: string[]): boolean => paths.every((p) => !invalid.has(p));
+  if (valid('storage') && config.storage === 's3') {
+    const bucket = valid('s3.bucket') ? bucketNameProblem(config.s3.bucket) : undefined;
+    if (bucket !== undefined) problems.push({ key: at('s3.bucket'), message: bucket });
+    if (valid('s3.access_key_id', 's3.secret_access_key') && (config.s3.accessKeyId === '' || config.s3.secretAccessKey === '')) {
       const missing = [config.s3.accessKeyId === '' ? 'S3_ACCESS_KEY_ID' : '', config.s3.secretAccessKey === '' ? 'S3_SECRET_ACCESS_KEY' : ''].filter(Boolean);
       problems.push({ key: 's3 credentials', message: `missing ${missing.join(' and ')}: set them in the environment (or s3.access_key_id / s3.secret_access_key), or use storage = "filesystem"` });
     }
-    if (config.s3.endpoint !== '') {
+    if (valid('s3.endpoint') && config.s3.endpoint !== '') {
       let ok = false;
       try {
         ok = ['http:', 'https:'].includes(new URL(config.s3.endpoint).protocol);
@@ -164,13 +172,13 @@ function crossCheck(config: Config, raw: Map<string, Raw>, problems: ConfigProbl
       if (!ok) problems.push({ key: at('s3.endpoint'), message: `"${redactUrl(config.s3.endpoint)}" is not an http(s) URL; e.g. http://minio:9000` });
     }
   }
-  if (config.upload.retryInitialMs > config.upload.retryMaxMs) {
+  if (valid('upload.retry_initial', 'upload.retry_max') && config.upload.retryInitialMs > config.upload.retryMaxMs) {
     problems.push({ key: at('upload.retry_initial'), message: 'must not exceed upload.retry_max' });
   }
-  if (config.recorder.restartInitialMs > config.recorder.restartMaxMs) {
+  if (valid('recorder.restart_initial', 'recorder.restart_max') && config.recorder.restartInitialMs > config.recorder.restartMaxMs) {
     problems.push({ key: at('recorder.restart_initial'), message: 'must not exceed recorder.restart_max' });
   }
-  if (config.recorder.stallTimeoutMs <= config.recorder.rtspTimeoutMs / 2) {
+  if (valid('recorder.stall_timeout', 'recorder.rtsp_timeout') && config.recorder.stallTimeoutMs <= config.recorder.rtspTimeoutMs / 2) {
     problems.push({ key: at('recorder.stall_timeout'), message: 'must be longer than half of recorder.rtsp_timeout, or the watchdog fires before ffmpeg can notice a dead camera' });
   }
 }

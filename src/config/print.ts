@@ -1,5 +1,6 @@
 // The effective configuration as a user would write it, secrets masked (for --check-config and logs).
 import { redactUrl } from '../redact.ts';
+import { keyValue } from './key-value.ts';
 import { KEYS } from './schema.ts';
 import type { Config } from './schema.ts';
 import { formatDuration, formatSize } from './units.ts';
@@ -9,9 +10,7 @@ export function effectiveConfig(config: Config): Record<string, unknown> {
   for (const spec of KEYS) {
     const parts = spec.path.split('.');
     const leaf = parts.at(-1) as string;
-    let src: unknown = config;
-    for (const p of parts.slice(0, -1)) src = (src as Record<string, unknown>)[camel(p)];
-    const value = (src as Record<string, unknown>)[camel(leaf) + (spec.type.kind === 'duration' ? 'Ms' : '')];
+    const value = keyValue(config, spec);
     let shown: unknown = value;
     if (spec.secret) shown = value === '' ? '' : '***';
     else if (spec.type.kind === 'duration') shown = formatDuration(value as number);
@@ -23,5 +22,3 @@ export function effectiveConfig(config: Config): Record<string, unknown> {
   out.cameras = config.cameras.map((c) => ({ id: c.id, url: redactUrl(c.url), labels: c.labels }));
   return out;
 }
-
-const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

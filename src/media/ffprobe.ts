@@ -1,5 +1,6 @@
 // ffprobe as a function: what streams a camera or a segment holds, and how long a segment plays.
 import { execa } from 'execa';
+import { childEnv } from '../child-env.ts';
 
 export interface ProbeResult {
   /** Each stream's own duration too, when ffprobe can tell (a file's, not a camera's). */
@@ -35,6 +36,7 @@ export async function probe(target: string, opts: ProbeOptions): Promise<ProbeRe
     target,
   ];
   const result = await execa(opts.ffprobePath, args, {
+    ...childEnv(),
     reject: false,
     timeout: opts.timeoutMs,
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),

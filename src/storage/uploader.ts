@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
 import { backoffDelay } from '../camera/backoff.ts';
 import { objectKey } from '../camera/segment-name.ts';
+import { labelMetadata } from '../config/labels.ts';
 import { errorMessage, SegmentError, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { probe, ProbeError } from '../media/ffprobe.ts';
@@ -34,6 +35,8 @@ export interface UploaderDeps {
   log: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** A camera's configured labels, stored with each of its segments. */
+  labelsOf?: (cameraId: string) => Record<string, string>;
   /** Called after each segment is stored and verified (wakes the event worker). */
   onUploaded?: (cameraId: string) => void;
 }
@@ -163,6 +166,7 @@ export class Uploader {
     const durationSec = duration.durationSec;
     const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec);
     const metadata = {
+      ...labelMetadata(this.#deps.labelsOf?.(segment.cameraId) ?? {}),
       camera: segment.cameraId,
       start: new Date(startMs).toISOString(),
       end: new Date(endMs).toISOString(),

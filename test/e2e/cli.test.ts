@@ -25,6 +25,7 @@ describe('command line', () => {
       `  CAMERA2_RTSP_URL (environment): scheme "http:" is not supported; use rtsp:// or rtsps://`,
       `  cameras[0].id (${config}): "Front Door" is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`,
       `  upload.concurency (${config}): unknown key; did you mean "upload.concurrency"?`,
+      '  s3 credentials: missing S3_ACCESS_KEY_ID: set them in the environment (or s3.access_key_id / s3.secret_access_key), or use storage = "filesystem"',
     ].sort());
     assert.ok(!r.stderr.includes(SECRET) && !r.stderr.includes('campass-77'));
     assert.equal(r.stdout, '');

@@ -137,6 +137,110 @@ describe('configuration', () => {
   });
 });
 
+describe('configuration: every problem, secrets, bucket names, labels', () => {
+  test('cross-field problems are reported with the others: a bad camera URL does not hide missing S3 credentials', () => {
+    assert.deepEqual(problems(undefined, { CAMERA1_RTSP_URL: 'http://cam/s', S3_BUCKET: 'Bad_Bucket', UPLOAD_RETRY_INITIAL: '2m', UPLOAD_RETRY_MAX: 'soon' }), [
+      'UPLOAD_RETRY_MAX (environment): expected a duration such as "10s", "15m" or "1h", got "soon"',
+      'CAMERA1_RTSP_URL (environment): scheme "http:" is not supported; use rtsp:// or rtsps://',
+      'S3_BUCKET (environment): "Bad_Bucket" has characters S3 does not allow (uppercase, "_", spaces, …); a bucket name is 3-63 characters of lowercase letters, digits, "." and "-", beginning and ending with a letter or digit, e.g. "camera-recordings"',
+      's3 credentials: missing S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set them in the environment (or s3.access_key_id / s3.secret_access_key), or use storage = "filesystem"',
+    ]);
+  });
+
+  test('no camera is reported next to other problems', () => {
+    assert.deepEqual(problems(undefined, { ...CREDS, SEGMENT_DURATION: 'x' }), [
+      'SEGMENT_DURATION (environment): expected a duration such as "10s", "15m" or "1h", got "x"',
+      'cameras: no camera configured: add a [[cameras]] table with id and url, or set CAMERA1_RTSP_URL',
+    ]);
+  });
+
+  test('bucket names S3 refuses are rejected with the rule they break', () => {
+    const cases: [string, RegExp][] = [
+      ['ab', /"ab" has 2 characters; a bucket name is 3-63 characters/],
+      ['a'.repeat(64), /has 64 characters/],
+      ['Bad_Bucket', /has characters S3 does not allow/],
+      ['my bucket', /has characters S3 does not allow/],
+      ['-recordings', /must begin and end with a lowercase letter or a digit/],
+      ['recordings.', /must begin and end with a lowercase letter or a digit/],
+      ['rec..ordings', /two adjacent dots/],
+      ['192.168.5.4', /looks like an IP address/],
+      ['xn--recordings', /starts with "xn--", a prefix S3 reserves/],
+      ['sthree-recordings', /starts with "sthree-"/],
+      ['recordings-s3alias', /ends with "-s3alias", a suffix S3 reserves/],
+      ['recordings--ol-s3', /ends with "--ol-s3"/],
+    ];
+    for (const [bucket, rule] of cases) {
+      const ps = problems(undefined, { ...CREDS, CAMERA1_RTSP_URL: 'rtsp://h/s', S3_BUCKET: bucket });
+      assert.equal(ps.length, 1, `${bucket}: ${ps.join('; ')}`);
+      assert.ok(ps[0]!.startsWith('S3_BUCKET (environment): '), ps[0]);
+      assert.match(ps[0]!, rule, bucket);
+    }
+    for (const bucket of ['abc', 'camera-recordings', 'store12.recordings', '1-2', 'a'.repeat(63)]) {
+      assert.equal(loadConfig(undefined, { ...CREDS, CAMERA1_RTSP_URL: 'rtsp://h/s', S3_BUCKET: bucket }).s3.bucket, bucket);
+    }
+    // only S3 has bucket names
+    assert.equal(loadConfig(undefined, { STORAGE: 'filesystem', CAMERA1_RTSP_URL: 'rtsp://h/s', S3_BUCKET: 'ab' }).storage, 'filesystem');
+  });
+
+  test('a URL whose password only works percent-encoded is refused with the fix, its password masked', () => {
+    const cases: [string, string, RegExp][] = [
+      ['rtsp://viewer:pa/ss-9x@10.0.0.5/cam', 'pa/ss-9x', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5\/cam" has an "@" after a "\/", "\?" or "#", so part of the user name or password would be read as the host and port: percent-encode special characters in the user name and password \("@" as %40, "\/" as %2F, "#" as %23/],
+      ['rtsp://viewer:123#abc-q@10.0.0.5:8554/cam', '123#abc-q', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5:8554\/cam" has an "@" after a "\/", "\?" or "#"/],
+      ['rtsp://viewer:12?ab-cd@10.0.0.5/cam', '12?ab-cd', /has an "@" after a "\/", "\?" or "#"/],
+      ['rtsp://viewer:a@b/c-de@10.0.0.5/cam', 'a@b/c-de', /has an "@" after a "\/", "\?" or "#"/],
+      ['rtsp://viewer:50%off-x@10.0.0.5/cam', '50%off-x', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5\/cam" has a "%" in its user name or password that does not start a percent-encoded character: percent-encode .*"%" as %25/],
+      ['rtsp://viewer:pa[ss@10.0.0.5:x/cam', 'pa[ss', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5:x\/cam" is not a URL; expected rtsp:\/\/\[user:password@\]host\[:port\]\/path; percent-encode/],
+      ['rtsp://10.0.0.5/cam#frag', 'frag', /has a "#" fragment, which RTSP does not use: if "#" is part of the path or password, percent-encode it as %23/],
+    ];
+    for (const [url, secret, message] of cases) {
+      const ps = problems(undefined, { ...CREDS, CAMERA1_RTSP_URL: url });
+      assert.equal(ps.length, 1, ps.join('\n'));
+      assert.match(ps[0]!, message, url);
+      if (secret !== 'frag') assert.ok(!ps[0]!.includes(secret), ps[0]);
+    }
+    for (const url of ['rtsp://viewer:Pw@Three333@10.0.0.5/cam', 'rtsp://viewer:a:b+c d@10.0.0.5/cam', 'rtsp://viewer:pa%2Fss%23%3F%25@10.0.0.5/cam', 'rtsp://viewer:pässwörd@10.0.0.5/cam']) {
+      assert.equal(loadConfig(undefined, { ...CREDS, CAMERA1_RTSP_URL: url }).cameras[0]!.url, url);
+    }
+  });
+
+  test('every secret-marked key and every URL password is registered with the redactor', async () => {
+    const { KEYS } = await import('../../src/config/schema.ts');
+    const { registerSecrets } = await import('../../src/config/secrets.ts');
+    const { Redactor } = await import('../../src/redact.ts');
+    const secretKeys = KEYS.filter((k) => k.secret);
+    assert.ok(secretKeys.some((k) => k.path === 's3.access_key_id'), 'the access key id is a secret');
+    const values = Object.fromEntries(secretKeys.map((k, i) => [k.env!, `value-of-${k.path}-${i}`]));
+    const config = loadConfig(undefined, { ...values, S3_ENDPOINT: 'http://minio:endpoint-pass@127.0.0.1:9000', CAMERA1_RTSP_URL: 'rtsp://viewer:Cam@Pass-1@10.0.0.5/cam' });
+    const r = new Redactor();
+    registerSecrets(r, config);
+    for (const [env, value] of Object.entries(values)) assert.equal(r.scrub(`x ${value} y`), 'x *** y', env);
+    assert.equal(r.scrub('401 for Cam@Pass-1'), '401 for ***');
+    assert.equal(r.scrub('signed with endpoint-pass'), 'signed with ***');
+  });
+
+  test('labels are Prometheus label names; each becomes lowercase object metadata', async () => {
+    const { labelMetadata } = await import('../../src/config/labels.ts');
+    const path = file('[[cameras]]\nid = "a"\nurl = "rtsp://h/s"\nlabels = { site = "store 12", Zone_Name = "Kasse ü" }\n');
+    const cam = loadConfig(path, CREDS).cameras[0]!;
+    assert.deepEqual(cam.labels, { site: 'store 12', Zone_Name: 'Kasse ü' });
+    assert.deepEqual(labelMetadata(cam.labels), { 'label-site': 'store%2012', 'label-zone-name': 'Kasse%20%C3%BC' });
+    for (const [labels, message] of [
+      ['{ "zone-1" = "x" }', /"zone-1" is not a usable label name: use letters, digits and "_", not starting with a digit or "__", and not camera_id/],
+      ['{ "1zone" = "x" }', /"1zone" is not a usable label name/],
+      ['{ __name = "x" }', /"__name" is not a usable label name/],
+      ['{ camera_id = "x" }', /"camera_id" is not a usable label name/],
+      ['{ zone_a = "x", Zone_A = "y" }', /"zone_a" and "Zone_A" differ only in case or "_": object metadata keys are case-insensitive, rename one/],
+      ['{ site = 12 }', /must be a table of strings/],
+    ] as const) {
+      const bad = file(`[[cameras]]\nid = "a"\nurl = "rtsp://h/s"\nlabels = ${labels}\n`);
+      const ps = problems(bad, CREDS);
+      assert.equal(ps.length, 1, ps.join('\n'));
+      assert.ok(ps[0]!.startsWith(`cameras[0].labels (${bad}): `), ps[0]);
+      assert.match(ps[0]!, message);
+    }
+  });
+});
+
 describe('config.example.toml', () => {
   test('sets every key to its documented default and loads cleanly', async () => {
     const { parse } = await import('smol-toml');
