@@ -2,7 +2,7 @@
 // behind, with a camera that hangs, and while the store is down. Real cameras, real ffmpeg, a
 // real Ceph RGW, the real CLI.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -43,14 +43,17 @@ const errors = (recorder: RecorderProcess): LogLine[] => recorder.logs.filter((l
 
 /**
  * Waits until the segment being written is 1.5 s old: a signal then finds ffmpeg mid-segment, not
- * in the instant after a clock boundary opened a new, still empty file.
+ * in the instant after a clock boundary opened a new, still empty file. With `minBytes`, until it
+ * also holds that much: a fragment is written at each key frame (every 2 s), so a camera that
+ * hangs earlier leaves a file with a header only.
  */
-async function midSegment(recorder: RecorderProcess, tempDir: string): Promise<void> {
+async function midSegment(recorder: RecorderProcess, tempDir: string, minBytes = 0): Promise<void> {
   await recorder.until(async () => {
-    const m = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(localSegments(tempDir).at(-1) ?? '');
+    const newest = localSegments(tempDir).at(-1) ?? '';
+    const m = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(newest);
     const age = m ? Date.now() - Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : -1;
-    return age >= 1500 && age <= SEGMENT_S * 1000 - 1000;
-  }, 30_000, 'a segment 1.5 s into recording');
+    return age >= 1500 && age <= SEGMENT_S * 1000 - 700 && (minBytes === 0 || statSync(join(tempDir, newest)).size >= minBytes);
+  }, 30_000, `a segment 1.5 s into recording${minBytes > 0 ? ` holding ${minBytes} bytes` : ''}`);
 }
 
 describe('shutdown', () => {
@@ -73,7 +76,7 @@ describe('shutdown', () => {
       const { recorder } = await startRecorder(env, { tempDir, bucket });
       await recorder.waitForLog((l) => l.msg === 'uploading segments left by an earlier run', 60_000, 'leftovers queued');
       await recorder.waitForCount(finished, 2, 60_000, 'two segments of the new run');
-      await midSegment(recorder, tempDir);
+      await midSegment(recorder, tempDir, hung ? 16 * 1024 : 0);
       if (hung) {
         cameras.freeze();
         await new Promise((r) => setTimeout(r, 1000)); // ffmpeg has read what was on the wire and waits
