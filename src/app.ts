@@ -1,9 +1,10 @@
 // createApp wires the components; start() and stop() bring them up and down in order.
 // start: temp dir → HTTP → store probe loop → leftovers queued → recorders → backlog guard.
 // stop:  not ready → recorders stopped (segments finalized and queued) → uploads drain for
-//        shutdown_grace → the rest stays on disk → HTTP closed.
+//        shutdown_grace → the rest stays on disk, each file named in the log → HTTP closed.
+// A stop that comes while start runs lets start reach its next step, then stops what it started.
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CameraRecorder } from './camera/recorder.ts';
 import type { Clock } from './clock.ts';
@@ -18,7 +19,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import type { Redactor } from './redact.ts';
 import { BacklogGuard } from './storage/backlog-guard.ts';
 import { FilesystemStore } from './storage/fs-store.ts';
-import { findLeftovers } from './storage/leftovers.ts';
+import { findLeftovers, listSegments } from './storage/leftovers.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { S3Store } from './storage/s3-store.ts';
 import { StoreHealth } from './storage/store-health.ts';
@@ -65,6 +66,9 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     onSegment: (segment) => void uploader.enqueue(segment),
   }));
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  const stopRequested = (): boolean => phase === 'stopping';
+  let starting: Promise<unknown> = Promise.resolve();
+  let stopped: Promise<void> | undefined;
   let storeReady = false;
   const stopChecks = new AbortController();
   let checkLoop: Promise<void> = Promise.resolve();
@@ -123,7 +127,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       }
     } catch (err) {
       const e = err instanceof StoreError ? err : new StoreError(errorMessage(err), 'other', { cause: err });
-      if (health.failed(e)) log.error({ store: store.description, err: e }, 'store not usable; recording continues, segments wait on disk');
+      if (health.failed(e)) log.warn({ store: store.description, err: e }, 'store not usable; recording continues, segments wait on disk');
     }
   }
 
@@ -134,6 +138,56 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     }
   }
 
+  async function startUp(): Promise<AddressInfo | undefined> {
+    try {
+      await mkdir(config.tempDir, { recursive: true });
+    } catch (err) {
+      throw new ConfigError([{ key: 'temp_dir', message: `cannot create ${config.tempDir} (${(err as NodeJS.ErrnoException).code}); point TEMP_DIR at a writable directory` }]);
+    }
+    if (stopRequested()) return undefined;
+    let address: AddressInfo;
+    try {
+      address = await http.listen(config.http.port, config.http.host);
+    } catch (err) {
+      throw new ConfigError([{ key: 'http.port', message: `cannot listen on ${config.http.host}:${config.http.port} (${(err as NodeJS.ErrnoException).code}); choose another METRICS_PORT` }]);
+    }
+    log.info({ port: address.port, store: store.description, cameras: config.cameras.map((c) => c.id), segmentSeconds: config.segmentDurationMs / 1000, api: api ? 'on' : 'off (set API_TOKEN)' }, 'camera-recorder starting');
+    checkLoop = runChecks();
+    // orphaned ffmpegs are stopped (and their segments queued) even when a stop is waiting
+    const leftovers = await findLeftovers(config.tempDir, { clock, log, timeoutMs: config.recorder.stopTimeoutMs });
+    if (leftovers.length > 0) log.info({ segments: leftovers.length }, 'uploading segments left by an earlier run');
+    for (const segment of leftovers) await uploader.enqueue(segment);
+    if (stopRequested()) return address;
+    for (const r of recorders) r.start();
+    guard.start();
+    await rm(join(config.tempDir, CLIPS_DIR), { recursive: true, force: true });
+    await events.load(clock.now());
+    if (events.pending().length > 0) log.info({ pending: events.pending().length }, 'resuming pending events');
+    worker.start();
+    if (!stopRequested()) phase = 'running';
+    return address;
+  }
+
+  async function stopAll(): Promise<void> {
+    phase = 'stopping';
+    await starting;
+    log.info('stopping: finalizing segments');
+    await Promise.all(recorders.map((r) => r.stop()));
+    await guard.stop();
+    log.info({ graceMs: config.shutdownGraceMs, waiting: uploader.waiting().length }, 'draining uploads');
+    await uploader.stop(config.shutdownGraceMs);
+    await worker.stop();
+    stopChecks.abort();
+    await checkLoop;
+    await http.stop();
+    store.close();
+    // what the next start will find, read from the disk: no bookkeeping can make it look better
+    const left = await listSegments(config.tempDir);
+    for (const s of left) log.warn({ camera: s.cameraId, file: basename(s.path) }, 'segment left on disk for the next start');
+    phase = 'stopped';
+    log.info({ leftOnDisk: left.length }, 'stopped');
+  }
+
   return {
     metrics,
     recorders,
@@ -141,50 +195,20 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     get phase() {
       return phase;
     },
-    /** Throws ConfigError for problems of the host (temp_dir not writable, port taken). */
-    async start(): Promise<AddressInfo> {
+    /**
+     * Throws ConfigError for problems of the host (temp_dir not writable, port taken). Resolves
+     * undefined when stop() came before it listened; stop() then ends what it started.
+     */
+    start(): Promise<AddressInfo | undefined> {
       phase = 'starting';
-      try {
-        await mkdir(config.tempDir, { recursive: true });
-      } catch (err) {
-        throw new ConfigError([{ key: 'temp_dir', message: `cannot create ${config.tempDir} (${(err as NodeJS.ErrnoException).code}); point TEMP_DIR at a writable directory` }]);
-      }
-      let address: AddressInfo;
-      try {
-        address = await http.listen(config.http.port, config.http.host);
-      } catch (err) {
-        throw new ConfigError([{ key: 'http.port', message: `cannot listen on ${config.http.host}:${config.http.port} (${(err as NodeJS.ErrnoException).code}); choose another METRICS_PORT` }]);
-      }
-      log.info({ port: address.port, store: store.description, cameras: config.cameras.map((c) => c.id), segmentSeconds: config.segmentDurationMs / 1000, api: api ? 'on' : 'off (set API_TOKEN)' }, 'camera-recorder starting');
-      checkLoop = runChecks();
-      const leftovers = await findLeftovers(config.tempDir, { clock, log, timeoutMs: config.recorder.stopTimeoutMs });
-      if (leftovers.length > 0) log.info({ segments: leftovers.length }, 'uploading segments left by an earlier run');
-      for (const segment of leftovers) await uploader.enqueue(segment);
-      for (const r of recorders) r.start();
-      guard.start();
-      await rm(join(config.tempDir, CLIPS_DIR), { recursive: true, force: true });
-      await events.load(clock.now());
-      if (events.pending().length > 0) log.info({ pending: events.pending().length }, 'resuming pending events');
-      worker.start();
-      phase = 'running';
-      return address;
+      const started = startUp();
+      starting = started.catch(() => undefined);
+      return started;
     },
-    async stop(): Promise<void> {
-      if (phase === 'stopping' || phase === 'stopped') return;
-      phase = 'stopping';
-      log.info('stopping: finalizing segments');
-      await Promise.all(recorders.map((r) => r.stop()));
-      await guard.stop();
-      log.info({ graceMs: config.shutdownGraceMs, waiting: uploader.waiting().length }, 'draining uploads');
-      await uploader.stop(config.shutdownGraceMs);
-      await worker.stop();
-      const left = uploader.waiting().length;
-      stopChecks.abort();
-      await checkLoop;
-      await http.stop();
-      store.close();
-      phase = 'stopped';
-      log.info({ leftOnDisk: left }, 'stopped');
+    /** Safe at any phase, and twice: a second call resolves when the first has stopped everything. */
+    stop(): Promise<void> {
+      stopped ??= stopAll();
+      return stopped;
     },
   };
 }

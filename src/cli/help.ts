@@ -25,5 +25,5 @@ Environment (wins over the file): S3_ENDPOINT S3_ACCESS_KEY_ID S3_SECRET_ACCESS_
   SEGMENT_DURATION STORAGE FILESYSTEM_ROOT ... (README: Configuration)
 
 Exit codes: 0 stopped cleanly, 1 crashed, 2 bad configuration or command line.
-Signals: SIGTERM/SIGINT stop gracefully (segments finalized, uploads drained); a second one exits at once.
+Signals: SIGTERM/SIGINT/SIGHUP stop gracefully (segments finalized, uploads drained); a second one exits at once.
 `;

@@ -10,16 +10,16 @@ import { stopOrphan } from '../camera/ffmpeg-pidfile.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 
+/** Stops the ffmpegs an earlier run left recording, then lists what is left to upload. */
 export async function findLeftovers(tempDir: string, deps: { clock: Clock; log: Logger; timeoutMs: number }): Promise<FinishedSegment[]> {
-  let cameras: string[];
-  try {
-    cameras = await readdir(tempDir);
-  } catch {
-    return [];
-  }
+  for (const cameraId of await cameraDirs(tempDir)) await stopOrphan(join(tempDir, cameraId), deps);
+  return listSegments(tempDir);
+}
+
+/** Every segment file in the cameras' folders, oldest first: what a start would upload. */
+export async function listSegments(tempDir: string): Promise<FinishedSegment[]> {
   const found: FinishedSegment[] = [];
-  for (const cameraId of cameras.filter((c) => CAMERA_ID.test(c))) {
-    await stopOrphan(join(tempDir, cameraId), deps);
+  for (const cameraId of await cameraDirs(tempDir)) {
     let names: string[];
     try {
       names = await readdir(join(tempDir, cameraId));
@@ -32,4 +32,12 @@ export async function findLeftovers(tempDir: string, deps: { clock: Clock; log: 
     }
   }
   return found.sort((a, b) => a.startMs - b.startMs);
+}
+
+async function cameraDirs(tempDir: string): Promise<string[]> {
+  try {
+    return (await readdir(tempDir)).filter((c) => CAMERA_ID.test(c));
+  } catch {
+    return [];
+  }
 }

@@ -65,22 +65,28 @@ export class Uploader {
     this.#queue = new PQueue({ concurrency: deps.settings.concurrency });
   }
 
-  /** Queues a finished segment once; a path already queued or in flight is ignored. */
-  async enqueue(segment: FinishedSegment): Promise<void> {
-    if (this.#jobs.has(segment.path) || this.#stopping.signal.aborted) return;
-    let size: number;
-    try {
-      size = (await stat(segment.path)).size;
-    } catch {
-      return; // gone: uploaded or dropped meanwhile
-    }
-    if (this.#jobs.has(segment.path)) return;
-    const job: Job = { segment, size, phase: 'queued', drop: new AbortController() };
+  /**
+   * Queues a finished segment once; a path already queued or in flight is ignored. The job exists
+   * (and the queue is busy) when this returns, before any await: a drain that starts right after
+   * a recorder handed its last segment over waits for it. Resolves once the file's size is known.
+   */
+  enqueue(segment: FinishedSegment): Promise<void> {
+    if (this.#jobs.has(segment.path) || this.#stopping.signal.aborted) return Promise.resolve();
+    const job: Job = { segment, size: 0, phase: 'queued', drop: new AbortController() };
     this.#jobs.set(segment.path, job);
+    const found = stat(segment.path).then(
+      (info) => void (job.size = info.size),
+      () => void (job.phase = 'done'), // gone: uploaded or dropped meanwhile
+    );
     void this.#queue
-      .add(() => this.#process(job))
-      .catch((err) => this.#deps.log.error({ err, file: segment.path }, 'upload task failed unexpectedly; the segment stays on disk for the next start'))
+      .add(async () => {
+        await found;
+        if (job.phase !== 'done') await this.#process(job);
+      })
+      // not lost: the file stays where the next start finds it
+      .catch((err) => this.#deps.log.warn({ err, file: segment.path }, 'upload task failed unexpectedly; the segment stays on disk for the next start'))
       .finally(() => this.#jobs.delete(segment.path));
+    return found;
   }
 
   /** Segments waiting (queued or in flight), oldest first. */
@@ -128,15 +134,16 @@ export class Uploader {
   }
 
   /**
-   * Lets queued and running uploads finish for up to `graceMs`, then aborts the rest. Whatever was
-   * not stored stays on disk and is uploaded at the next start.
+   * Lets queued and running uploads finish for up to `graceMs`, then aborts the rest and resolves
+   * once none runs. Whatever was not stored stays on disk and is uploaded at the next start. The
+   * queue is not cleared (p-queue would reject every queued job): once stopping, each job ends as
+   * soon as its turn comes.
    */
   async stop(graceMs: number): Promise<void> {
     const idle = this.#queue.onIdle();
     const timer = new AbortController();
     await Promise.race([idle, this.#deps.clock.sleep(graceMs, timer.signal)]);
     timer.abort();
-    this.#queue.clear();
     this.#stopping.abort();
     await this.#queue.onIdle();
   }
@@ -201,7 +208,7 @@ export class Uploader {
         if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
         const storeErr = err instanceof StoreError ? err : new StoreError(errorMessage(err), 'other', { cause: err });
         metrics.uploadFailures.inc(camera);
-        if (storeErr.kind !== 'mismatch' && health.failed(storeErr)) log.error({ store: store.description, err: storeErr }, 'store failing; segments stay on disk and are retried');
+        if (storeErr.kind !== 'mismatch' && health.failed(storeErr)) log.warn({ store: store.description, err: storeErr }, 'store failing; segments stay on disk and are retried');
         const delayMs = backoffDelay(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs });
         log.warn({ camera: segment.cameraId, key, attempt: attempt + 1, delayMs, kind: storeErr.kind, err: storeErr.message }, 'upload failed; retrying');
         await clock.sleep(delayMs, AbortSignal.any([this.#stopping.signal, job.drop.signal, this.#retryNow.signal]));

@@ -1,12 +1,15 @@
 // The CLI as a user meets it: bad configuration, --check-config, --help, and the demo.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
+import { localSegments } from '../support/bucket.ts';
 import { probeFile } from '../support/media.ts';
 import { freePort } from '../support/ports.ts';
-import { RecorderProcess, runCli } from '../support/recorder-process.ts';
+import { CLI, RecorderProcess, runCli } from '../support/recorder-process.ts';
 
 const SECRET = 'cli-test-Secret-9f3a';
 
@@ -115,4 +118,63 @@ describe('command line', () => {
       await recorder.stop('SIGKILL');
     }
   });
+
+  test('SIGTERM before the configuration is even read exits 0, not 143', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'early-signal-'));
+    // a FIFO as the config file: the CLI blocks reading it, so the signal lands at a known moment
+    const config = join(dir, 'config.toml');
+    execFileSync('mkfifo', [config]);
+    const recorder = new RecorderProcess({ TEMP_DIR: join(dir, 'spool') }, await freePort(), ['--config', config]);
+    try {
+      const fifo = await open(config, 'w'); // resolves once the CLI has opened it for reading
+      recorder.child.kill('SIGTERM');
+      await fifo.writeFile(`storage = "filesystem"\n[filesystem]\nroot = "${join(dir, 'bucket')}"\n[[cameras]]\nid = "camera-1"\nurl = "synthetic:?size=320x240&fps=10"\n`).catch(() => undefined); // EPIPE if the signal killed it
+      await fifo.close();
+      assert.deepEqual(await recorder.exited, { code: 0, signal: null }, recorder.stderr);
+      assert.ok(recorder.logs.some((l) => l.msg === 'shutdown requested' && l.signal === 'SIGTERM'), recorder.raw.join('\n'));
+    } finally {
+      await recorder.stop('SIGKILL');
+    }
+  });
+
+  test('SIGHUP is logged and handled like SIGTERM: the last segment is finalized and stored, exit 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sighup-'));
+    const tempDir = join(dir, 'spool');
+    const recorder = new RecorderProcess({
+      STORAGE: 'filesystem', FILESYSTEM_ROOT: join(dir, 'bucket'), TEMP_DIR: tempDir, SEGMENT_DURATION: '2s',
+      CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
+    }, await freePort());
+    try {
+      await recorder.waitForCount((l) => l.msg === 'segment uploaded', 1, 60_000, 'an upload');
+      recorder.child.kill('SIGHUP');
+      assert.deepEqual(await recorder.exited, { code: 0, signal: null }, recorder.stderr);
+      assert.ok(recorder.logs.some((l) => l.msg === 'shutdown requested' && l.signal === 'SIGHUP'), 'the signal is logged');
+      assert.deepEqual(localSegments(tempDir), [], 'segments kept: stored, none left behind');
+      const finished = recorder.logs.filter((l) => l.msg === 'segment finished').length;
+      assert.equal(recorder.logs.filter((l) => l.msg === 'segment uploaded').length, finished, 'every finished segment uploaded');
+    } finally {
+      await recorder.stop('SIGKILL');
+    }
+  });
+
+  test('on a Node.js older than 24 the CLI says so in one line and exits 1, before loading any dependency', () => {
+    const old = olderNode();
+    const r = spawnSync(old.path, [CLI, '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^camera-recorder needs Node\\.js ≥ 24; this is ${old.version.replaceAll('.', '\\.')} \\(${old.path}\\)\\. [^\\n]+\\n$`));
+  });
 });
+
+/** A Node.js older than 24 on this machine, outside the project's own (Debian's nodejs, say); the test needs one. */
+function olderNode(): { path: string; version: string } {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== '' && !d.includes('node_modules')), '/usr/bin', '/usr/local/bin', '/bin'];
+  const seen: string[] = [];
+  for (const path of new Set(dirs.map((d) => join(d, 'node')))) {
+    if (!existsSync(path)) continue;
+    const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
+    seen.push(`${path} ${version}`);
+    if (Number(/^v(\d+)\./.exec(version)?.[1]) < 24) return { path, version };
+  }
+  assert.fail(`no Node.js older than 24 found (saw: ${seen.join(', ') || 'none'}); install one (apt-get install nodejs) to test the version check`);
+}

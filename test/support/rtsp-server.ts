@@ -37,6 +37,10 @@ export interface RtspServer {
   kill(): Promise<void>;
   /** Start again on the same port (after stop/kill) and wait until it serves. No-op when running. */
   start(): Promise<void>;
+  /** SIGSTOP: a camera that hangs. Its connections stay open and nothing more is sent. */
+  freeze(): void;
+  /** SIGCONT: sends again after freeze(). */
+  thaw(): void;
 }
 
 const PYTHON = '/usr/bin/python3'; // python3-gi is only visible to the system python
@@ -176,6 +180,8 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
     url,
     stop: () => terminate('SIGTERM'),
     kill: () => terminate('SIGKILL'),
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     start: async () => {
       if (starting) return await starting;
       if (child !== undefined && !exited(child)) return;

@@ -176,6 +176,28 @@ describe('uploader', () => {
     assert.ok(existsSync(seg.path));
     assert.equal(store.objects.size, 0);
   });
+
+  test('a segment handed over right before stop() is stored within the grace period (the drain cannot start before its job exists)', async () => {
+    const { store, uploader, segment } = setup();
+    const seg = segment(0);
+    void uploader.enqueue(seg); // as a recorder hands over its last segment: not awaited
+    await uploader.stop(30_000);
+    assert.ok(store.objects.has('camera-1/20251214/013000_camera-1.mp4'), 'stored');
+    assert.equal(existsSync(seg.path), false);
+  });
+
+  test('stop() with segments still queued behind failing uploads logs nothing at error: nothing was lost', async () => {
+    const store = new MemoryStore();
+    store.down = true;
+    const { uploader, segment, lines } = setup({ store });
+    const segs = [segment(0), segment(1), segment(2), segment(3)]; // concurrency 2: two of them wait in the queue
+    for (const s of segs) await uploader.enqueue(s);
+    await uploader.stop(100);
+    for (const s of segs) assert.ok(existsSync(s.path), 'kept on disk');
+    await new Promise((r) => setImmediate(r));
+    const levels = lines.map((l) => JSON.parse(l) as { level: string; msg: string });
+    assert.deepEqual(levels.filter((l) => l.level === 'error' || l.level === 'fatal'), []);
+  });
 });
 
 test('segment bounds come from the file mtime when it agrees with the name, else from the name', () => {
