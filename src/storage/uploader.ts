@@ -39,7 +39,19 @@ export interface UploaderDeps {
 }
 
 type Phase = 'queued' | 'uploading' | 'done';
-type DropReason = 'backlog_cap' | 'disk_full';
+export type DropReason = 'backlog_cap' | 'disk_full';
+
+export interface WaitingSegment {
+  cameraId: string;
+  path: string;
+  startMs: number;
+  size: number;
+  /**
+   * Taken by an upload slot: being checked, transferred, or waiting to retry. Dropping it aborts
+   * work under way, and while its file is open, unlinking it frees no space until the upload lets go.
+   */
+  inFlight: boolean;
+}
 
 interface Job {
   segment: FinishedSegment;
@@ -81,10 +93,10 @@ export class Uploader {
   }
 
   /** Segments waiting (queued or in flight), oldest first. */
-  waiting(): { cameraId: string; path: string; startMs: number; size: number }[] {
+  waiting(): WaitingSegment[] {
     return [...this.#jobs.values()]
       .filter((j) => j.phase !== 'done')
-      .map((j) => ({ cameraId: j.segment.cameraId, path: j.segment.path, startMs: j.segment.startMs, size: j.size }))
+      .map((j) => ({ cameraId: j.segment.cameraId, path: j.segment.path, startMs: j.segment.startMs, size: j.size, inFlight: j.phase === 'uploading' }))
       .sort((a, b) => a.startMs - b.startMs);
   }
 
