@@ -116,11 +116,12 @@ export class Uploader {
   async drop(path: string, reason: DropReason): Promise<boolean> {
     const job = this.#jobs.get(path);
     if (!job || job.phase === 'done') return false;
+    const uploading = job.phase === 'uploading';
     job.drop.abort(reason);
     job.phase = 'done';
     await unlink(path).catch(() => undefined);
     this.#deps.metrics.segmentsDropped.inc({ camera_id: job.segment.cameraId, reason });
-    this.#deps.log.error({ camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason }, 'segment dropped before upload: footage lost');
+    this.#deps.log.error({ camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason, uploading }, 'segment dropped before upload: footage lost');
     return true;
   }
 
@@ -257,6 +258,7 @@ export class Uploader {
     const { segment } = job;
     const dir = join(this.#deps.settings.quarantineDir, segment.cameraId);
     const target = join(dir, basename(segment.path));
+    if (job.drop.signal.aborted) return; // dropped while it was checked (its file is gone): counted there
     job.phase = 'done';
     try {
       await mkdir(dir, { recursive: true });
