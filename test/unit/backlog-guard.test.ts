@@ -1,7 +1,7 @@
 // The backlog guard against the real uploader, an in-memory store and real temp dirs: what it drops
 // first, what its disk budget counts, and when the free-space floor may cost footage.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, statfsSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -176,25 +176,24 @@ describe('backlog guard', () => {
   });
 
   test('below the floor, nothing is dropped while the store is storing; after two segment durations without a stored segment the oldest queued one goes first', async () => {
-    const fs = statfsSync(tmpdir());
-    const free = fs.bavail * fs.bsize;
     const store = new GatedStore();
-    // a floor the disk has space for but does not meet now: every check is below it
-    const s = setup(store, { minFreeBytes: free + 2 ** 30 });
-    assert.ok(free + 2 ** 30 < fs.blocks * fs.bsize, 'the test needs a disk at least 1 GiB fuller than free');
+    const s = setup(store);
     const segs = await transferring(store, s, [0, 1, 2]);
-    await s.guard.check();
+    // A budget with 1 KiB left and a floor just under the budget: every check is far below the floor.
+    const budgetBytes = (await measureSpool(s.dirs)).total + 1024;
+    const guard = s.guardWith({ budgetBytes, minFreeBytes: budgetBytes - 1 });
+    await guard.check();
     s.clock.t += 30_000;
     store.release(); // segment 0 stored: the store is storing
     await until(() => store.started === 2, 'next transfer started');
-    await s.guard.check();
+    await guard.check();
     s.clock.t += 2 * MINUTE; // nothing stored for two segment durations, but within one more check interval
-    await s.guard.check();
+    await guard.check();
     assert.deepEqual(s.drops(), []);
     assert.ok(segs.slice(1).every((seg) => existsSync(seg.path)));
     assert.ok(s.logged().some((l) => l.level === 'warn' && l.msg.includes('the store is storing')));
     s.clock.t += 10_001;
-    await s.guard.check();
+    await guard.check();
     assert.deepEqual(s.drops(), ['20251214-013200.mp4 disk_full error', '20251214-013100.mp4 disk_full error']);
     assert.equal(await dropped(s.metrics, 'disk_full'), 2);
     await s.uploader.onIdle();
