@@ -108,7 +108,7 @@ export class BacklogGuard {
   }
 
   async #check(diskFull: boolean): Promise<void> {
-    const { maxBytes, minFreeBytes } = this.#settings;
+    const { maxBytes } = this.#settings;
     const now = this.#clock.now();
     const storing = this.#storing(now);
     await this.#pruneQuarantineByAge(now);
@@ -130,7 +130,11 @@ export class BacklogGuard {
     this.#seen = new Set(this.#backlog.waiting().map((w) => w.path));
   }
 
-  /** Frees `need` bytes, cheapest first. Bytes are counted as the files are deleted, not re-measured: a file an upload holds open frees nothing until it lets go, and measuring again would drop more. */
+  /**
+   * Frees `need` bytes, cheapest first. Bytes are counted as the files are deleted, not measured
+   * again: a file an upload holds open frees nothing until the upload lets go, and measuring again
+   * would drop more.
+   */
   async #free(need: number, diskFull: boolean): Promise<void> {
     let left = need;
     left -= await this.#pruneFiles(this.#settings.quarantineDir, left, 'quarantined file deleted to free space');
