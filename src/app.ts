@@ -56,7 +56,10 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     labelsOf: (id) => config.cameras.find((c) => c.id === id)?.labels ?? {},
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
   });
-  const guard = new BacklogGuard({ tempDir: config.tempDir, ...config.backlog }, uploader, log.child({ component: 'backlog' }));
+  const guard = new BacklogGuard({
+    ...config.backlog, budgetBytes: config.tempDirMaxBytes, segmentDurationMs: config.segmentDurationMs,
+    tempDir: config.tempDir, quarantineDir: join(config.tempDir, QUARANTINE_DIR), clipsDir: join(config.tempDir, CLIPS_DIR), eventsDir: join(config.tempDir, EVENTS_DIR),
+  }, uploader, log.child({ component: 'backlog' }), clock);
   const recorders = config.cameras.map((camera) => new CameraRecorder({
     camera,
     settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },

@@ -32,6 +32,8 @@ export const KEYS: readonly KeySpec[] = [
   s('temp_dir', '/tmp/camera-recordings', 'TEMP_DIR',
     'Where ffmpeg writes segments until they are uploaded. Segments left here by a crash are uploaded at the next start, so in Kubernetes put it on a volume that survives a container restart.',
     { type: { kind: 'string', nonEmpty: true } }),
+  { path: 'temp_dir_max_bytes', type: { kind: 'size', min: 0 }, default: 0, env: 'TEMP_DIR_MAX_BYTES',
+    doc: 'Disk budget of temp_dir: segments being recorded and waiting, clip exports, quarantine and events together. Over it, quarantined files, then clip scratch, then the oldest queued segments are deleted. On Kubernetes set it below the emptyDir sizeLimit (statfs of an emptyDir reports the node\'s disk, and past the sizeLimit the pod is evicted with everything on it). 0 = only the filesystem\'s free space.' },
   dur('segment_duration', '15m', 'SEGMENT_DURATION', 2 * SECOND, 24 * HOUR,
     'Length of one segment; cuts are aligned to the wall clock (UTC). It is also the most footage a hard node loss can take from a camera (the RPO).'),
   { path: 'storage', type: { kind: 'enum', values: ['s3', 'filesystem'] }, default: 's3', env: 'STORAGE',
@@ -83,10 +85,12 @@ export const KEYS: readonly KeySpec[] = [
   s('recorder.ffprobe_path', 'ffprobe', 'FFPROBE_PATH', 'ffprobe binary (audio detection and segment checks).', { type: { kind: 'string', nonEmpty: true } }),
 
   { path: 'backlog.max_bytes', type: { kind: 'size', min: 0 }, default: '20GiB', env: 'BACKLOG_MAX_BYTES',
-    doc: 'Cap on segments waiting in temp_dir. Past it the oldest waiting segment is dropped (logged at error, counted) so recording never stops. 0 = no cap.' },
+    doc: 'Cap on segments waiting in temp_dir. Past it the oldest queued segment is dropped (one being uploaded only when nothing else waits; logged at error, counted) so recording never stops. 0 = no cap.' },
   { path: 'backlog.min_free_bytes', type: { kind: 'size', min: 0 }, default: '1GiB', env: 'BACKLOG_MIN_FREE_BYTES',
-    doc: 'Free space to keep on the temp_dir filesystem; below it the oldest waiting segment is dropped.' },
+    doc: 'Free space to keep on the temp_dir filesystem (and under temp_dir_max_bytes). Below it, while the store has stored nothing for two segment durations, the oldest queued segment is dropped; a store that keeps up loses nothing to the floor. A floor the space cannot hold is lowered to a tenth of it, with a warning.' },
   dur('backlog.check_interval', '10s', 'BACKLOG_CHECK_INTERVAL', 100, HOUR, 'How often the backlog and free disk space are checked.'),
+  dur('backlog.quarantine_max_age', '7d', 'QUARANTINE_MAX_AGE', SECOND, 365 * 24 * HOUR,
+    'Quarantined segments (empty or unreadable, in temp_dir/.quarantine) are deleted after this long; when space is short they go first, oldest first.'),
 
   s('api.token', '', 'API_TOKEN', 'Bearer token for the /api routes (clips, segments, events). Empty turns /api off; /health, /ready and /metrics stay open.', { secret: true }),
   dur('api.presign_expiry', '15m', 'API_PRESIGN_EXPIRY', SECOND, 7 * 24 * HOUR, 'How long the presigned segment URLs from /api/cameras/{id}/segments stay valid.'),
@@ -115,6 +119,7 @@ export interface CameraConfig {
 export interface Config {
   logLevel: string;
   tempDir: string;
+  tempDirMaxBytes: number;
   segmentDurationMs: number;
   storage: 's3' | 'filesystem';
   shutdownGraceMs: number;
@@ -144,7 +149,7 @@ export interface Config {
     ffmpegPath: string;
     ffprobePath: string;
   };
-  backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number };
+  backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number; quarantineMaxAgeMs: number };
   api: { token: string; presignExpiryMs: number; maxRangeMs: number };
   events: { preSeconds: number; postSeconds: number; maxSeconds: number; metadataMaxBytes: number; waitMaxMs: number; pollIntervalMs: number };
   cameras: CameraConfig[];

@@ -42,7 +42,19 @@ export interface UploaderDeps {
 }
 
 type Phase = 'queued' | 'uploading' | 'done';
-type DropReason = 'backlog_cap' | 'disk_full';
+export type DropReason = 'backlog_cap' | 'disk_full';
+
+export interface WaitingSegment {
+  cameraId: string;
+  path: string;
+  startMs: number;
+  size: number;
+  /**
+   * Taken by an upload slot: being checked, transferred, or waiting to retry. Dropping it aborts
+   * work under way, and while its file is open, unlinking it frees no space until the upload lets go.
+   */
+  inFlight: boolean;
+}
 
 interface Job {
   segment: FinishedSegment;
@@ -90,10 +102,10 @@ export class Uploader {
   }
 
   /** Segments waiting (queued or in flight), oldest first. */
-  waiting(): { cameraId: string; path: string; startMs: number; size: number }[] {
+  waiting(): WaitingSegment[] {
     return [...this.#jobs.values()]
       .filter((j) => j.phase !== 'done')
-      .map((j) => ({ cameraId: j.segment.cameraId, path: j.segment.path, startMs: j.segment.startMs, size: j.size }))
+      .map((j) => ({ cameraId: j.segment.cameraId, path: j.segment.path, startMs: j.segment.startMs, size: j.size, inFlight: j.phase === 'uploading' }))
       .sort((a, b) => a.startMs - b.startMs);
   }
 
@@ -113,11 +125,12 @@ export class Uploader {
   async drop(path: string, reason: DropReason): Promise<boolean> {
     const job = this.#jobs.get(path);
     if (!job || job.phase === 'done') return false;
+    const uploading = job.phase === 'uploading';
     job.drop.abort(reason);
     job.phase = 'done';
     await unlink(path).catch(() => undefined);
     this.#deps.metrics.segmentsDropped.inc({ camera_id: job.segment.cameraId, reason });
-    this.#deps.log.error({ camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason }, 'segment dropped before upload: footage lost');
+    this.#deps.log.error({ camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason, uploading }, 'segment dropped before upload: footage lost');
     return true;
   }
 
@@ -256,6 +269,7 @@ export class Uploader {
     const { segment } = job;
     const dir = join(this.#deps.settings.quarantineDir, segment.cameraId);
     const target = join(dir, basename(segment.path));
+    if (job.drop.signal.aborted) return; // dropped while it was checked (its file is gone): counted there
     job.phase = 'done';
     try {
       await mkdir(dir, { recursive: true });

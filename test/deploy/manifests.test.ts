@@ -116,6 +116,18 @@ describe('manifests', () => {
     assert.equal(pvc.metadata.annotations?.['argocd.argoproj.io/sync-options'], 'Delete=false');
   });
 
+  test('the disk budget (TEMP_DIR_MAX_BYTES) is set below the spool volume, emptyDir or PVC, and above the backlog cap and the floor', () => {
+    // statfs of an emptyDir reports the node's disk: only the budget keeps the pod under its sizeLimit.
+    const budget = bytes('TEMP_DIR_MAX_BYTES');
+    const spool = pod.volumes?.find((v) => v.name === 'spool');
+    const limit = quantity(spool?.emptyDir?.sizeLimit ?? '0');
+    assert.ok(budget > 0 && budget <= 0.95 * limit, `TEMP_DIR_MAX_BYTES (${budget}) must be set, below 95% of the emptyDir sizeLimit (${limit})`);
+    const pvc = findObject(kustomize('manifests', ['pvc']).objects, 'PersistentVolumeClaim') as K8sObject & { spec: { resources: { requests: { storage: string } } } };
+    assert.ok(budget <= 0.95 * quantity(pvc.spec.resources.requests.storage), 'TEMP_DIR_MAX_BYTES must stay below 95% of the PVC');
+    assert.ok(budget > bytes('BACKLOG_MAX_BYTES'), 'the budget holds the backlog cap plus the segments being recorded, exports and quarantine');
+    assert.ok(budget > bytes('BACKLOG_MIN_FREE_BYTES'), 'a floor the budget cannot hold is lowered with a warning');
+  });
+
   test('the Deployment runs exactly one pod and replaces it with Recreate', () => {
     assert.equal(deployment.spec.replicas, 1);
     assert.equal(deployment.spec.strategy?.type, 'Recreate');

@@ -1,8 +1,9 @@
 // A loopback HTTP proxy in front of a real store that answers chosen requests with an S3 error
 // instead of forwarding them: how a store fails one request of many (a part of a multipart upload)
-// without taking the whole store down.
+// without taking the whole store down. With a throttle, it is also a slow (not dead) uplink.
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
 
 export interface FaultProxy {
   endpoint: string;
@@ -15,8 +16,9 @@ export interface FaultProxy {
  * Forwards everything to `target` except requests for which `fail` returns true: those get
  * `500 InternalError` after their body was read (as a store that fails while writing would).
  */
-export async function startFaultProxy(target: string, fail: (req: IncomingMessage) => boolean): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, fail: (req: IncomingMessage) => boolean, options: ThrottleOptions = {}): Promise<FaultProxy> {
   const upstream = new URL(target);
+  const link = options.throttleBytesPerSecond === undefined ? undefined : new SlowLink(options.throttleBytesPerSecond);
   const seen: string[] = [];
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
@@ -37,7 +39,8 @@ export async function startFaultProxy(target: string, fail: (req: IncomingMessag
     req.on('close', () => {
       if (!req.complete) out.destroy(); // the client gave up: so does the request to the store
     });
-    req.pipe(out);
+    if (link) req.pipe(link.throttle()).pipe(out);
+    else req.pipe(out);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -49,4 +52,33 @@ export async function startFaultProxy(target: string, fail: (req: IncomingMessag
       server.close(() => resolve());
     }),
   };
+}
+
+export interface ThrottleOptions {
+  /** Request bodies (uploads) of all connections together pass at this rate, as over a slow uplink. */
+  throttleBytesPerSecond?: number;
+}
+
+/** One shared link: each slice of a body waits until the bytes before it, from any request, have passed. */
+class SlowLink {
+  #bytesPerMs: number;
+  #freeAt = 0;
+  constructor(bytesPerSecond: number) {
+    this.#bytesPerMs = bytesPerSecond / 1000;
+  }
+  throttle(): Transform {
+    const slice = Math.max(1024, Math.round(this.#bytesPerMs * 100)); // ~100 ms per slice: a smooth rate
+    const link = this;
+    return new Transform({
+      async transform(chunk: Buffer, _encoding, done) {
+        for (let at = 0; at < chunk.length; at += slice) {
+          const part = chunk.subarray(at, at + slice);
+          link.#freeAt = Math.max(link.#freeAt, Date.now()) + part.length / link.#bytesPerMs;
+          await new Promise((r) => setTimeout(r, link.#freeAt - Date.now()));
+          this.push(part);
+        }
+        done();
+      },
+    });
+  }
 }

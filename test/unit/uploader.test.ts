@@ -10,7 +10,6 @@ import { systemClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { Redactor } from '../../src/redact.ts';
-import { BacklogGuard } from '../../src/storage/backlog-guard.ts';
 import { StoreHealth } from '../../src/storage/store-health.ts';
 import { plausibleDuration, preciseBounds, Uploader } from '../../src/storage/uploader.ts';
 import { makeSegment } from '../support/media.ts';
@@ -146,24 +145,6 @@ describe('uploader', () => {
     assert.equal(store.puts, 0, 'not stored while ffprobe cannot run');
     assert.ok(existsSync(seg.path), 'kept on disk');
     await uploader.stop(0);
-  });
-
-  test('over the backlog cap the oldest waiting segment is dropped, logged at error and counted; newer ones stay', async () => {
-    const store = new MemoryStore();
-    store.down = true;
-    const { dir, metrics, uploader, segment, lines, log } = setup({ store });
-    const segs = [segment(0), segment(1), segment(2)];
-    for (const s of segs) await uploader.enqueue(s);
-    const guard = new BacklogGuard({ tempDir: dir, maxBytes: fixture.length * 2, minFreeBytes: 0, checkIntervalMs: 60_000 }, uploader, log);
-    await guard.check();
-    assert.equal(existsSync(segs[0]!.path), false);
-    assert.ok(existsSync(segs[1]!.path) && existsSync(segs[2]!.path));
-    assert.equal(await value(metrics, 'camera_segments_dropped_total', { camera_id: 'camera-1', reason: 'backlog_cap' }), 1);
-    const dropped = lines.map((l) => JSON.parse(l)).find((l) => l.msg.includes('dropped'));
-    assert.equal(dropped?.level, 'error');
-    store.down = false;
-    await uploader.onIdle();
-    assert.deepEqual([...store.objects.keys()].sort(), ['camera-1/20251214/013100_camera-1.mp4', 'camera-1/20251214/013200_camera-1.mp4']);
   });
 
   test('stop() gives up after the grace period and leaves unstored segments on disk', async () => {
