@@ -137,6 +137,7 @@ export class Api {
       if (!res.writableFinished) (started ? running : waiting).abort(new Error('the client closed the connection'));
     };
     res.once('close', onClose);
+    if (this.#exports.pending >= EXPORTS_AT_ONCE) this.#deps.log.info({ camera, waiting: this.#exports.size + 1 }, 'clip export waiting for a free slot');
     try {
       await this.#exports.add(() => {
         started = true;
