@@ -21,8 +21,6 @@ import type { Logger } from '../logger.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { decodeComponent, HttpError, queryParam, readJson } from './request-input.ts';
 
-export { HttpError } from './request-input.ts';
-
 export interface ApiDeps {
   config: Config;
   store: ObjectStore;

@@ -88,7 +88,7 @@ describe('API input', () => {
     assert.ok(body.segments.length > 0);
   });
 
-  test('bad percent-encoding in a query parameter or a path part is a 400 naming it', async () => {
+  test('bad percent-encoding in a query parameter or a path part, or a path that is no URL path, is a 400 naming it', async () => {
     const now = isoAt(Date.now());
     const query = await errorOf(await call(recorder, `/api/cameras/camera-1/segments?from=%E0%A4%A&to=${now}`));
     assert.deepEqual([query.status, query.field], [400, 'from']);
@@ -97,6 +97,8 @@ describe('API input', () => {
     assert.deepEqual([path.status, path.field], [400, 'camera']);
     const id = await errorOf(await call(recorder, '/api/events/%E0%A4%A'));
     assert.deepEqual([id.status, id.field], [400, 'id']);
+    const noPath = await errorOf(await call(recorder, '//'));
+    assert.deepEqual([noPath.status, noPath.field], [400, 'path']);
   });
 
   test('metadata nested 20,000 levels deep (under the body limit) is a 400 naming metadata; a body that is not JSON names body', async () => {
