@@ -48,7 +48,8 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   const events = new EventStore(join(config.tempDir, EVENTS_DIR));
   const worker = new EventWorker({
     events, store, clock, log: log.child({ component: 'events' }),
-    settings: { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, workDir: join(config.tempDir, CLIPS_DIR), waitMaxMs: config.events.waitMaxMs, pollIntervalMs: config.events.pollIntervalMs },
+    localBacklog: (cameraId) => uploader.waiting().filter((w) => w.cameraId === cameraId),
+    settings: { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, workDir: join(config.tempDir, CLIPS_DIR), ...config.events, segmentDurationMs: config.segmentDurationMs },
   });
   const api = config.api.token === '' ? undefined : new Api({ config, store, events, worker, clock, log: log.child({ component: 'api' }) });
   const uploader = new Uploader({

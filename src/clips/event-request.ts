@@ -21,6 +21,8 @@ export interface EventRequest {
 }
 
 const FIELDS = ['camera', 'at', 'pre_seconds', 'post_seconds', 'metadata'];
+/** Deeper metadata is refused: serializing it recurses once per level (20,000 levels overflow the stack). */
+export const METADATA_MAX_DEPTH = 32;
 /** Events stamped this far ahead of our clock are accepted (the sender's clock may run ahead). */
 const FUTURE_SLACK_MS = 60_000;
 
@@ -44,7 +46,20 @@ export function parseEventRequest(body: unknown, limits: EventLimits): EventRequ
     return v;
   };
   const metadata = b.metadata ?? {};
+  if (depthOver(metadata, METADATA_MAX_DEPTH)) throw new ClipError(`metadata nests objects or arrays more than ${METADATA_MAX_DEPTH} levels deep; flatten it`, 'bad-request', 'metadata');
   const size = Buffer.byteLength(JSON.stringify(metadata));
   if (size > limits.metadataMaxBytes) throw new ClipError(`metadata is ${size} bytes as JSON; the limit is ${limits.metadataMaxBytes}`, 'bad-request', 'metadata');
   return { camera: b.camera, atMs, preSeconds: seconds('pre_seconds', limits.preSeconds), postSeconds: seconds('post_seconds', limits.postSeconds), metadata };
+}
+
+/** Whether a parsed JSON value nests deeper than `max` levels; iterative, so any depth is safe to ask about. */
+export function depthOver(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -24,7 +24,21 @@ export interface EventRecord {
     duration_seconds: number;
     gaps: { from: string; to: string }[];
   };
+  /** Tries that failed for a reason other than the store; the event fails at events.max_attempts. */
+  attempts?: number;
+  /** Why the event failed, or why the last try did while it is pending. */
   error?: string;
+}
+
+/** An event could not be written: the disk is full (`full`) or failing. The API answers 507 or 503. */
+export class EventDiskError extends Error {
+  readonly full: boolean;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'EventDiskError';
+    const code = (options.cause as NodeJS.ErrnoException).code;
+    this.full = code === 'ENOSPC' || code === 'EDQUOT';
+  }
 }
 
 const ID = /^[a-z0-9-]{8,64}$/;
@@ -67,8 +81,14 @@ export class EventStore {
 
   async save(rec: EventRecord): Promise<void> {
     const path = join(this.dir, `${rec.id}.json`);
-    await writeFile(`${path}.tmp`, JSON.stringify(rec, null, 2));
-    await rename(`${path}.tmp`, path);
+    try {
+      await writeFile(`${path}.tmp`, JSON.stringify(rec, null, 2));
+      await rename(`${path}.tmp`, path);
+    } catch (err) {
+      // A full disk leaves the temp file created but empty: remove it, it would only take an inode.
+      await rm(`${path}.tmp`, { force: true }).catch(() => undefined);
+      throw new EventDiskError(`cannot write event ${rec.id} to ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
     this.#events.set(rec.id, rec);
   }
 }

@@ -1,5 +1,7 @@
 // Turns pending events into evidence clips once their footage is in the store: the post-roll may
-// still be recording when the event arrives, so an event waits up to one segment (plus upload).
+// still be recording when the event arrives, and earlier footage may still wait in the local
+// backlog (uploads finish out of order), so an event waits for both, at most events.wait_max.
+// A clip that cannot be made ends the event `failed` after events.max_attempts tries.
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
@@ -10,14 +12,20 @@ import { ClipError } from './clip-error.ts';
 import type { EventRecord, EventStore } from './event-store.ts';
 import { exportClip } from './export-clip.ts';
 import { findSegments, GAP_TOLERANCE_MS } from './find-segments.ts';
+import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS } from '../segment.ts';
 
 export interface EventWorkerDeps {
   events: EventStore;
   store: ObjectStore;
   clock: Clock;
   log: Logger;
-  settings: { ffmpegPath: string; ffprobePath: string; workDir: string; waitMaxMs: number; pollIntervalMs: number };
+  /** Segments of a camera recorded but not yet in the store (the uploader's backlog), by name start. */
+  localBacklog: (cameraId: string) => { startMs: number }[];
+  settings: { ffmpegPath: string; ffprobePath: string; workDir: string; waitMaxMs: number; pollIntervalMs: number; maxAttempts: number; segmentDurationMs: number };
 }
+
+/** Longest pause between two tries at one event's clip. */
+const RETRY_MAX_MS = 10 * 60_000;
 
 /** `events/{camera}/{YYYYMMDD}/{HHMMSS}_{event_id}` (+ `.mp4` / `.json`), from the event time in UTC. */
 export function eventKeyBase(rec: Pick<EventRecord, 'camera' | 'at' | 'id'>): string {
@@ -30,6 +38,8 @@ export class EventWorker {
   #stop = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  /** Per event: failures in a row (store trouble included) and when it may be tried again. */
+  #retry = new Map<string, { failures: number; atMs: number }>();
 
   constructor(deps: EventWorkerDeps) {
     this.#deps = deps;
@@ -55,7 +65,7 @@ export class EventWorker {
     while (!this.#stop.signal.aborted) {
       for (const rec of this.#deps.events.pending()) {
         if (this.#stop.signal.aborted) break;
-        await this.#process(rec);
+        await this.#process(rec).catch((err: unknown) => this.#deps.log.warn({ event: rec.id, err: errorMessage(err) }, 'cannot record the state of an event; will retry'));
       }
       const woken = new AbortController();
       this.#wake = () => woken.abort();
@@ -70,11 +80,12 @@ export class EventWorker {
     const fromMs = at - rec.pre_seconds * 1000;
     const toMs = at + rec.post_seconds * 1000;
     const now = clock.now();
-    if (now < toMs) return;
+    if (now < toMs || now < (this.#retry.get(rec.id)?.atMs ?? 0)) return;
+    const givingUp = now > toMs + settings.waitMaxMs;
+    if (!givingUp && this.#backlogHolds(rec.camera, fromMs, toMs)) return; // a hole in the store now may be filled by that upload
     try {
       const coverage = await findSegments(store, rec.camera, fromMs, toMs, this.#stop.signal);
       const endCovered = !coverage.gaps.some((g) => g.toMs >= toMs - GAP_TOLERANCE_MS);
-      const givingUp = now > toMs + settings.waitMaxMs;
       if (!endCovered && !givingUp) return; // the post-roll is still being recorded or uploaded
       const base = eventKeyBase(rec);
       await mkdir(settings.workDir, { recursive: true });
@@ -107,6 +118,7 @@ export class EventWorker {
           if (stored?.size !== bytes) throw new StoreError(`verification failed for ${key}: stored ${stored?.size ?? 'nothing'}, expected ${bytes} bytes`, 'mismatch');
         }
         await events.save(done);
+        this.#retry.delete(rec.id);
         log.info({ event: rec.id, camera: rec.camera, key: done.clip!.key, gaps: done.clip!.gaps.length }, 'event clip stored');
       } finally {
         await rm(clipPath, { force: true });
@@ -115,12 +127,40 @@ export class EventWorker {
     } catch (err) {
       if (this.#stop.signal.aborted) return;
       if (err instanceof ClipError) {
+        this.#retry.delete(rec.id);
         await events.save({ ...rec, status: 'failed', error: err.message, updated_at: new Date(clock.now()).toISOString() });
         log.error({ event: rec.id, camera: rec.camera, err: err.message }, 'event failed: no footage');
         return;
       }
-      // Store trouble or a transient ffmpeg failure: the event stays pending and is tried again.
-      log.warn({ event: rec.id, err: errorMessage(err), transient: err instanceof StoreError }, 'event clip not made yet; will retry');
+      await this.#failedTry(rec, err);
     }
+  }
+
+  /** Whether a segment waiting for upload may hold footage of [fromMs, toMs). */
+  #backlogHolds(cameraId: string, fromMs: number, toMs: number): boolean {
+    const { localBacklog, settings } = this.#deps;
+    return localBacklog(cameraId).some((s) => s.startMs - START_BEFORE_NAME_MS < toMs && s.startMs + settings.segmentDurationMs + START_AFTER_NAME_MS > fromMs);
+  }
+
+  // A try that failed: store trouble waits like the segments do; anything else (ffmpeg or ffprobe
+  // refusing a segment) uses up one of max_attempts. Either way the next try backs off, so a bad
+  // segment is not downloaded again at every poll and after every upload.
+  async #failedTry(rec: EventRecord, err: unknown): Promise<void> {
+    const { clock, log, settings, events } = this.#deps;
+    const storeTrouble = err instanceof StoreError && err.kind !== 'mismatch';
+    const attempts = (rec.attempts ?? 0) + (storeTrouble ? 0 : 1);
+    const message = errorMessage(err);
+    const updatedAt = new Date(clock.now()).toISOString();
+    if (attempts >= settings.maxAttempts) {
+      this.#retry.delete(rec.id);
+      await events.save({ ...rec, status: 'failed', attempts, error: `clip not made after ${attempts} attempts: ${message}`, updated_at: updatedAt });
+      log.error({ event: rec.id, camera: rec.camera, attempts, err: message }, 'event failed: clip not made');
+      return;
+    }
+    const failures = (this.#retry.get(rec.id)?.failures ?? 0) + 1;
+    const delayMs = Math.min(settings.pollIntervalMs * 2 ** failures, RETRY_MAX_MS);
+    this.#retry.set(rec.id, { failures, atMs: clock.now() + delayMs });
+    if (attempts !== (rec.attempts ?? 0)) await events.save({ ...rec, attempts, error: message, updated_at: updatedAt });
+    log.warn({ event: rec.id, err: message, attempts, maxAttempts: settings.maxAttempts, storeTrouble, retryInMs: delayMs }, 'event clip not made yet; will retry');
   }
 }

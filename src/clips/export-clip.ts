@@ -68,6 +68,7 @@ export async function exportClip(req: ClipRequest): Promise<ClipResult> {
       '-movflags', '+faststart', // moov first: plays in a browser while it downloads
       '-y', tmpOut,
     ], { ...childEnv(), reject: false, stdin: 'ignore', ...(req.signal ? { cancelSignal: req.signal } : {}) });
+    req.signal?.throwIfAborted(); // cancelled: ffmpeg has been killed and waited for; the finally removes its files
     if (result.failed) throw new Error(`ffmpeg could not join the segments: ${String(result.stderr).trim().split('\n').slice(-3).join(' | ')}`);
     const probed = await probe(tmpOut, { ffprobePath: req.ffprobePath, timeoutMs: 60_000 });
     await rename(tmpOut, req.outPath).catch(async (err: NodeJS.ErrnoException) => {
@@ -91,7 +92,8 @@ export async function exportClip(req: ClipRequest): Promise<ClipResult> {
 async function keyFrameAtOrBefore(file: string, t: number, req: ClipRequest): Promise<number> {
   const result = await execa(req.ffprobePath, [
     '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file,
-  ], { ...childEnv(), reject: false, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024 });
+  ], { ...childEnv(), reject: false, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024, ...(req.signal ? { cancelSignal: req.signal } : {}) });
+  req.signal?.throwIfAborted();
   if (result.failed) throw new Error(`ffprobe could not read key frames of a segment: ${String(result.stderr).trim()}`);
   let best = 0;
   for (const line of String(result.stdout).split('\n')) {

@@ -60,12 +60,19 @@ export async function findSegments(store: ObjectStore, cameraId: string, fromMs:
     found.push({ key: c.key, startMs, endMs, size: head.size });
   }
   // One camera's segments follow each other; stored bounds (file time − duration) can overlap the
-  // next segment by a second or more under load. The next segment's start wins: its own footage
-  // covers that time, so a range starting there does not pull in the segment before.
+  // next segment by a second or more under load: ffmpeg, working off frames it buffered, wrote the
+  // segment's last frame late, so its file time and both its bounds are late. The next segment's
+  // start wins, and the segment moves back whole rather than being cut: its duration is the media
+  // the export will join, so the gap before it shrinks instead of the clip holding more than the
+  // bounds say. An overlap longer than that lag can be (START_BEFORE_NAME_MS) is cut, as before.
   found.sort((a, b) => a.startMs - b.startMs);
-  for (const [i, s] of found.entries()) {
-    const next = found[i + 1];
-    if (next && s.endMs > next.startMs) s.endMs = Math.max(s.startMs, next.startMs);
+  for (let i = found.length - 2; i >= 0; i--) {
+    const s = found[i]!;
+    const next = found[i + 1]!;
+    const overlap = s.endMs - next.startMs;
+    if (overlap <= 0) continue;
+    if (overlap <= START_BEFORE_NAME_MS) s.startMs -= overlap;
+    s.endMs = Math.max(s.startMs, next.startMs);
   }
   const segments = found.filter((s) => s.endMs > fromMs && s.startMs < toMs);
   return { segments, gaps: gapsIn(segments, fromMs, toMs) };

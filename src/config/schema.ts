@@ -103,6 +103,8 @@ export const KEYS: readonly KeySpec[] = [
   dur('events.wait_max', '40m', 'EVENT_WAIT_MAX', SECOND, 7 * 24 * HOUR,
     'How long after its end an event waits for footage to reach the store; then the clip is cut from what is there (gaps reported), or the event fails when there is none. Keep it above segment_duration plus upload time.'),
   dur('events.poll_interval', '5s', 'EVENT_POLL_INTERVAL', 100, HOUR, 'How often pending events are checked (also after every upload).'),
+  { path: 'events.max_attempts', type: { kind: 'int', min: 1, max: 100 }, default: 5, env: 'EVENT_MAX_ATTEMPTS',
+    doc: 'Tries at cutting one event clip that fail for a reason other than the store (a segment ffmpeg cannot read); then the event ends failed with the reason. Tries back off from poll_interval, doubling, up to 10 minutes apart; a store that does not answer does not use them up.' },
 ];
 
 /** Camera ids become directory names and object key prefixes. */
@@ -151,6 +153,6 @@ export interface Config {
   };
   backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number; quarantineMaxAgeMs: number };
   api: { token: string; presignExpiryMs: number; maxRangeMs: number };
-  events: { preSeconds: number; postSeconds: number; maxSeconds: number; metadataMaxBytes: number; waitMaxMs: number; pollIntervalMs: number };
+  events: { preSeconds: number; postSeconds: number; maxSeconds: number; metadataMaxBytes: number; waitMaxMs: number; pollIntervalMs: number; maxAttempts: number };
   cameras: CameraConfig[];
 }

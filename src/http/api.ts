@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Clock } from '../clock.ts';
 import { ClipError } from '../clips/clip-error.ts';
-import type { EventRecord, EventStore } from '../clips/event-store.ts';
+import { EventDiskError, type EventRecord, type EventStore } from '../clips/event-store.ts';
 import { parseEventRequest } from '../clips/event-request.ts';
 import type { EventWorker } from '../clips/event-worker.ts';
 import { exportClip } from '../clips/export-clip.ts';
@@ -19,6 +19,7 @@ import type { Config } from '../config/schema.ts';
 import { StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { decodeComponent, HttpError, queryParam, readJson } from './request-input.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -29,21 +30,12 @@ export interface ApiDeps {
   log: Logger;
 }
 
-const MAX_BODY = 64 * 1024;
 /** Clip exports run ffmpeg and use disk: a few at a time, so reviewers cannot starve the recorder. */
 const EXPORTS_AT_ONCE = 2;
 const EXPORTS_WAITING_MAX = 8;
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-export class HttpError extends Error {
-  readonly status: number;
-  readonly field: string | undefined;
-  constructor(status: number, message: string, field?: string) {
-    super(message);
-    this.status = status;
-    this.field = field;
-  }
-}
+/** What the third path part is, to name it when it cannot be decoded. */
+const PATH_PARAM: Record<string, string> = { cameras: 'camera', events: 'id' };
 
 export class Api {
   #deps: ApiDeps;
@@ -69,7 +61,8 @@ export class Api {
         return;
       }
       const e = toHttpError(err);
-      if (e.status >= 500) this.#deps.log.error({ err, path: url.pathname }, 'api request failed');
+      if (e.status === 500) this.#deps.log.error({ err, path: url.pathname }, 'api request failed');
+      else if (e.status >= 500) this.#deps.log.warn({ err, path: url.pathname }, 'api request failed');
       if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="camera-recorder"');
       json(e.status, { error: e.message, ...(e.field ? { field: e.field } : {}) });
     }
@@ -84,13 +77,14 @@ export class Api {
   }
 
   async #route(req: IncomingMessage, res: ServerResponse, url: URL, json: (status: number, body: unknown) => void): Promise<void> {
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); // ['api', ...]
+    const raw = url.pathname.split('/').filter(Boolean); // ['api', ...]
+    const parts = raw.map((p, i) => decodeComponent(p, i === 2 ? PATH_PARAM[raw[1] ?? ''] ?? 'path' : 'path'));
     const method = req.method ?? 'GET';
     if (parts[1] === 'cameras' && parts.length === 4 && method === 'GET') {
       const camera = this.#camera(parts[2]!);
-      const { fromMs, toMs } = parseRange(url.searchParams.get('from') ?? undefined, url.searchParams.get('to') ?? undefined, this.#deps.config.api.maxRangeMs);
+      const { fromMs, toMs } = parseRange(queryParam(url, 'from'), queryParam(url, 'to'), this.#deps.config.api.maxRangeMs);
       if (parts[3] === 'segments') return json(200, await this.#segments(camera, fromMs, toMs));
-      if (parts[3] === 'clip') return this.#clip(res, camera, fromMs, toMs, req);
+      if (parts[3] === 'clip') return this.#clip(res, camera, fromMs, toMs);
     }
     if (parts[1] === 'events' && parts.length === 2 && method === 'POST') return json(202, await this.#createEvent(req));
     if (parts[1] === 'events' && parts.length === 3 && method === 'GET') {
@@ -127,23 +121,42 @@ export class Api {
     };
   }
 
-  async #clip(res: ServerResponse, camera: string, fromMs: number, toMs: number, req: IncomingMessage): Promise<void> {
+  async #clip(res: ServerResponse, camera: string, fromMs: number, toMs: number): Promise<void> {
     if (this.#exports.size >= EXPORTS_WAITING_MAX) {
       res.setHeader('Retry-After', '10');
       throw new HttpError(429, `${this.#exports.pending + this.#exports.size} clip exports are running or waiting; retry in a few seconds`);
     }
-    await this.#exports.add(() => this.#exportClip(res, camera, fromMs, toMs, req));
+    // A client that goes away takes its export with it: out of the queue if it waits, its ffmpeg
+    // killed and its files removed if it runs. Nobody else would ever read that clip.
+    const waiting = new AbortController();
+    const running = new AbortController();
+    let started = false;
+    const onClose = (): void => {
+      if (!res.writableFinished) (started ? running : waiting).abort(new Error('the client closed the connection'));
+    };
+    res.once('close', onClose);
+    if (this.#exports.pending >= EXPORTS_AT_ONCE) this.#deps.log.info({ camera, waiting: this.#exports.size + 1 }, 'clip export waiting for a free slot');
+    try {
+      await this.#exports.add(() => {
+        started = true;
+        return this.#exportClip(res, camera, fromMs, toMs, running.signal);
+      }, { signal: waiting.signal });
+    } catch (err) {
+      if (!waiting.signal.aborted && !running.signal.aborted) throw err;
+      this.#deps.log.info({ camera, from: iso(fromMs), to: iso(toMs), stage: started ? 'running' : 'queued' }, 'clip export cancelled: the client went away');
+    } finally {
+      res.off('close', onClose);
+    }
   }
 
-  async #exportClip(res: ServerResponse, camera: string, fromMs: number, toMs: number, req: IncomingMessage): Promise<void> {
+  async #exportClip(res: ServerResponse, camera: string, fromMs: number, toMs: number, signal: AbortSignal): Promise<void> {
     const { store, config } = this.#deps;
     const work = join(config.tempDir, '.clips');
     await mkdir(work, { recursive: true });
     const out = join(work, `${randomUUID()}.mp4`);
-    const abort = new AbortController();
-    req.once('close', () => abort.abort());
     try {
-      const clip = await exportClip({ store, cameraId: camera, fromMs, toMs, outPath: out, workDir: work, ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, signal: abort.signal });
+      const clip = await exportClip({ store, cameraId: camera, fromMs, toMs, outPath: out, workDir: work, ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, signal });
+      signal.throwIfAborted();
       res.writeHead(200, {
         'Content-Type': 'video/mp4',
         'Content-Disposition': `attachment; filename="${camera}_${iso(clip.fromMs).replace(/[-:]/g, '').slice(0, 15)}.mp4"`,
@@ -151,7 +164,7 @@ export class Api {
         'X-Clip-To': iso(clip.toMs),
         'X-Clip-Gaps': JSON.stringify(clip.gaps.map((g) => ({ from: iso(g.fromMs), to: iso(g.toMs) }))),
       });
-      await pipeline(createReadStream(out), res);
+      await pipeline(createReadStream(out), res, { signal });
     } finally {
       await rm(out, { force: true });
     }
@@ -187,22 +200,6 @@ export class Api {
   }
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send the body as JSON with Content-Type: application/json', 'body');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, `the body is over ${MAX_BODY} bytes`, 'body');
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'the body is not valid JSON', 'body');
-  }
-}
-
 function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof ClipError) {
@@ -210,5 +207,12 @@ function toHttpError(err: unknown): HttpError {
     return new HttpError(status, err.message, err.field);
   }
   if (err instanceof StoreError) return new HttpError(503, `the store is not answering: ${err.message}`);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new HttpError(507, 'the recorder\'s disk (TEMP_DIR) is full; retry once space is freed');
+  if (err instanceof EventDiskError) {
+    return err.full
+      ? new HttpError(507, 'the recorder\'s disk (TEMP_DIR) is full; the event was not stored: retry once space is freed')
+      : new HttpError(503, 'the recorder cannot write to its disk (TEMP_DIR); the event was not stored: retry later');
+  }
   return new HttpError(500, 'internal error');
 }

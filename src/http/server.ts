@@ -56,7 +56,13 @@ export class HttpServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // `//` or `//[` parse as a URL with an empty or broken host: the client's mistake, not ours.
+      return this.#json(res, 400, { error: 'the request path is not a valid URL path; it must start with a single /', field: 'path' });
+    }
     const path = url.pathname;
     if (path === '/api' || path.startsWith('/api/')) {
       // Not scrubbed: presigned URLs carry a signature by design, handed to an authenticated client.

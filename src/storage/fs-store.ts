@@ -1,8 +1,8 @@
 // The embedded store: the bucket's key layout under a directory. Each object is written to a temp
 // name, fsynced, then renamed into place (and the directory fsynced), so a crash leaves either the
 // whole object or none. Metadata lives beside it in `<key>.meta.json`.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { accessSync, constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
@@ -26,13 +26,35 @@ export class FilesystemStore implements ObjectStore {
     } catch (err) {
       throw this.#error(err, `create ${this.#root}`);
     }
+    await this.#probeWrite();
   }
 
+  /** Healthy means writable: a root we can read but not write would pass a stat and fail every upload. */
   async check(): Promise<void> {
+    await this.#probeWrite();
+  }
+
+  async #probeWrite(): Promise<void> {
+    // `.tmp-` in the name: list() skips it, like an object being written.
+    const probe = join(this.#root, `.write-check.tmp-${randomBytes(4).toString('hex')}`);
     try {
-      await stat(this.#root);
+      await writeFile(probe, '');
     } catch (err) {
-      throw this.#error(err, `stat ${this.#root}`);
+      throw this.#error(err, `write in ${this.#root}`);
+    }
+    await rm(probe, { force: true });
+  }
+
+  /** Why the root, or the nearest directory above it that exists, may not be written to (an errno code). */
+  #notWritable(): string | undefined {
+    for (let dir = this.#root; ; dir = dirname(dir)) {
+      try {
+        accessSync(dir, constants.W_OK);
+        return undefined;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' || dir === dirname(dir)) return code;
+      }
     }
   }
 
@@ -114,8 +136,15 @@ export class FilesystemStore implements ObjectStore {
   }
 
   #error(err: unknown, action: string): StoreError {
-    const code = (err as NodeJS.ErrnoException).code;
-    const kind = code === 'EACCES' || code === 'EPERM' ? 'auth' : code === 'ABORT_ERR' ? 'timeout' : code === 'ENOENT' ? 'unreachable' : 'other';
+    const e = err as NodeJS.ErrnoException;
+    // Recursive mkdir says ENOENT when it may not create a directory (read-only mount, no write
+    // permission): ask the directories themselves, so init, check and put all name the real cause.
+    const code = e.code === 'ENOENT' && e.syscall === 'mkdir' ? (this.#notWritable() ?? e.code) : e.code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      const who = process.getuid ? ` (uid ${process.getuid()})` : '';
+      return new StoreError(`${action} failed: permission denied (${code}); make FILESYSTEM_ROOT ${this.#root} writable by the service's user${who}`, 'auth', { cause: err });
+    }
+    const kind = code === 'ABORT_ERR' ? 'timeout' : code === 'ENOENT' ? 'unreachable' : 'other';
     return new StoreError(`${action} failed: ${(err as Error).message}`, kind, { cause: err });
   }
 }

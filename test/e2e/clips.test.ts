@@ -190,7 +190,9 @@ describe('clips', () => {
   });
 
   test('a pending event survives a restart and completes afterwards', async () => {
-    const res = await postEvent({ camera: 'camera-1', pre_seconds: 1, post_seconds: 6, metadata: { restart: true } });
+    // The post-roll must end after footage resumes: stopping, starting and ffmpeg's probing take
+    // 9 s and more on a loaded machine, and an event whose end is not covered waits events.wait_max.
+    const res = await postEvent({ camera: 'camera-1', pre_seconds: 1, post_seconds: 20, metadata: { restart: true } });
     const { id } = (await res.json()) as { id: string };
     assert.deepEqual(await recorder.stop('SIGTERM'), { code: 0, signal: null });
     assert.equal((JSON.parse(readFileSync(join(tempDir, '.events', `${id}.json`), 'utf8')) as { status: string }).status, 'pending');

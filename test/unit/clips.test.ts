@@ -101,3 +101,13 @@ test('the first segment of a run, keyed seconds after the asked end but starting
   assert.deepEqual(segments.map((s) => s.key), ['camera-1/20251214/135950_camera-1.mp4', 'camera-1/20251214/140008_camera-1.mp4']);
   assert.deepEqual(gaps.map((g) => [g.fromMs - T, g.toMs - T]), [[-6000, 3450]]);
 });
+
+test('a segment written late (ffmpeg behind the clock) overlapping the next one moves back whole: the gap before it shrinks, its duration stays its media', async () => {
+  const { findSegments, store, put } = await segmentStore();
+  put('camera-1/20251214/135950_camera-1.mp4', -10, -6); // before the camera went down
+  put('camera-1/20251214/140007_camera-1.mp4', 5.611, 9.643); // first of the next run: 4.032 s of media, its file time late
+  put('camera-1/20251214/140009_camera-1.mp4', 9, 11.933);
+  const { segments, gaps } = await findSegments(store, 'camera-1', T - 8000, T + 11_500);
+  assert.deepEqual(segments.map((s) => [s.startMs - T, s.endMs - T]), [[-10_000, -6000], [4968, 9000], [9000, 11_933]]);
+  assert.deepEqual(gaps.map((g) => [g.fromMs - T, g.toMs - T]), [[-6000, 4968]]);
+});
