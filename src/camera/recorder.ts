@@ -1,8 +1,9 @@
 // One camera: a long-lived owner that runs ffmpeg again and again until stopped (run → runOnce).
 // Each run probes the camera's audio, starts ffmpeg, watches its progress and its segment list,
-// and reports every segment ffmpeg has closed. After a run ends every .mp4 left in the camera's
-// folder is closed too (ffmpeg is gone) and is reported, so a crash never strands footage.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+// and reports every segment ffmpeg has closed (segment-reporter.ts). After a run ends every .mp4
+// left in the camera's folder is closed too (ffmpeg is gone) and is reported, so a crash never
+// strands footage. Every second without frames is counted (recording-gaps.ts).
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { watch } from 'chokidar';
 import { execa } from 'execa';
@@ -10,7 +11,7 @@ import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { probe } from '../media/ffprobe.ts';
-import type { Metrics } from '../metrics.ts';
+import type { GapReason, Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
 import { planAudio, type AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
@@ -18,8 +19,10 @@ import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
 import { removePidFile, writePidFile } from './ffmpeg-pidfile.ts';
 import { ProgressParser } from './progress.ts';
+import { RecordingGaps } from './recording-gaps.ts';
 import { SegmentListReader } from './segment-list.ts';
-import { startFromFileName } from './segment-name.ts';
+import { SegmentReporter } from './segment-reporter.ts';
+import { StallWatchdog } from './stall-watchdog.ts';
 import { TailBuffer } from './tail-buffer.ts';
 
 export type RecorderState = 'starting' | 'recording' | 'backoff' | 'stopped';
@@ -44,12 +47,17 @@ export interface RecorderDeps {
   metrics: Metrics;
   clock: Clock;
   onSegment: (segment: FinishedSegment) => void;
+  /** ffmpeg failed for lack of space in temp_dir: free some now (the recorder retries with backoff). */
+  onDiskFull?: () => void;
 }
 
+type RunReason = 'exited' | 'stalled' | 'stopping' | 'audio-changed';
 /** Why a run ended: the supervisor logs it and decides nothing else from it. */
 type RunEnd =
   | { reason: 'not-started'; error: string }
-  | { reason: 'exited' | 'stalled' | 'stopping' | 'audio-changed'; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number };
+  | { reason: RunReason; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number; diskFull: boolean };
+
+const DISK_FULL = /No space left on device|ENOSPC/i;
 
 /**
  * ffmpeg's segment list lives in a folder of its own: a watcher on the camera's folder would wake on
@@ -68,9 +76,10 @@ export class CameraRecorder {
   #connected = false;
   #stopping = new AbortController();
   #loop: Promise<void> | undefined;
-  /** Segment names already reported, so a file is never handed on twice. Pruned as files leave. */
-  #reported = new Set<string>();
-  #newestEndMs: number | undefined;
+  #segments: SegmentReporter;
+  #gaps: RecordingGaps;
+  /** A disk-full episode was logged at error; cleared when frames are recorded again. */
+  #diskFull = false;
   /** The audio decision of the last run that recorded: reused at the next restart, and confirmed by a probe while that run records. */
   #knownAudio: AudioDecision | undefined;
   /** Set when that probe found the audio changed: the next start uses it without confirming again. */
@@ -84,6 +93,11 @@ export class CameraRecorder {
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
     this.id = deps.camera.id;
+    this.#segments = new SegmentReporter({
+      cameraId: this.id, dir: this.dir, segmentDurationMs: deps.settings.segmentDurationMs,
+      log: deps.log, metrics: deps.metrics, clock: deps.clock, onSegment: deps.onSegment,
+    });
+    this.#gaps = new RecordingGaps({ metrics: deps.metrics, cameraId: this.id, clock: deps.clock });
   }
 
   get state(): RecorderState {
@@ -94,7 +108,13 @@ export class CameraRecorder {
   }
   /** End time (ms) of the newest segment this recorder finished. */
   get newestSegmentEndMs(): number | undefined {
-    return this.#newestEndMs;
+    return this.#segments.newestEndMs;
+  }
+  /** Since when (ms) no frame was recorded, and why; undefined while frames arrive. */
+  get notRecording(): { sinceMs: number; reason: GapReason } | undefined {
+    const sinceMs = this.#gaps.sinceMs;
+    const reason = this.#gaps.reason;
+    return sinceMs === undefined || reason === undefined ? undefined : { sinceMs, reason };
   }
   get dir(): string {
     return join(this.#deps.settings.tempDir, this.id);
@@ -103,6 +123,8 @@ export class CameraRecorder {
   start(): void {
     if (this.#loop) return;
     this.#setConnected(false);
+    this.#gaps.start();
+    this.#gaps.open('starting');
     this.#loop = this.#run();
   }
 
@@ -123,6 +145,7 @@ export class CameraRecorder {
       const delayMs = end.reason === 'audio-changed' ? 0 : backoffDelay(attempt++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
       metrics.ffmpegRestarts.inc({ camera_id: this.id });
       if (end.reason === 'not-started') {
+        this.#gaps.because(DISK_FULL.test(end.error) ? 'disk_full' : 'camera_unreachable');
         log.warn({ err: end.error, delayMs }, 'ffmpeg not started (camera unreachable or local error); retrying');
       } else {
         log.warn({ reason: end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
@@ -130,6 +153,7 @@ export class CameraRecorder {
       this.#state = 'backoff';
       await this.#backoff(delayMs);
     }
+    this.#gaps.stop();
     this.#state = 'stopped';
     log.info('recorder stopped');
   }
@@ -149,6 +173,7 @@ export class CameraRecorder {
       await clock.sleep(delayMs, signal);
       return;
     }
+    if (!this.#diskFull) this.#gaps.because('camera_unreachable');
     const started = clock.now();
     if ((await waitForPort(ep, delayMs, { clock, signal })) === 'open') {
       log.info({ waitedMs: clock.now() - started, delayMs }, 'camera accepts connections again; retrying before the backoff ends');
@@ -178,15 +203,10 @@ export class CameraRecorder {
     const listPath = listPathOf(this.dir);
     await mkdir(join(this.dir, LIST_DIR), { recursive: true });
     await rm(listPath, { force: true });
-    const list = new SegmentListReader(listPath);
-    let draining = Promise.resolve();
-    const drain = (): Promise<void> => (draining = draining.then(() => this.#drainList(list)).catch((err) => log.error({ err }, 'reading the segment list failed')));
-    const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
-    watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
-    const safetyPoll = setInterval(drain, SAFETY_POLL_MS);
+    await this.#segments.waitForFreshName(this.#stopping.signal);
 
     const run = new AbortController();
-    let reason: 'exited' | 'stalled' | 'stopping' | 'audio-changed' = 'exited';
+    let reason: RunReason = 'exited';
     let changedAudio: AudioDecision | undefined;
     let confirmation: Promise<void> | undefined;
     let confirmSettled = false;
@@ -199,8 +219,8 @@ export class CameraRecorder {
     if (this.#stopping.signal.aborted) onStop(); // stop() came while this run was being set up
 
     const startedAt = clock.now();
-    let lastProgressAt = startedAt;
     let lastMark = '';
+    let recorded = false; // frames came in this run
     const args = ffmpegArgs({
       url: this.#deps.camera.url,
       audio: audio.plan,
@@ -219,6 +239,31 @@ export class CameraRecorder {
       killSignal: 'SIGINT', // ffmpeg finalizes the open segment on SIGINT
       forceKillAfterDelay: settings.stopTimeoutMs,
     });
+    const watchdog = new StallWatchdog({
+      stallTimeoutMs: settings.stallTimeoutMs,
+      clock,
+      onQuiet: (lastAdvanceMs) => {
+        if (!this.#connected) return;
+        log.warn({ quietMs: clock.now() - lastAdvanceMs }, 'no frames from the camera; stream counted as disconnected');
+        this.#setConnected(false);
+        this.#gaps.open('stalled', lastAdvanceMs);
+      },
+      onStall: (stalledMs) => {
+        if (run.signal.aborted) return;
+        reason = 'stalled';
+        log.warn({ stalledMs }, 'no progress from ffmpeg; stopping it');
+      },
+      signal: (signal) => void child.kill(signal),
+    });
+    const list = new SegmentListReader(listPath);
+    let draining = Promise.resolve();
+    const drain = (): Promise<void> => (draining = draining.then(async () => {
+      // a closed segment proves the stream flows, even before the first progress report
+      if ((await this.#segments.drainList(list)) > 0 && !watchdog.stalled) recorded = this.#markConnected();
+    }).catch((err) => log.error({ err }, 'reading the segment list failed')));
+    const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
+    watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
+    const safetyPoll = setInterval(drain, SAFETY_POLL_MS);
     if (child.pid !== undefined) await writePidFile(this.dir, child.pid).catch((err) => log.warn({ err }, 'cannot write the ffmpeg pid file'));
     const stderr = new TailBuffer(50);
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
@@ -229,31 +274,24 @@ export class CameraRecorder {
         const mark = `${p.frame}/${p.outTimeUs}`;
         if (mark === lastMark) continue;
         lastMark = mark;
-        lastProgressAt = clock.now();
-        if (p.frame > 0) {
-          this.#markConnected();
-          if (known && !confirmed && !confirmation) {
-            confirmation = this.#confirmAudio(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
-              confirmSettled = true;
-              if (!fresh || run.signal.aborted || confirmEnd.signal.aborted) return;
-              changedAudio = fresh;
-              reason = 'audio-changed';
-              run.abort();
-            });
-          }
+        if (!watchdog.advanced() || p.frame === 0) continue;
+        recorded = this.#markConnected();
+        if (known && !confirmed && !confirmation) {
+          confirmation = this.#confirmAudio(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
+            confirmSettled = true;
+            if (!fresh || run.signal.aborted || confirmEnd.signal.aborted) return;
+            changedAudio = fresh;
+            reason = 'audio-changed';
+            run.abort();
+          });
         }
       }
     });
-    const watchdog = setInterval(() => {
-      if (clock.now() - lastProgressAt > settings.stallTimeoutMs && !run.signal.aborted) {
-        reason = 'stalled';
-        log.warn({ stalledMs: clock.now() - lastProgressAt }, 'no progress from ffmpeg; restarting it');
-        run.abort();
-      }
-    }, 1000);
 
     const result = await child;
-    const endedWhileConfirming = confirmation !== undefined && !confirmSettled && reason === 'exited';
+    watchdog.stop();
+    const ended = reason as RunReason; // set by the callbacks above
+    const endedWhileConfirming = confirmation !== undefined && !confirmSettled && ended === 'exited';
     confirmEnd.abort();
     await confirmation;
     if (endedWhileConfirming) {
@@ -261,25 +299,42 @@ export class CameraRecorder {
       log.warn('the stream ended while a second connection checked the camera\'s audio; this camera may allow one client only, so from now on its audio is probed before each start');
     }
     await removePidFile(this.dir);
-    clearInterval(watchdog);
     clearInterval(safetyPoll);
     this.#stopping.signal.removeEventListener('abort', onStop);
     await watcher.close();
     await drain();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
     this.#probedWhileRecording = changedAudio !== undefined;
-    if (this.#connected) this.#knownAudio = changedAudio ?? audio;
+    if (recorded) this.#knownAudio = changedAudio ?? audio;
     else if (this.#knownAudio && (await this.#cameraAnswers())) this.#knownAudio = undefined; // answers, yet did not record: probe again
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
-    await this.#sweep();
+    const diskFull = stderr.lines().some((line) => DISK_FULL.test(line));
+    if (ended !== 'stopping') this.#gaps.open(this.#gapReason(ended, diskFull, recorded), recorded ? watchdog.lastAdvanceMs : clock.now());
+    if (diskFull) this.#onDiskFull(stderr.lines());
+    await this.#segments.sweep();
     return {
-      reason,
+      reason: ended,
       exitCode: result.exitCode,
       signal: result.signal,
       stderr: stderr.lines(),
       ranMs: clock.now() - startedAt,
+      diskFull,
     };
+  }
+
+  #gapReason(reason: 'exited' | 'stalled' | 'audio-changed', diskFull: boolean, recorded: boolean): GapReason {
+    if (diskFull) return 'disk_full';
+    if (reason === 'stalled') return 'stalled';
+    return recorded || reason === 'audio-changed' ? 'restart' : 'camera_unreachable';
+  }
+
+  /** ffmpeg could not write: logged at error once per episode (the camera is not recorded), and space is asked for. */
+  #onDiskFull(stderr: string[]): void {
+    const { log, onDiskFull } = this.#deps;
+    if (!this.#diskFull) log.error({ dir: this.dir, stderr: stderr.filter((line) => DISK_FULL.test(line)).slice(-3) }, 'disk full: ffmpeg cannot write segments; this camera is not recorded until space is freed (retrying)');
+    this.#diskFull = true;
+    onDiskFull?.();
   }
 
   /**
@@ -316,64 +371,15 @@ export class CameraRecorder {
     return planAudio(result.streams.find((s) => s.type === 'audio')?.codec);
   }
 
-  async #drainList(list: SegmentListReader): Promise<void> {
-    for (const entry of await list.readNew()) {
-      this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
-      // the first line of a run may carry an absurd duration (see ListedSegment.first): then the
-      // uploader asks ffprobe. A segment is never longer than segment_time plus a few GOPs.
-      const plausible = !entry.first || entry.durationSec <= this.#deps.settings.segmentDurationMs / 1000 + 10;
-      await this.#report(entry.name, { listed: true, durationSec: plausible ? entry.durationSec : undefined });
-    }
-  }
-
-  #markConnected(): void {
-    if (this.#connected || this.#stopping.signal.aborted) return;
+  /** Frames arrive: the stream is connected and the camera recorded. Returns true. */
+  #markConnected(): boolean {
+    if (this.#connected || this.#stopping.signal.aborted) return true;
     this.#setConnected(true);
     this.#state = 'recording';
+    this.#gaps.close();
+    this.#diskFull = false;
     this.#deps.log.info('stream connected');
-  }
-
-  /** Reports every closed .mp4 not reported yet. Only called while no ffmpeg of this camera runs. */
-  async #sweep(): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return;
-    }
-    const present = new Set(names);
-    for (const name of this.#reported) if (!present.has(name)) this.#reported.delete(name);
-    for (const name of names.sort()) {
-      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, { listed: false });
-    }
-  }
-
-  /** listed: ffmpeg wrote its list line (closed cleanly); else found after the run ended (cut short). */
-  async #report(name: string, { listed, durationSec }: { listed: boolean; durationSec?: number | undefined }): Promise<void> {
-    const startMs = startFromFileName(name);
-    if (startMs === undefined || this.#reported.has(name)) return;
-    const path = join(this.dir, name);
-    let size: number;
-    let mtimeMs: number;
-    try {
-      ({ size, mtimeMs } = await stat(path));
-    } catch {
-      return; // already gone (uploaded from an earlier report)
-    }
-    this.#reported.add(name);
-    const { metrics, log } = this.#deps;
-    const camera = { camera_id: this.id };
-    metrics.segmentsRecorded.inc(camera);
-    metrics.recordingBytes.inc(camera, size);
-    if (durationSec !== undefined) {
-      metrics.segmentDuration.observe(camera, durationSec);
-      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, startMs + durationSec * 1000);
-    } else {
-      // ffmpeg writes each fragment as it comes: the last write is about when the last frame came in
-      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, Math.max(startMs, Math.min(mtimeMs, this.#deps.clock.now())));
-    }
-    log.info({ file: name, bytes: size, durationSec, partial: !listed }, 'segment finished');
-    this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec });
+    return true;
   }
 
   #setConnected(connected: boolean): void {
