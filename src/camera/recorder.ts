@@ -148,7 +148,7 @@ export class CameraRecorder {
         this.#gaps.because(DISK_FULL.test(end.error) ? 'disk_full' : 'camera_unreachable');
         log.warn({ err: end.error, delayMs }, 'ffmpeg not started (camera unreachable or local error); retrying');
       } else {
-        log.warn({ reason: end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
+        log.warn({ reason: end.diskFull ? 'disk-full' : end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
       }
       this.#state = 'backoff';
       await this.#backoff(delayMs);
