@@ -10,10 +10,10 @@ import { execa } from 'execa';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { probe } from '../media/ffprobe.ts';
 import type { GapReason, Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
-import { planAudio, type AudioDecision } from './audio-plan.ts';
+import { AudioCheck, type AudioForRun } from './audio-check.ts';
+import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
@@ -80,15 +80,7 @@ export class CameraRecorder {
   #gaps: RecordingGaps;
   /** A disk-full episode was logged at error; cleared when frames are recorded again. */
   #diskFull = false;
-  /** The audio decision of the last run that recorded: reused at the next restart, and confirmed by a probe while that run records. */
-  #knownAudio: AudioDecision | undefined;
-  /** Set when that probe found the audio changed: the next start uses it without confirming again. */
-  #probedWhileRecording = false;
-  /**
-   * Cleared when a stream ended while that probe had a second connection open (a camera that allows
-   * one client drops the first): the camera is then probed before each start instead.
-   */
-  #confirmBeside = true;
+  #audio: AudioCheck;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
@@ -98,6 +90,7 @@ export class CameraRecorder {
       log: deps.log, metrics: deps.metrics, clock: deps.clock, onSegment: deps.onSegment,
     });
     this.#gaps = new RecordingGaps({ metrics: deps.metrics, cameraId: this.id, clock: deps.clock });
+    this.#audio = new AudioCheck({ url: deps.camera.url, settings: deps.settings, log: deps.log });
   }
 
   get state(): RecorderState {
@@ -141,7 +134,7 @@ export class CameraRecorder {
       const end = await this.#runOnce().catch((err: unknown): RunEnd => ({ reason: 'not-started', error: errorMessage(err) }));
       if (this.#stopping.signal.aborted) break;
       if (end.reason !== 'not-started' && end.ranMs >= settings.stableAfterMs) attempt = 0;
-      // a camera whose audio changed is restarted at once with the new plan (see #confirmAudio)
+      // a camera whose audio changed is restarted at once with the new plan (see AudioCheck.confirm)
       const delayMs = end.reason === 'audio-changed' ? 0 : backoffDelay(attempt++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
       metrics.ffmpegRestarts.inc({ camera_id: this.id });
       if (end.reason === 'not-started') {
@@ -184,21 +177,13 @@ export class CameraRecorder {
     const { settings, log, clock } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
-    // The camera's audio, probed before the first run. A restart after a run that recorded reuses
-    // it (the probe reads seconds of stream: that would be seconds more footage lost per reconnect)
-    // and probes once the stream flows, to catch a camera whose audio was changed meanwhile
-    // (#confirmAudio). A run that never recorded although the camera answered clears it, so the
-    // next start probes first; a camera that is down keeps it for when it is back.
-    let audio: AudioDecision;
-    const known = this.#confirmBeside ? this.#knownAudio : undefined;
-    const confirmed = this.#probedWhileRecording;
-    this.#probedWhileRecording = false;
+    let forRun: AudioForRun;
     try {
-      audio = known ?? (await this.#decideAudio());
+      forRun = await this.#audio.forRun(this.#stopping.signal);
     } catch (err) {
       return { reason: 'not-started', error: errorMessage(err) };
     }
-    if (audio.warning && !known) log.warn({ codec: audio.codec }, audio.warning);
+    const { audio, known, confirmed } = forRun;
 
     const listPath = listPathOf(this.dir);
     await mkdir(join(this.dir, LIST_DIR), { recursive: true });
@@ -229,7 +214,7 @@ export class CameraRecorder {
       outDir: this.dir,
       listPath,
     });
-    log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: !known ? 'probe' : confirmed ? 'probe while recording' : 'last run' }, 'starting ffmpeg');
+    log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: forRun.from }, 'starting ffmpeg');
     const child = execa(settings.ffmpegPath, args, {
       env: { TZ: 'UTC' }, // strftime names and clock-aligned cuts in UTC, whatever the host's zone
       stdin: 'ignore',
@@ -277,7 +262,7 @@ export class CameraRecorder {
         if (!watchdog.advanced() || p.frame === 0) continue;
         recorded = this.#markConnected();
         if (known && !confirmed && !confirmation) {
-          confirmation = this.#confirmAudio(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
+          confirmation = this.#audio.confirm(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
             confirmSettled = true;
             if (!fresh || run.signal.aborted || confirmEnd.signal.aborted) return;
             changedAudio = fresh;
@@ -294,19 +279,13 @@ export class CameraRecorder {
     const endedWhileConfirming = confirmation !== undefined && !confirmSettled && ended === 'exited';
     confirmEnd.abort();
     await confirmation;
-    if (endedWhileConfirming) {
-      this.#confirmBeside = false;
-      log.warn('the stream ended while a second connection checked the camera\'s audio; this camera may allow one client only, so from now on its audio is probed before each start');
-    }
     await removePidFile(this.dir);
     clearInterval(safetyPoll);
     this.#stopping.signal.removeEventListener('abort', onStop);
     await watcher.close();
     await drain();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
-    this.#probedWhileRecording = changedAudio !== undefined;
-    if (recorded) this.#knownAudio = changedAudio ?? audio;
-    else if (this.#knownAudio && (await this.#cameraAnswers())) this.#knownAudio = undefined; // answers, yet did not record: probe again
+    await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => this.#cameraAnswers() });
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
     const diskFull = stderr.lines().some((line) => DISK_FULL.test(line));
@@ -335,40 +314,6 @@ export class CameraRecorder {
     if (!this.#diskFull) log.error({ dir: this.dir, stderr: stderr.filter((line) => DISK_FULL.test(line)).slice(-3) }, 'disk full: ffmpeg cannot write segments; this camera is not recorded until space is freed (retrying)');
     this.#diskFull = true;
     onDiskFull?.();
-  }
-
-  /**
-   * Probes a camera that was started with the last run's audio decision, while it records. Returns
-   * the new decision when the camera's audio changed (audio switched on or off in its settings, a
-   * firmware update), undefined when it did not or the probe failed (a camera that allows one
-   * client only: the decision stays, as it would have without the check).
-   */
-  async #confirmAudio(known: AudioDecision, signal: AbortSignal): Promise<AudioDecision | undefined> {
-    const { log } = this.#deps;
-    try {
-      const fresh = await this.#decideAudio(signal);
-      if (fresh.plan === known.plan) return undefined;
-      log.warn({ was: known.plan, wasCodec: known.codec, now: fresh.plan, audioCodec: fresh.codec }, 'the camera\'s audio changed; restarting ffmpeg with the new audio plan');
-      if (fresh.warning) log.warn({ codec: fresh.codec }, fresh.warning);
-      return fresh;
-    } catch (err) {
-      if (!signal.aborted) log.info({ err: errorMessage(err) }, 'cannot confirm the camera\'s audio while it records; keeping the last decision');
-      return undefined;
-    }
-  }
-
-  async #decideAudio(signal: AbortSignal = this.#stopping.signal): Promise<AudioDecision> {
-    const { url } = this.#deps.camera;
-    if (url.startsWith('synthetic:')) return { plan: new URL(url).searchParams.get('audio') === 'none' ? 'none' : 'transcode', codec: 'sine' };
-    const { settings } = this.#deps;
-    const result = await probe(url, {
-      ffprobePath: settings.ffprobePath,
-      timeoutMs: settings.rtspTimeoutMs * 2 + 5000,
-      rtsp: { timeoutMs: settings.rtspTimeoutMs },
-      signal,
-    });
-    if (!result.streams.some((s) => s.type === 'video')) throw new Error('the camera sends no video stream');
-    return planAudio(result.streams.find((s) => s.type === 'audio')?.codec);
   }
 
   /** Frames arrive: the stream is connected and the camera recorded. Returns true. */

@@ -2,7 +2,9 @@
 // -stats_period in ffmpeg-args.ts). A camera that keeps the connection open and stops sending
 // leaves ffmpeg blocked in a read: no report comes at all, and ffmpeg ignores a first SIGINT
 // there (its interrupt callback only fires from the second signal on), so a stalled ffmpeg asked
-// to stop would sit out the whole stop timeout.
+// to stop would sit out the whole stop timeout. Before its first report ffmpeg is still connecting
+// and probing the stream (seconds on a loaded host), where the first SIGINT works: that start gets
+// the whole stall_timeout before it is asked to stop.
 import type { Clock } from '../clock.ts';
 
 /** Two missed progress reports: the stream no longer counts as connected. */
@@ -16,7 +18,7 @@ export interface StallWatchdogDeps {
   clock: Clock;
   /** No progress for QUIET_MS (or stall_timeout, if shorter) since `lastAdvanceMs`. */
   onQuiet: (lastAdvanceMs: number) => void;
-  /** ffmpeg is being stopped for a stall; it is killed at stall_timeout if it has not exited. */
+  /** ffmpeg is being stopped for a stall; once it has reported progress, it is killed at stall_timeout if it has not exited. */
   onStall: (quietMs: number) => void;
   signal: (signal: 'SIGINT' | 'SIGKILL') => void;
 }
@@ -26,6 +28,8 @@ export class StallWatchdog {
   #lastAdvanceMs: number;
   #quiet = false;
   #stalled = false;
+  /** ffmpeg has reported progress at least once. */
+  #flowing = false;
   #timer: NodeJS.Timeout;
   #ended = new AbortController();
 
@@ -47,6 +51,7 @@ export class StallWatchdog {
     if (this.#stalled) return false;
     this.#lastAdvanceMs = this.#deps.clock.now();
     this.#quiet = false;
+    this.#flowing = true;
     return true;
   }
 
@@ -63,7 +68,7 @@ export class StallWatchdog {
       this.#quiet = true;
       this.#deps.onQuiet(this.#lastAdvanceMs);
     }
-    if (!this.#stalled && quietMs >= stallTimeoutMs - this.#graceMs()) {
+    if (!this.#stalled && quietMs >= this.#stopAtMs() - this.#graceMs()) {
       this.#stalled = true;
       this.#deps.onStall(quietMs);
       void this.#stopFfmpeg();
@@ -74,11 +79,16 @@ export class StallWatchdog {
     return Math.min(MAX_STOP_GRACE_MS, this.#deps.stallTimeoutMs / 4);
   }
 
+  /** Quiet time after which ffmpeg is killed: stall_timeout, a grace later while it has not reported yet. */
+  #stopAtMs(): number {
+    return this.#deps.stallTimeoutMs + (this.#flowing ? 0 : this.#graceMs());
+  }
+
   /** SIGINT (finalize the segment), a second SIGINT (interrupts a blocked read), SIGKILL at stall_timeout. */
   async #stopFfmpeg(): Promise<void> {
-    const { clock, signal, stallTimeoutMs } = this.#deps;
+    const { clock, signal } = this.#deps;
     const ended = this.#ended.signal;
-    const killAt = this.#lastAdvanceMs + stallTimeoutMs;
+    const killAt = this.#lastAdvanceMs + this.#stopAtMs();
     signal('SIGINT');
     await clock.sleep(this.#graceMs() / 2, ended);
     if (ended.aborted) return;
