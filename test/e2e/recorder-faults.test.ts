@@ -1,5 +1,5 @@
 // Faults of the camera and of the local disk, end to end: the real CLI, real ffmpeg, a real
-// GStreamer RTSP camera (behind a proxy that can freeze it), TEMP_DIR on a real small tmpfs.
+// GStreamer RTSP camera (behind a proxy that can stop its media), TEMP_DIR on a real small tmpfs.
 // The store is the filesystem one: these faults are not about the store.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -50,6 +50,7 @@ describe('recorder faults end to end', () => {
     const proxy: RtspProxy = await startRtspProxy(cameras.port);
     try {
       const tempDir = mkdtempSync(join(tmpdir(), 'faults-'));
+      // the frozen camera still sends its RTCP reports, so ffmpeg's own socket timeout never fires: only the watchdog ends the stall
       const recorder = await startRecorder({ CAMERA1_RTSP_URL: proxy.url('/aac'), TEMP_DIR: tempDir });
       await recorder.waitForCount(uploaded, 1, 60_000, 'a first upload');
       assert.equal(await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' }), 1);
@@ -64,6 +65,8 @@ describe('recorder faults end to end', () => {
       // killed by the watchdog well before stop_timeout (120 s) would have let it go, then restarted
       const exit = await recorder.waitForLog(restarted, 60_000, 'the stalled ffmpeg killed');
       assert.equal(exit.reason, 'stalled');
+      // ended by the watchdog's signals (255 is ffmpeg's exit code after a signal)
+      assert.ok(exit.exitCode === 255 || exit.signal === 'SIGKILL', `ffmpeg ended with exit code ${String(exit.exitCode)}, signal ${String(exit.signal)}`);
       const uploadsBefore = count(recorder, uploaded);
       await recorder.waitForCount((l) => l.msg === 'stream connected', 2, 60_000, 'the stream connected again');
       await recorder.waitForCount(uploaded, uploadsBefore + 1, 60_000, 'an upload after the restart');
