@@ -5,7 +5,6 @@
 // strands footage. Every second without frames is counted (recording-gaps.ts).
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { watch } from 'chokidar';
 import { execa } from 'execa';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
@@ -19,8 +18,7 @@ import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
 import { removePidFile, writePidFile } from './ffmpeg-pidfile.ts';
 import { ProgressParser } from './progress.ts';
-import { RecordingGaps } from './recording-gaps.ts';
-import { SegmentListReader } from './segment-list.ts';
+import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
 import { SegmentReporter } from './segment-reporter.ts';
 import { StallWatchdog } from './stall-watchdog.ts';
 import { TailBuffer } from './tail-buffer.ts';
@@ -57,8 +55,6 @@ type RunEnd =
   | { reason: 'not-started'; error: string }
   | { reason: RunReason; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number; diskFull: boolean };
 
-const DISK_FULL = /No space left on device|ENOSPC/i;
-
 /**
  * ffmpeg's segment list lives in a folder of its own: a watcher on the camera's folder would wake on
  * every write ffmpeg makes to the segment being recorded (dozens a second per camera), and that was
@@ -67,7 +63,6 @@ const DISK_FULL = /No space left on device|ENOSPC/i;
 export const LIST_DIR = '.segment-list';
 export const LIST_NAME = 'segments.csv';
 export const listPathOf = (cameraDir: string): string => join(cameraDir, LIST_DIR, LIST_NAME);
-const SAFETY_POLL_MS = 5000;
 
 export class CameraRecorder {
   readonly id: string;
@@ -240,15 +235,9 @@ export class CameraRecorder {
       },
       signal: (signal) => void child.kill(signal),
     });
-    const list = new SegmentListReader(listPath);
-    let draining = Promise.resolve();
-    const drain = (): Promise<void> => (draining = draining.then(async () => {
-      // a closed segment proves the stream flows, even before the first progress report
-      if ((await this.#segments.drainList(list)) > 0 && !watchdog.stalled) recorded = this.#markConnected();
-    }).catch((err) => log.error({ err }, 'reading the segment list failed')));
-    const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
-    watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
-    const safetyPoll = setInterval(drain, SAFETY_POLL_MS);
+    const listing = this.#segments.watchList(listPath, () => {
+      if (!watchdog.stalled) recorded = this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
+    });
     if (child.pid !== undefined) await writePidFile(this.dir, child.pid).catch((err) => log.warn({ err }, 'cannot write the ffmpeg pid file'));
     const stderr = new TailBuffer(50);
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
@@ -280,16 +269,14 @@ export class CameraRecorder {
     confirmEnd.abort();
     await confirmation;
     await removePidFile(this.dir);
-    clearInterval(safetyPoll);
     this.#stopping.signal.removeEventListener('abort', onStop);
-    await watcher.close();
-    await drain();
+    await listing.close();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
     await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => this.#cameraAnswers() });
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
     const diskFull = stderr.lines().some((line) => DISK_FULL.test(line));
-    if (ended !== 'stopping') this.#gaps.open(this.#gapReason(ended, diskFull, recorded), recorded ? watchdog.lastAdvanceMs : clock.now());
+    if (ended !== 'stopping') this.#gaps.open(gapReasonOf({ ended, diskFull, recorded }), recorded ? watchdog.lastAdvanceMs : clock.now());
     if (diskFull) this.#onDiskFull(stderr.lines());
     await this.#segments.sweep();
     return {
@@ -300,12 +287,6 @@ export class CameraRecorder {
       ranMs: clock.now() - startedAt,
       diskFull,
     };
-  }
-
-  #gapReason(reason: 'exited' | 'stalled' | 'audio-changed', diskFull: boolean, recorded: boolean): GapReason {
-    if (diskFull) return 'disk_full';
-    if (reason === 'stalled') return 'stalled';
-    return recorded || reason === 'audio-changed' ? 'restart' : 'camera_unreachable';
   }
 
   /** ffmpeg could not write: logged at error once per episode (the camera is not recorded), and space is asked for. */

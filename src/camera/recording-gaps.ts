@@ -5,6 +5,17 @@
 import type { Clock } from '../clock.ts';
 import type { GapReason, Metrics } from '../metrics.ts';
 
+/** How ffmpeg and the system say that TEMP_DIR is full. */
+export const DISK_FULL = /No space left on device|ENOSPC/i;
+
+/** Why the camera is not recorded after a run ended that was not stopped on purpose. */
+export function gapReasonOf(run: { ended: 'exited' | 'stalled' | 'audio-changed'; diskFull: boolean; recorded: boolean }): GapReason {
+  if (run.diskFull) return 'disk_full';
+  if (run.ended === 'stalled') return 'stalled';
+  // a run that never recorded although ffmpeg started: the camera did not deliver a stream
+  return run.recorded || run.ended === 'audio-changed' ? 'restart' : 'camera_unreachable';
+}
+
 export class RecordingGaps {
   #metrics: Metrics;
   #cameraId: string;

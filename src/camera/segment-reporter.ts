@@ -4,12 +4,13 @@
 // unique across runs: see waitForFreshName.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { watch } from 'chokidar';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { holdsNoFrame } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
-import type { SegmentListReader } from './segment-list.ts';
+import { SegmentListReader } from './segment-list.ts';
 import { startFromFileName } from './segment-name.ts';
 
 /**
@@ -17,6 +18,7 @@ import { startFromFileName } from './segment-name.ts';
  * would stop recording for that long, so the run starts at once (and says so).
  */
 const MAX_NAME_WAIT_MS = 5000;
+const SAFETY_POLL_MS = 5000;
 
 export interface SegmentReporterDeps {
   cameraId: string;
@@ -65,8 +67,32 @@ export class SegmentReporter {
     await clock.sleep(waitMs, signal);
   }
 
+  /**
+   * Watches the segment list of one ffmpeg run and reports each segment as its line appears
+   * (chokidar; a poll is the safety net). `onListed` follows every new line. close() stops watching
+   * and reports what the list holds by then.
+   */
+  watchList(listPath: string, onListed: () => void): { close(): Promise<void> } {
+    const { log } = this.#deps;
+    const list = new SegmentListReader(listPath);
+    let draining = Promise.resolve();
+    const drain = (): Promise<void> => (draining = draining.then(async () => {
+      if ((await this.#drainList(list)) > 0) onListed();
+    }).catch((err) => log.error({ err }, 'reading the segment list failed')));
+    const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
+    watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
+    const poll = setInterval(drain, SAFETY_POLL_MS);
+    return {
+      close: async () => {
+        clearInterval(poll);
+        await watcher.close();
+        await drain();
+      },
+    };
+  }
+
   /** Reports the segments ffmpeg listed since the last call; returns how many lines it read. */
-  async drainList(list: SegmentListReader): Promise<number> {
+  async #drainList(list: SegmentListReader): Promise<number> {
     const entries = await list.readNew();
     for (const entry of entries) {
       // the first line of a run may carry an absurd duration (see ListedSegment.first): then the
