@@ -68,6 +68,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     metrics,
     clock,
     onSegment: (segment) => void uploader.enqueue(segment),
+    onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
   }));
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   const stopRequested = (): boolean => phase === 'stopping';
@@ -90,11 +91,13 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     registry: metrics.registry, redactor, log: log.child({ component: 'http' }), ...(api ? { api } : {}),
     views: {
       health: () => ({
-        status: 'ok',
+        status: camerasNotRecording().length > 0 ? 'degraded' : 'ok',
         phase,
+        notRecording: camerasNotRecording(),
         cameras: recorders.map((r) => ({
           id: r.id, state: r.state, connected: r.connected,
           newestSegmentEnd: r.newestSegmentEndMs === undefined ? null : new Date(r.newestSegmentEndMs).toISOString(),
+          notRecordingSince: r.notRecording === undefined ? null : new Date(r.notRecording.sinceMs).toISOString(),
         })),
         store: {
           target: store.description,
@@ -117,6 +120,21 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       },
     },
   });
+
+  /**
+   * Cameras without a frame for longer than the watchdog and the longest backoff take together:
+   * the automatic recovery has not brought them back. /health then says "degraded" (still 200: the
+   * process is alive, and restarting it would not bring a camera back); /ready stays as it is,
+   * since an unready pod only loses its API traffic, not its cameras.
+   */
+  function camerasNotRecording(): { id: string; since: string; reason: string }[] {
+    const limitMs = config.recorder.stallTimeoutMs + config.recorder.restartMaxMs;
+    return recorders.flatMap((r) => {
+      const gap = r.notRecording;
+      if (gap === undefined || clock.now() - gap.sinceMs < limitMs) return [];
+      return [{ id: r.id, since: new Date(gap.sinceMs).toISOString(), reason: gap.reason }];
+    });
+  }
 
   async function checkStore(): Promise<void> {
     try {

@@ -15,6 +15,9 @@ export interface MetricsViews {
 }
 
 export const RECORDER_STATES = ['starting', 'recording', 'backoff', 'stopped'] as const;
+/** Why a camera was not recorded (camera_recording_gap_seconds_total{reason}); see src/camera/recording-gaps.ts. */
+export const GAP_REASONS = ['starting', 'camera_unreachable', 'stalled', 'disk_full', 'restart'] as const;
+export type GapReason = (typeof GAP_REASONS)[number];
 
 export function createMetrics(registry: Registry = new Registry()) {
   // The event-loop lag monitor samples every 10 ms by default: ~0.3 % of a core on its own, more than
@@ -39,6 +42,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       for (const c of [metrics.segmentsRecorded, metrics.segmentsUploaded, metrics.uploadFailures, metrics.ffmpegRestarts, metrics.recordingBytes, metrics.uploadedBytes]) c.inc({ camera_id }, 0);
       for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.inc({ camera_id, reason }, 0);
       for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.inc({ camera_id, reason }, 0);
+      for (const reason of GAP_REASONS) metrics.recordingGap.inc({ camera_id, reason }, 0);
       metrics.streamConnected.set({ camera_id }, 0);
     },
     /**
@@ -64,6 +68,15 @@ export function createMetrics(registry: Registry = new Registry()) {
     uploadedBytes: new Counter({ name: 'camera_uploaded_bytes_total', help: 'Bytes of segments stored and verified.', labelNames: camera, registers: reg }),
     segmentsDropped: new Counter({ name: 'camera_segments_dropped_total', help: 'Finished segments deleted without being stored: footage lost. reason: backlog_cap or disk_full.', labelNames: ['camera_id', 'reason'], registers: reg }),
     segmentsQuarantined: new Counter({ name: 'camera_segments_quarantined_total', help: 'Segments moved to the quarantine folder instead of uploaded. reason: empty or unreadable.', labelNames: ['camera_id', 'reason'], registers: reg }),
+    /** Called before each scrape, so a gap still open is counted up to the moment of the scrape. */
+    gapClocks: new Set<() => void>(),
+    recordingGap: new Counter({
+      name: 'camera_recording_gap_seconds_total', help: 'Seconds in which no frame of the camera was recorded, by reason: starting, camera_unreachable, stalled, disk_full, restart.',
+      labelNames: ['camera_id', 'reason'], registers: reg,
+      collect() {
+        for (const flush of metrics.gapClocks) flush();
+      },
+    }),
     segmentDuration: new Histogram({
       name: 'camera_segment_duration_seconds', help: 'Media duration of finished segments.',
       labelNames: camera, registers: reg, buckets: [1, 5, 10, 30, 60, 300, 600, 840, 890, 900, 910, 960, 1800, 3600],

@@ -1,26 +1,27 @@
 // One camera: a long-lived owner that runs ffmpeg again and again until stopped (run → runOnce).
 // Each run probes the camera's audio, starts ffmpeg, watches its progress and its segment list,
-// and reports every segment ffmpeg has closed. After a run ends every .mp4 left in the camera's
-// folder is closed too (ffmpeg is gone) and is reported, so a crash never strands footage.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+// and reports every segment ffmpeg has closed (segment-reporter.ts). After a run ends every .mp4
+// left in the camera's folder is closed too (ffmpeg is gone) and is reported, so a crash never
+// strands footage. Every second without frames is counted (recording-gaps.ts).
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { watch } from 'chokidar';
 import { execa } from 'execa';
 import { childEnv } from '../child-env.ts';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { probe } from '../media/ffprobe.ts';
-import type { Metrics } from '../metrics.ts';
+import type { GapReason, Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
-import { planAudio, type AudioDecision } from './audio-plan.ts';
+import { AudioCheck, type AudioForRun } from './audio-check.ts';
+import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
 import { removePidFile, writePidFile } from './ffmpeg-pidfile.ts';
 import { ProgressParser } from './progress.ts';
-import { SegmentListReader } from './segment-list.ts';
-import { startFromFileName } from './segment-name.ts';
+import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
+import { SegmentReporter } from './segment-reporter.ts';
+import { StallWatchdog } from './stall-watchdog.ts';
 import { TailBuffer } from './tail-buffer.ts';
 
 export type RecorderState = 'starting' | 'recording' | 'backoff' | 'stopped';
@@ -45,12 +46,15 @@ export interface RecorderDeps {
   metrics: Metrics;
   clock: Clock;
   onSegment: (segment: FinishedSegment) => void;
+  /** ffmpeg failed for lack of space in temp_dir: free some now (the recorder retries with backoff). */
+  onDiskFull?: () => void;
 }
 
+type RunReason = 'exited' | 'stalled' | 'stopping' | 'audio-changed';
 /** Why a run ended: the supervisor logs it and decides nothing else from it. */
 type RunEnd =
   | { reason: 'not-started'; error: string }
-  | { reason: 'exited' | 'stalled' | 'stopping' | 'audio-changed'; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number };
+  | { reason: RunReason; exitCode: number | undefined; signal: string | undefined; stderr: string[]; ranMs: number; diskFull: boolean };
 
 /**
  * ffmpeg's segment list lives in a folder of its own: a watcher on the camera's folder would wake on
@@ -60,7 +64,6 @@ type RunEnd =
 export const LIST_DIR = '.segment-list';
 export const LIST_NAME = 'segments.csv';
 export const listPathOf = (cameraDir: string): string => join(cameraDir, LIST_DIR, LIST_NAME);
-const SAFETY_POLL_MS = 5000;
 
 export class CameraRecorder {
   readonly id: string;
@@ -69,22 +72,21 @@ export class CameraRecorder {
   #connected = false;
   #stopping = new AbortController();
   #loop: Promise<void> | undefined;
-  /** Segment names already reported, so a file is never handed on twice. Pruned as files leave. */
-  #reported = new Set<string>();
-  #newestEndMs: number | undefined;
-  /** The audio decision of the last run that recorded: reused at the next restart, and confirmed by a probe while that run records. */
-  #knownAudio: AudioDecision | undefined;
-  /** Set when that probe found the audio changed: the next start uses it without confirming again. */
-  #probedWhileRecording = false;
-  /**
-   * Cleared when a stream ended while that probe had a second connection open (a camera that allows
-   * one client drops the first): the camera is then probed before each start instead.
-   */
-  #confirmBeside = true;
+  #segments: SegmentReporter;
+  #gaps: RecordingGaps;
+  /** A disk-full episode was logged at error; cleared when frames are recorded again. */
+  #diskFull = false;
+  #audio: AudioCheck;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
     this.id = deps.camera.id;
+    this.#segments = new SegmentReporter({
+      cameraId: this.id, dir: this.dir, segmentDurationMs: deps.settings.segmentDurationMs,
+      log: deps.log, metrics: deps.metrics, clock: deps.clock, onSegment: deps.onSegment,
+    });
+    this.#gaps = new RecordingGaps({ metrics: deps.metrics, cameraId: this.id, clock: deps.clock });
+    this.#audio = new AudioCheck({ url: deps.camera.url, settings: deps.settings, log: deps.log });
   }
 
   get state(): RecorderState {
@@ -95,7 +97,13 @@ export class CameraRecorder {
   }
   /** End time (ms) of the newest segment this recorder finished. */
   get newestSegmentEndMs(): number | undefined {
-    return this.#newestEndMs;
+    return this.#segments.newestEndMs;
+  }
+  /** Since when (ms) no frame was recorded, and why; undefined while frames arrive. */
+  get notRecording(): { sinceMs: number; reason: GapReason } | undefined {
+    const sinceMs = this.#gaps.sinceMs;
+    const reason = this.#gaps.reason;
+    return sinceMs === undefined || reason === undefined ? undefined : { sinceMs, reason };
   }
   get dir(): string {
     return join(this.#deps.settings.tempDir, this.id);
@@ -104,6 +112,8 @@ export class CameraRecorder {
   start(): void {
     if (this.#loop) return;
     this.#setConnected(false);
+    this.#gaps.start();
+    this.#gaps.open('starting');
     this.#loop = this.#run();
   }
 
@@ -120,17 +130,19 @@ export class CameraRecorder {
       const end = await this.#runOnce().catch((err: unknown): RunEnd => ({ reason: 'not-started', error: errorMessage(err) }));
       if (this.#stopping.signal.aborted) break;
       if (end.reason !== 'not-started' && end.ranMs >= settings.stableAfterMs) attempt = 0;
-      // a camera whose audio changed is restarted at once with the new plan (see #confirmAudio)
+      // a camera whose audio changed is restarted at once with the new plan (see AudioCheck.confirm)
       const delayMs = end.reason === 'audio-changed' ? 0 : backoffDelay(attempt++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
       metrics.ffmpegRestarts.inc({ camera_id: this.id });
       if (end.reason === 'not-started') {
+        this.#gaps.because(DISK_FULL.test(end.error) ? 'disk_full' : 'camera_unreachable');
         log.warn({ err: end.error, delayMs }, 'ffmpeg not started (camera unreachable or local error); retrying');
       } else {
-        log.warn({ reason: end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
+        log.warn({ reason: end.diskFull ? 'disk-full' : end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
       }
       this.#state = 'backoff';
       await this.#backoff(delayMs);
     }
+    this.#gaps.stop();
     this.#state = 'stopped';
     log.info('recorder stopped');
   }
@@ -150,6 +162,7 @@ export class CameraRecorder {
       await clock.sleep(delayMs, signal);
       return;
     }
+    if (!this.#diskFull) this.#gaps.because('camera_unreachable');
     const started = clock.now();
     if ((await waitForPort(ep, delayMs, { clock, signal })) === 'open') {
       log.info({ waitedMs: clock.now() - started, delayMs }, 'camera accepts connections again; retrying before the backoff ends');
@@ -160,34 +173,21 @@ export class CameraRecorder {
     const { settings, log, clock } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
-    // The camera's audio, probed before the first run. A restart after a run that recorded reuses
-    // it (the probe reads seconds of stream: that would be seconds more footage lost per reconnect)
-    // and probes once the stream flows, to catch a camera whose audio was changed meanwhile
-    // (#confirmAudio). A run that never recorded although the camera answered clears it, so the
-    // next start probes first; a camera that is down keeps it for when it is back.
-    let audio: AudioDecision;
-    const known = this.#confirmBeside ? this.#knownAudio : undefined;
-    const confirmed = this.#probedWhileRecording;
-    this.#probedWhileRecording = false;
+    let forRun: AudioForRun;
     try {
-      audio = known ?? (await this.#decideAudio());
+      forRun = await this.#audio.forRun(this.#stopping.signal);
     } catch (err) {
       return { reason: 'not-started', error: errorMessage(err) };
     }
-    if (audio.warning && !known) log.warn({ codec: audio.codec }, audio.warning);
+    const { audio, known, confirmed } = forRun;
 
     const listPath = listPathOf(this.dir);
     await mkdir(join(this.dir, LIST_DIR), { recursive: true });
     await rm(listPath, { force: true });
-    const list = new SegmentListReader(listPath);
-    let draining = Promise.resolve();
-    const drain = (): Promise<void> => (draining = draining.then(() => this.#drainList(list)).catch((err) => log.error({ err }, 'reading the segment list failed')));
-    const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
-    watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
-    const safetyPoll = setInterval(drain, SAFETY_POLL_MS);
+    await this.#segments.waitForFreshName(this.#stopping.signal);
 
     const run = new AbortController();
-    let reason: 'exited' | 'stalled' | 'stopping' | 'audio-changed' = 'exited';
+    let reason: RunReason = 'exited';
     let changedAudio: AudioDecision | undefined;
     let confirmation: Promise<void> | undefined;
     let confirmSettled = false;
@@ -200,8 +200,8 @@ export class CameraRecorder {
     if (this.#stopping.signal.aborted) onStop(); // stop() came while this run was being set up
 
     const startedAt = clock.now();
-    let lastProgressAt = startedAt;
     let lastMark = '';
+    let recorded = false; // frames came in this run
     const args = ffmpegArgs({
       url: this.#deps.camera.url,
       audio: audio.plan,
@@ -210,7 +210,7 @@ export class CameraRecorder {
       outDir: this.dir,
       listPath,
     });
-    log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: !known ? 'probe' : confirmed ? 'probe while recording' : 'last run' }, 'starting ffmpeg');
+    log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: forRun.from }, 'starting ffmpeg');
     const child = execa(settings.ffmpegPath, args, {
       ...childEnv({ TZ: 'UTC' }), // no secrets; strftime names and clock-aligned cuts in UTC, whatever the host's zone
       stdin: 'ignore',
@@ -219,6 +219,25 @@ export class CameraRecorder {
       cancelSignal: run.signal,
       killSignal: 'SIGINT', // ffmpeg finalizes the open segment on SIGINT
       forceKillAfterDelay: settings.stopTimeoutMs,
+    });
+    const watchdog = new StallWatchdog({
+      stallTimeoutMs: settings.stallTimeoutMs,
+      clock,
+      onQuiet: (lastAdvanceMs) => {
+        if (!this.#connected) return;
+        log.warn({ quietMs: clock.now() - lastAdvanceMs }, 'no frames from the camera; stream counted as disconnected');
+        this.#setConnected(false);
+        this.#gaps.open('stalled', lastAdvanceMs);
+      },
+      onStall: (stalledMs) => {
+        if (run.signal.aborted) return;
+        reason = 'stalled';
+        log.warn({ stalledMs }, 'no progress from ffmpeg; stopping it');
+      },
+      signal: (signal) => void child.kill(signal),
+    });
+    const listing = this.#segments.watchList(listPath, () => {
+      if (!watchdog.stalled) recorded = this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
     });
     if (child.pid !== undefined) await writePidFile(this.dir, child.pid).catch((err) => log.warn({ err }, 'cannot write the ffmpeg pid file'));
     const stderr = new TailBuffer(50);
@@ -230,151 +249,64 @@ export class CameraRecorder {
         const mark = `${p.frame}/${p.outTimeUs}`;
         if (mark === lastMark) continue;
         lastMark = mark;
-        lastProgressAt = clock.now();
-        if (p.frame > 0) {
-          this.#markConnected();
-          if (known && !confirmed && !confirmation) {
-            confirmation = this.#confirmAudio(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
-              confirmSettled = true;
-              if (!fresh || run.signal.aborted || confirmEnd.signal.aborted) return;
-              changedAudio = fresh;
-              reason = 'audio-changed';
-              run.abort();
-            });
-          }
+        if (!watchdog.advanced() || p.frame === 0) continue;
+        recorded = this.#markConnected();
+        if (known && !confirmed && !confirmation) {
+          confirmation = this.#audio.confirm(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
+            confirmSettled = true;
+            if (!fresh || run.signal.aborted || confirmEnd.signal.aborted) return;
+            changedAudio = fresh;
+            reason = 'audio-changed';
+            run.abort();
+          });
         }
       }
     });
-    const watchdog = setInterval(() => {
-      if (clock.now() - lastProgressAt > settings.stallTimeoutMs && !run.signal.aborted) {
-        reason = 'stalled';
-        log.warn({ stalledMs: clock.now() - lastProgressAt }, 'no progress from ffmpeg; restarting it');
-        run.abort();
-      }
-    }, 1000);
 
     const result = await child;
-    const endedWhileConfirming = confirmation !== undefined && !confirmSettled && reason === 'exited';
+    watchdog.stop();
+    const ended = reason as RunReason; // set by the callbacks above
+    const endedWhileConfirming = confirmation !== undefined && !confirmSettled && ended === 'exited';
     confirmEnd.abort();
     await confirmation;
-    if (endedWhileConfirming) {
-      this.#confirmBeside = false;
-      log.warn('the stream ended while a second connection checked the camera\'s audio; this camera may allow one client only, so from now on its audio is probed before each start');
-    }
     await removePidFile(this.dir);
-    clearInterval(watchdog);
-    clearInterval(safetyPoll);
     this.#stopping.signal.removeEventListener('abort', onStop);
-    await watcher.close();
-    await drain();
+    await listing.close();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
-    this.#probedWhileRecording = changedAudio !== undefined;
-    if (this.#connected) this.#knownAudio = changedAudio ?? audio;
-    else if (this.#knownAudio && (await this.#cameraAnswers())) this.#knownAudio = undefined; // answers, yet did not record: probe again
+    await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => this.#cameraAnswers() });
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
-    await this.#sweep();
+    const diskFull = stderr.lines().some((line) => DISK_FULL.test(line));
+    if (ended !== 'stopping') this.#gaps.open(gapReasonOf({ ended, diskFull, recorded }), recorded ? watchdog.lastAdvanceMs : clock.now());
+    if (diskFull) this.#onDiskFull(stderr.lines());
+    await this.#segments.sweep();
     return {
-      reason,
+      reason: ended,
       exitCode: result.exitCode,
       signal: result.signal,
       stderr: stderr.lines(),
       ranMs: clock.now() - startedAt,
+      diskFull,
     };
   }
 
-  /**
-   * Probes a camera that was started with the last run's audio decision, while it records. Returns
-   * the new decision when the camera's audio changed (audio switched on or off in its settings, a
-   * firmware update), undefined when it did not or the probe failed (a camera that allows one
-   * client only: the decision stays, as it would have without the check).
-   */
-  async #confirmAudio(known: AudioDecision, signal: AbortSignal): Promise<AudioDecision | undefined> {
-    const { log } = this.#deps;
-    try {
-      const fresh = await this.#decideAudio(signal);
-      if (fresh.plan === known.plan) return undefined;
-      log.warn({ was: known.plan, wasCodec: known.codec, now: fresh.plan, audioCodec: fresh.codec }, 'the camera\'s audio changed; restarting ffmpeg with the new audio plan');
-      if (fresh.warning) log.warn({ codec: fresh.codec }, fresh.warning);
-      return fresh;
-    } catch (err) {
-      if (!signal.aborted) log.info({ err: errorMessage(err) }, 'cannot confirm the camera\'s audio while it records; keeping the last decision');
-      return undefined;
-    }
+  /** ffmpeg could not write: logged at error once per episode (the camera is not recorded), and space is asked for. */
+  #onDiskFull(stderr: string[]): void {
+    const { log, onDiskFull } = this.#deps;
+    if (!this.#diskFull) log.error({ dir: this.dir, stderr: stderr.filter((line) => DISK_FULL.test(line)).slice(-3) }, 'disk full: ffmpeg cannot write segments; this camera is not recorded until space is freed (retrying)');
+    this.#diskFull = true;
+    onDiskFull?.();
   }
 
-  async #decideAudio(signal: AbortSignal = this.#stopping.signal): Promise<AudioDecision> {
-    const { url } = this.#deps.camera;
-    if (url.startsWith('synthetic:')) return { plan: new URL(url).searchParams.get('audio') === 'none' ? 'none' : 'transcode', codec: 'sine' };
-    const { settings } = this.#deps;
-    const result = await probe(url, {
-      ffprobePath: settings.ffprobePath,
-      timeoutMs: settings.rtspTimeoutMs * 2 + 5000,
-      rtsp: { timeoutMs: settings.rtspTimeoutMs },
-      signal,
-    });
-    if (!result.streams.some((s) => s.type === 'video')) throw new Error('the camera sends no video stream');
-    return planAudio(result.streams.find((s) => s.type === 'audio')?.codec);
-  }
-
-  async #drainList(list: SegmentListReader): Promise<void> {
-    for (const entry of await list.readNew()) {
-      this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
-      // the first line of a run may carry an absurd duration (see ListedSegment.first): then the
-      // uploader asks ffprobe. A segment is never longer than segment_time plus a few GOPs.
-      const plausible = !entry.first || entry.durationSec <= this.#deps.settings.segmentDurationMs / 1000 + 10;
-      await this.#report(entry.name, { listed: true, durationSec: plausible ? entry.durationSec : undefined });
-    }
-  }
-
-  #markConnected(): void {
-    if (this.#connected || this.#stopping.signal.aborted) return;
+  /** Frames arrive: the stream is connected and the camera recorded. Returns true. */
+  #markConnected(): boolean {
+    if (this.#connected || this.#stopping.signal.aborted) return true;
     this.#setConnected(true);
     this.#state = 'recording';
+    this.#gaps.close();
+    this.#diskFull = false;
     this.#deps.log.info('stream connected');
-  }
-
-  /** Reports every closed .mp4 not reported yet. Only called while no ffmpeg of this camera runs. */
-  async #sweep(): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return;
-    }
-    const present = new Set(names);
-    for (const name of this.#reported) if (!present.has(name)) this.#reported.delete(name);
-    for (const name of names.sort()) {
-      if (name.endsWith('.mp4') && !this.#reported.has(name)) await this.#report(name, { listed: false });
-    }
-  }
-
-  /** listed: ffmpeg wrote its list line (closed cleanly); else found after the run ended (cut short). */
-  async #report(name: string, { listed, durationSec }: { listed: boolean; durationSec?: number | undefined }): Promise<void> {
-    const startMs = startFromFileName(name);
-    if (startMs === undefined || this.#reported.has(name)) return;
-    const path = join(this.dir, name);
-    let size: number;
-    let mtimeMs: number;
-    try {
-      ({ size, mtimeMs } = await stat(path));
-    } catch {
-      return; // already gone (uploaded from an earlier report)
-    }
-    this.#reported.add(name);
-    const { metrics, log } = this.#deps;
-    const camera = { camera_id: this.id };
-    metrics.segmentsRecorded.inc(camera);
-    metrics.recordingBytes.inc(camera, size);
-    if (durationSec !== undefined) {
-      metrics.segmentDuration.observe(camera, durationSec);
-      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, startMs + durationSec * 1000);
-    } else {
-      // ffmpeg writes each fragment as it comes: the last write is about when the last frame came in
-      this.#newestEndMs = Math.max(this.#newestEndMs ?? 0, Math.max(startMs, Math.min(mtimeMs, this.#deps.clock.now())));
-    }
-    log.info({ file: name, bytes: size, durationSec, partial: !listed }, 'segment finished');
-    this.#deps.onSegment({ cameraId: this.id, path, startMs, listedDurationSec: durationSec });
+    return true;
   }
 
   #setConnected(connected: boolean): void {

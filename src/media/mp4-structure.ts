@@ -65,3 +65,39 @@ function hasVideoHandler(moov: Buffer): boolean {
   }
   return false;
 }
+
+/** Boxes ffmpeg writes without any frame: at the start of a segment (ftyp, moov) and in the trailer of one that got none (mfra). */
+const FRAMELESS_BOXES = new Set(['ftyp', 'moov', 'mfra', 'free', 'skip']);
+
+/**
+ * True when the file cannot hold a single frame: empty, or nothing but header boxes (the last one
+ * possibly cut short). ffmpeg leaves such a file when it is stopped right after opening a segment,
+ * or when it cannot write more (ENOSPC): about 1 KiB of ftyp+moov. False as soon as a fragment
+ * (moof or mdat, even cut short) appears — a segment cut short with frames is footage — and for
+ * anything that does not look like our MP4 at all, which the uploader checks and quarantines.
+ */
+export async function holdsNoFrame(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const header = Buffer.alloc(16);
+    for (let offset = 0; offset < size;) {
+      const { bytesRead } = await file.read(header, 0, 16, offset);
+      if (bytesRead < 8) return offset > 0 || size < 8; // a box header cut short after header boxes (or a few stray bytes)
+      const type = header.toString('latin1', 4, 8);
+      if (!FRAMELESS_BOXES.has(type) || (offset === 0 && type !== 'ftyp')) return false;
+      let boxSize = header.readUInt32BE(0);
+      if (boxSize === 1) {
+        if (bytesRead < 16) return true; // a 64-bit size cut short, after header boxes
+        boxSize = Number(header.readBigUInt64BE(8));
+      } else if (boxSize === 0) {
+        boxSize = size - offset; // "to the end of the file"
+      }
+      if (boxSize < 8) return false;
+      offset += boxSize;
+    }
+    return true;
+  } finally {
+    await file.close();
+  }
+}

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { checkFragmentedMp4 } from '../../src/media/mp4-structure.ts';
+import { checkFragmentedMp4, holdsNoFrame } from '../../src/media/mp4-structure.ts';
 import { makeSegment } from '../support/media.ts';
 
 let dir: string;
@@ -55,5 +55,37 @@ describe('fragmented MP4 structure check', () => {
     const path = join(dir, 'plain.mp4');
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', join(dir, 'segment.mp4'), '-c', 'copy', '-f', 'mp4', path]);
     assert.deepEqual(await checkFragmentedMp4(path), { ok: false, why: 'no fragment (moof) after the moov' });
+  });
+});
+
+describe('a segment that holds no frame', () => {
+  const moovEnd = (): number => segment.indexOf('moof', 0, 'latin1') - 4;
+
+  test('ftyp+moov alone, as ffmpeg leaves a segment it was stopped in right after opening it, holds no frame', async () => {
+    assert.equal(await holdsNoFrame(write('opened.mp4', segment.subarray(0, moovEnd()))), true);
+  });
+
+  test('a file ffmpeg finished without a single frame (ftyp, moov, mfra) holds no frame', async () => {
+    const path = join(dir, 'no-frames.mp4');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15', '-frames:v', '0',
+      '-c:v', 'libx264', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', path]);
+    assert.equal(await holdsNoFrame(path), true);
+  });
+
+  test('an empty file, and one cut inside its moov or inside the next box header, hold no frame', async () => {
+    assert.equal(await holdsNoFrame(write('empty.mp4', Buffer.alloc(0))), true);
+    assert.equal(await holdsNoFrame(write('in-moov.mp4', segment.subarray(0, 300))), true);
+    assert.equal(await holdsNoFrame(write('in-header.mp4', segment.subarray(0, moovEnd() + 4))), true);
+  });
+
+  test('a whole segment, and one cut short in its first fragment, hold frames', async () => {
+    assert.equal(await holdsNoFrame(join(dir, 'segment.mp4')), false);
+    assert.equal(await holdsNoFrame(write('cut-in-first.mp4', segment.subarray(0, moovEnd() + 2000))), false);
+    assert.equal(await holdsNoFrame(write('cut-late.mp4', segment.subarray(0, segment.length - 1000))), false);
+  });
+
+  test('a file that is not our MP4 is not called frameless: the uploader checks it and quarantines it', async () => {
+    assert.equal(await holdsNoFrame(write('garbage.mp4', 'this is not an mp4 file at all')), false);
+    assert.equal(await holdsNoFrame(write('moov-first.mp4', segment.subarray(28, moovEnd()))), false);
   });
 });
