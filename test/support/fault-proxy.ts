@@ -1,13 +1,17 @@
 // A loopback HTTP proxy in front of a real store that answers chosen requests with an S3 error
 // instead of forwarding them: how a store fails one request of many (a part of a multipart upload)
-// without taking the whole store down.
+// without taking the whole store down. It can also forward chosen requests with one byte of their
+// body flipped (same size): a network, gateway or proxy that damages bytes on the way.
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
 
 export interface FaultProxy {
   endpoint: string;
   /** Every request seen, as "METHOD path?query", in arrival order. */
   readonly seen: string[];
+  /** Requests forwarded with a flipped byte, as "METHOD path?query". */
+  readonly corrupted: string[];
   close(): Promise<void>;
 }
 
@@ -15,9 +19,10 @@ export interface FaultProxy {
  * Forwards everything to `target` except requests for which `fail` returns true: those get
  * `500 InternalError` after their body was read (as a store that fails while writing would).
  */
-export async function startFaultProxy(target: string, fail: (req: IncomingMessage) => boolean): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, fail: (req: IncomingMessage) => boolean, opts: { corrupt?: (req: IncomingMessage) => boolean } = {}): Promise<FaultProxy> {
   const upstream = new URL(target);
   const seen: string[] = [];
+  const corrupted: string[] = [];
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     if (fail(req)) {
@@ -37,16 +42,38 @@ export async function startFaultProxy(target: string, fail: (req: IncomingMessag
     req.on('close', () => {
       if (!req.complete) out.destroy(); // the client gave up: so does the request to the store
     });
-    req.pipe(out);
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > 0 && opts.corrupt?.(req)) {
+      corrupted.push(`${req.method} ${req.url}`);
+      req.pipe(flipByte(Math.floor(length / 2))).pipe(out);
+    } else {
+      req.pipe(out);
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     seen,
+    corrupted,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
     }),
   };
+}
+
+/** Passes a body through with the byte at `offset` inverted. */
+function flipByte(offset: number): Transform {
+  let at = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (offset >= at && offset < at + chunk.length) {
+        chunk = Buffer.from(chunk);
+        chunk[offset - at] = (chunk[offset - at] as number) ^ 0xff;
+      }
+      at += chunk.length;
+      done(null, chunk);
+    },
+  });
 }
