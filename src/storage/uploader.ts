@@ -41,12 +41,6 @@ export interface UploaderDeps {
 }
 
 type Phase = 'queued' | 'uploading' | 'done';
-
-interface Prepared {
-  digests: FileDigests;
-  durations: (number | undefined)[];
-  endMs: number;
-}
 type DropReason = 'backlog_cap' | 'disk_full';
 
 interface Job {
@@ -266,6 +260,13 @@ export class Uploader {
     this.#deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
     this.#deps.log.error({ camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message }, 'segment quarantined, not uploaded');
   }
+}
+
+/** What #prepare learned of a segment: its digests, its duration readings, when it was closed. */
+interface Prepared {
+  digests: FileDigests;
+  durations: (number | undefined)[];
+  endMs: number;
 }
 
 /**
