@@ -10,6 +10,8 @@ import { describe, test } from 'node:test';
 import { StoreError } from '../../src/errors.ts';
 import { bareEtag, etagIsMd5, expectedEtag, verifyStored } from '../../src/storage/etag.ts';
 import { fileDigests, partCount } from '../../src/storage/hash.ts';
+import { storeFile } from '../../src/storage/store-file.ts';
+import { MemoryStore } from '../support/memory-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'digests-'));
 const md5 = (b: Uint8Array): Buffer => createHash('md5').update(b).digest();
@@ -86,4 +88,15 @@ describe('file digests', () => {
     assert.throws(() => verifyStored('k', { ...ok, etag: undefined }, d), mismatch);
     verifyStored('k', { ...ok, etag: 'kms-etag', etagIsMd5: false }, d);
   });
+});
+
+test('a file stored through storeFile (event clips) fails when the store keeps other bytes of the same size, and is stored byte for byte otherwise', async () => {
+  const { path, data } = file('clip', 70_000);
+  const store = new MemoryStore({ partSize: 30_000 });
+  const input = { key: 'events/c/clip.mp4', path, contentType: 'video/mp4', metadata: {}, signal: AbortSignal.timeout(10_000) };
+  store.corruptStored = true;
+  await assert.rejects(storeFile(store, input), (err: unknown) => err instanceof StoreError && err.kind === 'mismatch' && /ETag/.test(err.message));
+  store.corruptStored = false;
+  await storeFile(store, input);
+  assert.deepEqual(store.objects.get('events/c/clip.mp4')?.bytes, data);
 });
