@@ -6,6 +6,7 @@ import { CAMERA } from './lib/servers.ts';
 import { fmt } from './lib/stats.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { UploadResult } from './upload.ts';
+import { digestTable } from './upload-digests.ts';
 
 export interface Results {
   mode: 'quick' | 'full';
@@ -47,7 +48,7 @@ export function targets(r: Results): { metric: string; target: string; measured:
   }
   if (r.upload) {
     for (const s of r.upload.summary.filter((x) => r.upload?.config.sizesMiB.includes(x.sizeMiB))) {
-      out.push({ metric: `Upload throughput, ${s.sizeMiB} MiB segment, vs raw PutObject`, target: '≥ 90 %', measured: `upload step ${fmt(s.uploadRatio * 100, 0)} % (${fmt(s.recorderUploadMiBps, 0)} vs ${fmt(s.rawMiBps, 0)} MiB/s); end to end incl. ffprobe + sha256 ${fmt(s.endToEndRatio * 100, 0)} %`, verdict: ok(s.uploadRatio >= 0.9) });
+      out.push({ metric: `Upload throughput, ${s.sizeMiB} MiB segment, vs raw PutObject`, target: '≥ 90 %', measured: `upload step ${fmt(s.uploadRatio * 100, 0)} % (${fmt(s.recorderUploadMiBps, 0)} vs ${fmt(s.rawMiBps, 0)} MiB/s); end to end incl. ffprobe + digests ${fmt(s.endToEndRatio * 100, 0)} %`, verdict: ok(s.uploadRatio >= 0.9) });
     }
     // flat: the largest segment does not need more memory than one half its size (or less)
     const sorted = [...r.upload.summary].sort((a, b) => a.sizeMiB - b.sizeMiB);
@@ -118,7 +119,7 @@ export function renderReport(r: Results): string {
       `Idle recorder peak RSS: ${fmt(u.idlePeakRssMiB, 0)} MiB.` + (u.concurrent ? ` ${u.config.concurrent.count} × ${u.config.concurrent.sizeMiB} MiB left at once: raw ${fmt(u.concurrent.raw.mibPerSec, 0)} MiB/s (4 PutObjects in parallel), recorder ${fmt(u.concurrent.recorder.endToEndMiBps, 0)} MiB/s end to end, peak RSS ${fmt(u.concurrent.recorder.peakRssMiB, 0)} MiB.` : ''), '');
     if (u.digests) {
       parts.push(`Upload path without and with Content-MD5 (one process, the same files, ${u.digests.pairsPerSize} pairs per size, alternating which goes first): old = sha256-only read, requests without Content-MD5, HEAD; new = sha256 and part MD5s in one read, Content-MD5 on every request, HEAD and ETag check. CPU s per GiB, medians; new/old per pair.`, '',
-        table(['segment', 'old path', 'new path', 'new / old'], u.digests.summary.map((d) => [`${d.sizeMiB} MiB`, `${fmt(d.oldCpuSecPerGiB, 2)} s`, `${fmt(d.newCpuSecPerGiB, 2)} s`, `${fmt(d.newOverOld * 100, 0)} %`])), '');
+        digestTable(u.digests), '');
     }
   }
   if (r.recovery) {

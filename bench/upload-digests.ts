@@ -1,16 +1,27 @@
 // What verification that can fail costs, side by side in one process on the same files: the old
 // upload path (a sha256-only read of the file, requests without Content-MD5) against the new one
 // (sha256 and the parts' MD5s in one read, Content-MD5 on every request), each followed by its
-// HEAD. CPU seconds (user + system) of this process per GiB, pairs alternating which path goes first.
+// HEAD. CPU seconds (user + system) of this process per GiB, pairs alternating which path goes first;
+// the read (hashing) is also reported apart, since it is the only step that differs in CPU.
+//
+// Part of `npm run bench -- --only upload`; alone, with its own store and more pairs:
+//   node bench/upload-digests.ts [--pairs 8] [--sizes 50,500]
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../test/support/s3-server.ts';
 import { verifyStored } from '../src/storage/etag.ts';
 import { fileDigests, type FileDigests } from '../src/storage/hash.ts';
 import { uploadFile } from '../src/storage/s3-file-upload.ts';
-import type { Ctx } from './lib/context.ts';
-import { median, MiB } from './lib/stats.ts';
+import { cleanupAll, installSignalHandlers } from './lib/cleanup.ts';
+import { progressLog, type Ctx } from './lib/context.ts';
+import { makeSegment } from './lib/media.ts';
+import { startStore } from './lib/servers.ts';
+import { fmt, median, MiB } from './lib/stats.ts';
 
 /** The service's defaults (s3.part_size, s3.part_concurrency): 50 MiB goes in one PutObject, 500 MiB in 8 parts. */
 const PART_SIZE = 64 * MiB;
@@ -21,12 +32,14 @@ export interface DigestRun {
   sizeMiB: number;
   seconds: number;
   cpuSecPerGiB: number;
+  /** of which the read of the file for its digests */
+  readCpuSecPerGiB: number;
 }
 
 export interface DigestCost {
   pairsPerSize: number;
   runs: DigestRun[];
-  summary: { sizeMiB: number; oldCpuSecPerGiB: number; newCpuSecPerGiB: number; newOverOld: number }[];
+  summary: { sizeMiB: number; oldCpuSecPerGiB: number; newCpuSecPerGiB: number; newOverOld: number; oldReadCpuSecPerGiB: number; newReadCpuSecPerGiB: number }[];
 }
 
 /** A client that sends no Content-MD5: the header is removed before the request is signed. */
@@ -64,6 +77,7 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
         let digests = known;
         if (which === 'old') await sha256Only(f.path);
         else digests = await fileDigests(f.path, PART_SIZE);
+        const read = process.cpuUsage(cpu0);
         await uploadFile({
           client: which === 'old' ? noMd5 : plain, bucket, key: Key, path: f.path, size: f.size, contentType: 'video/mp4',
           metadata: { sha256: digests.sha256 }, digests, partSize: PART_SIZE, partConcurrency: PART_CONCURRENCY, signal: AbortSignal.timeout(300_000),
@@ -74,7 +88,8 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
         const cpu = process.cpuUsage(cpu0);
         if (which === 'old' && removed() === 0) throw new Error('the old path sent a Content-MD5: the bench cannot remove it');
         await plain.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
-        return { path: which, sizeMiB: f.sizeMiB, seconds, cpuSecPerGiB: ((cpu.user + cpu.system) / 1e6) * (2 ** 30 / f.size) };
+        const perGiB = (c: NodeJS.CpuUsage): number => ((c.user + c.system) / 1e6) * (2 ** 30 / f.size);
+        return { path: which, sizeMiB: f.sizeMiB, seconds, cpuSecPerGiB: perGiB(cpu), readCpuSecPerGiB: perGiB(read) };
       };
       await once('old', -1); // warm-up of both clients and the code paths, not counted
       await once('new', -1);
@@ -82,7 +97,7 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
         for (const which of n % 2 === 0 ? (['old', 'new'] as const) : (['new', 'old'] as const)) {
           const r = await once(which, n);
           runs.push(r);
-          ctx.log(`upload digests: ${which} path ${f.sizeMiB} MiB: ${r.cpuSecPerGiB.toFixed(2)} CPU s/GiB, ${(f.size / MiB / r.seconds).toFixed(0)} MiB/s`);
+          ctx.log(`upload digests: ${which} path ${f.sizeMiB} MiB: ${r.cpuSecPerGiB.toFixed(2)} CPU s/GiB (read ${r.readCpuSecPerGiB.toFixed(2)}), ${(f.size / MiB / r.seconds).toFixed(0)} MiB/s`);
         }
       }
     }
@@ -99,7 +114,35 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
       newCpuSecPerGiB: median(news.map((r) => r.cpuSecPerGiB)),
       // per pair (run back to back), then the median
       newOverOld: median(news.map((r, i) => r.cpuSecPerGiB / (olds[i]?.cpuSecPerGiB ?? NaN))),
+      oldReadCpuSecPerGiB: median(olds.map((r) => r.readCpuSecPerGiB)),
+      newReadCpuSecPerGiB: median(news.map((r) => r.readCpuSecPerGiB)),
     };
   });
   return { pairsPerSize, runs, summary };
+}
+
+export function digestTable(d: DigestCost): string {
+  const rows = d.summary.map((s) => `| ${s.sizeMiB} MiB | ${fmt(s.oldCpuSecPerGiB, 2)} s (read ${fmt(s.oldReadCpuSecPerGiB, 2)}) | ${fmt(s.newCpuSecPerGiB, 2)} s (read ${fmt(s.newReadCpuSecPerGiB, 2)}) | ${fmt(s.newOverOld * 100, 0)} % |`);
+  return ['| segment | old path: sha256 read, no Content-MD5 | new path: sha256 + MD5 read, Content-MD5 | new / old (per pair) |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { pairs: { type: 'string', default: '8' }, sizes: { type: 'string', default: '50,500' } } });
+  installSignalHandlers();
+  const log = progressLog();
+  const mediaDir = mkdtempSync(join(tmpdir(), 'camrec-bench-digests-'));
+  try {
+    const store = await startStore(4 * 2 ** 30);
+    const bucket = 'bench-digests';
+    await store.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const sizes = (values.sizes ?? '').split(',').map(Number);
+    const files = [];
+    for (const s of sizes) files.push({ sizeMiB: s, ...(await makeSegment(mediaDir, s)) });
+    const ctx = { store, log } as unknown as Ctx; // only the store and the log are used
+    const result = await runDigestCost(ctx, bucket, files, Number(values.pairs));
+    process.stdout.write(`node bench/upload-digests.ts --pairs ${values.pairs} --sizes ${values.sizes}\n\n${digestTable(result)}\n`);
+  } finally {
+    await cleanupAll();
+    await rm(mediaDir, { recursive: true, force: true });
+  }
 }
