@@ -17,14 +17,14 @@ export const MODES: Record<'quick' | 'full', Mode> = {
     name: 'quick',
     cost: { counts: [1, 10, 25], rounds: 1, segmentSeconds: 10, steadySegmentSeconds: 900, windowSeconds: 20, warmupSeconds: 3 },
     capacity: { ladder: [30, 55], stepSeconds: 40, confirmSeconds: 0, segmentSeconds: 10, deepCheckCameras: 4 },
-    upload: { sizesMiB: [50, 500], reps: { 50: 3, 500: 2 }, rssSizesMiB: [50, 500, 1024], concurrent: { count: 4, sizeMiB: 100 } },
+    upload: { sizesMiB: [50, 500], reps: { 50: 3, 500: 2 }, rssSizesMiB: [50, 500, 1024], concurrent: { count: 4, sizeMiB: 100 }, digestPairs: 4 },
     recovery: { cameras: 4, segmentSeconds: 10, latencySeconds: 20, cameraOutagesSeconds: [10], storeOutageSeconds: 30 },
   },
   full: {
     name: 'full',
     cost: { counts: [1, 10, 25], rounds: 2, segmentSeconds: 30, steadySegmentSeconds: 900, windowSeconds: 60, warmupSeconds: 5 },
     capacity: { ladder: [30, 50, 70, 90], stepSeconds: 120, confirmSeconds: 600, segmentSeconds: 30, deepCheckCameras: 8 },
-    upload: { sizesMiB: [50, 500], reps: { 50: 5, 500: 7 }, rssSizesMiB: [50, 500, 1024, 2048], concurrent: { count: 4, sizeMiB: 500 } },
+    upload: { sizesMiB: [50, 500], reps: { 50: 5, 500: 7 }, rssSizesMiB: [50, 500, 1024, 2048], concurrent: { count: 4, sizeMiB: 500 }, digestPairs: 8 },
     recovery: { cameras: 4, segmentSeconds: 10, latencySeconds: 120, cameraOutagesSeconds: [15, 120], storeOutageSeconds: 600 },
   },
 };

@@ -1,7 +1,8 @@
 // 3. Upload path: throughput of the real recorder storing a big segment (left in TEMP_DIR before
-// start, so it is uploaded at startup: ffprobe check, sha256, lib-storage multipart Upload, HEAD
+// start, so it is uploaded at startup: ffprobe check, sha256 and MD5s, upload with Content-MD5, HEAD
 // verification) against the raw baseline in the same run — the same bytes through one plain SDK
-// PutObject — plus the recorder's peak RSS (VmHWM) by segment size, and with several uploads at once.
+// PutObject — plus the recorder's peak RSS (VmHWM) by segment size, and with several uploads at once;
+// then the CPU of the upload path without and with Content-MD5, side by side (upload-digests.ts).
 import { createReadStream, linkSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws
 import { freePort } from '../test/support/ports.ts';
 import { s3Client } from '../test/support/s3-server.ts';
 import type { Ctx } from './lib/context.ts';
+import { runDigestCost, type DigestCost } from './upload-digests.ts';
 import { makeSegment } from './lib/media.ts';
 import { readStat, rssPeak } from './lib/proc.ts';
 import { isLog, logTime, startRecorder } from './lib/recorder.ts';
@@ -23,6 +25,8 @@ export interface UploadConfig {
   rssSizesMiB: number[];
   /** several segments left at once: upload.concurrency (4) of them run in parallel */
   concurrent: { count: number; sizeMiB: number };
+  /** pairs per size (sizesMiB) of the old and new upload paths side by side (upload-digests.ts) */
+  digestPairs: number;
 }
 
 export interface RawPut {
@@ -54,6 +58,8 @@ export interface UploadResult {
   raw: Record<number, RawPut[]>;
   recorder: Record<number, RecorderUpload[]>;
   concurrent: { raw: { seconds: number; mibPerSec: number }; recorder: RecorderUpload } | undefined;
+  /** CPU per GiB of the upload path before and after Content-MD5 and ETag checks */
+  digests: DigestCost;
   summary: {
     sizeMiB: number;
     rawMiBps: number;
@@ -191,6 +197,8 @@ export async function runUpload(ctx: Ctx, cfg: UploadConfig): Promise<UploadResu
     const concRaw = await rawConcurrent(ctx, conc);
     const concRec = await recorderUpload(ctx, conc);
     ctx.log(`upload: concurrent raw ${concRaw.mibPerSec.toFixed(0)} MiB/s; recorder end to end ${concRec.endToEndMiBps.toFixed(0)} MiB/s, peak RSS ${concRec.peakRssMiB.toFixed(1)} MiB`);
+    const digests = await runDigestCost(ctx, RAW_BUCKET, cfg.sizesMiB.map((s) => ({ sizeMiB: s, ...(files.get(s) as { path: string; size: number }) })), cfg.digestPairs);
+    for (const d of digests.summary) ctx.log(`upload digests ${d.sizeMiB} MiB: old ${d.oldCpuSecPerGiB.toFixed(2)}, new ${d.newCpuSecPerGiB.toFixed(2)} CPU s/GiB (new/old ${(d.newOverOld * 100).toFixed(0)} %)`);
 
     const summary = sizes.map((s) => {
       const rs = raw[s] ?? [];
@@ -209,7 +217,7 @@ export async function runUpload(ctx: Ctx, cfg: UploadConfig): Promise<UploadResu
         peakRssMiB: median(cs.map((r) => r.peakRssMiB)),
       };
     });
-    return { config: cfg, idlePeakRssMiB, raw, recorder, concurrent: { raw: concRaw, recorder: concRec }, summary };
+    return { config: cfg, idlePeakRssMiB, raw, recorder, concurrent: { raw: concRaw, recorder: concRec }, digests, summary };
   } finally {
     await rm(mediaDir, { recursive: true, force: true });
     ctx.sampler.start(5000);

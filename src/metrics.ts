@@ -39,7 +39,7 @@ export function createMetrics(registry: Registry = new Registry()) {
      */
     initCamera(id: string): void {
       const camera_id = id;
-      for (const c of [metrics.segmentsRecorded, metrics.segmentsUploaded, metrics.uploadFailures, metrics.ffmpegRestarts, metrics.recordingBytes, metrics.uploadedBytes]) c.inc({ camera_id }, 0);
+      for (const c of [metrics.segmentsRecorded, metrics.segmentsUploaded, metrics.uploadFailures, metrics.uploadVerificationFailures, metrics.ffmpegRestarts, metrics.recordingBytes, metrics.uploadedBytes]) c.inc({ camera_id }, 0);
       for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.inc({ camera_id, reason }, 0);
       for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.inc({ camera_id, reason }, 0);
       for (const reason of GAP_REASONS) metrics.recordingGap.inc({ camera_id, reason }, 0);
@@ -58,6 +58,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     segmentsRecorded: new Counter({ name: 'camera_segments_recorded_total', help: 'Segments ffmpeg finished writing (including ones cut short by a crash).', labelNames: camera, registers: reg }),
     segmentsUploaded: new Counter({ name: 'camera_segments_uploaded_total', help: 'Segments stored and verified in the store, then deleted locally.', labelNames: camera, registers: reg }),
     uploadFailures: new Counter({ name: 'camera_upload_failures_total', help: 'Failed upload attempts (each is retried).', labelNames: camera, registers: reg }),
+    uploadVerificationFailures: new Counter({ name: 'camera_upload_verification_failures_total', help: 'Upload attempts whose bytes did not match the file: refused by the store\'s Content-MD5 check, or stored with another size or ETag. The file stays and is retried.', labelNames: camera, registers: reg }),
     uploadDuration: new Histogram({
       name: 'camera_segment_upload_duration_seconds', help: 'Time of one successful upload attempt, including verification.',
       labelNames: camera, registers: reg, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],

@@ -2,12 +2,13 @@
 // still be recording when the event arrives, and earlier footage may still wait in the local
 // backlog (uploads finish out of order), so an event waits for both, at most events.wait_max.
 // A clip that cannot be made ends the event `failed` after events.max_attempts tries.
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { storeFile } from '../storage/store-file.ts';
 import { ClipError } from './clip-error.ts';
 import type { EventRecord, EventStore } from './event-store.ts';
 import { exportClip } from './export-clip.ts';
@@ -106,17 +107,12 @@ export class EventWorker {
             gaps: clip.gaps.map((g) => ({ from: new Date(g.fromMs).toISOString(), to: new Date(g.toMs).toISOString() })),
           },
         };
-        const { size } = await stat(clipPath);
         const signal = this.#stop.signal;
         // The clip first, then the JSON beside it: a reader who finds the JSON finds the clip.
-        await store.put({ key: `${base}.mp4`, path: clipPath, size, contentType: 'video/mp4', metadata: { camera: rec.camera, event: rec.id }, signal });
+        await storeFile(store, { key: `${base}.mp4`, path: clipPath, contentType: 'video/mp4', metadata: { camera: rec.camera, event: rec.id }, signal });
         const json = JSON.stringify({ event_id: rec.id, camera: rec.camera, at: rec.at, pre_seconds: rec.pre_seconds, post_seconds: rec.post_seconds, metadata: rec.metadata, clip: done.clip }, null, 2);
         await writeFile(jsonPath, json);
-        await store.put({ key: `${base}.json`, path: jsonPath, size: Buffer.byteLength(json), contentType: 'application/json', metadata: { camera: rec.camera, event: rec.id }, signal });
-        for (const [key, bytes] of [[`${base}.mp4`, size], [`${base}.json`, Buffer.byteLength(json)]] as const) {
-          const stored = await store.head(key, signal);
-          if (stored?.size !== bytes) throw new StoreError(`verification failed for ${key}: stored ${stored?.size ?? 'nothing'}, expected ${bytes} bytes`, 'mismatch');
-        }
+        await storeFile(store, { key: `${base}.json`, path: jsonPath, contentType: 'application/json', metadata: { camera: rec.camera, event: rec.id }, signal });
         await events.save(done);
         this.#retry.delete(rec.id);
         log.info({ event: rec.id, camera: rec.camera, key: done.clip!.key, gaps: done.clip!.gaps.length }, 'event clip stored');

@@ -1,18 +1,23 @@
 // The embedded store: the bucket's key layout under a directory. Each object is written to a temp
 // name, fsynced, then renamed into place (and the directory fsynced), so a crash leaves either the
-// whole object or none. Metadata lives beside it in `<key>.meta.json`.
+// whole object or none. Metadata lives beside it in `<key>.meta.json`, with the ETag an S3 store
+// would give: the MD5 of the bytes as they were written, checked against the one the caller read.
 import { accessSync, constants, createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.ts';
+import { expectedEtag } from './etag.ts';
 import type { ObjectStore, PutInput, StoredObject } from './object-store.ts';
 
 export const META_SUFFIX = '.meta.json';
 
 export class FilesystemStore implements ObjectStore {
   readonly description: string;
+  /** Objects are written whole: one MD5 per file. */
+  readonly partSize = Number.POSITIVE_INFINITY;
   readonly #root: string;
 
   constructor(root: string) {
@@ -63,9 +68,23 @@ export class FilesystemStore implements ObjectStore {
     const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
     try {
       await mkdir(dirname(target), { recursive: true });
-      await pipeline(createReadStream(input.path), createWriteStream(tmp), { signal: input.signal });
+      const md5 = createHash('md5');
+      let size = 0;
+      const written = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          md5.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      await pipeline(createReadStream(input.path), written, createWriteStream(tmp), { signal: input.signal });
+      const etag = md5.digest('hex');
+      const expected = expectedEtag(input.digests);
+      if (etag !== expected || size !== input.digests.size) {
+        throw new StoreError(`write ${input.key} refused: the file read ${size} bytes with MD5 ${etag}, the caller's digests say ${input.digests.size} bytes with ${expected} (it changed since it was hashed)`, 'mismatch');
+      }
       await fsyncFile(tmp);
-      const meta = { size: input.size, contentType: input.contentType, metadata: input.metadata };
+      const meta = { size, contentType: input.contentType, metadata: input.metadata, etag };
       await writeFile(`${tmp}${META_SUFFIX}`, JSON.stringify(meta, null, 2));
       await fsyncFile(`${tmp}${META_SUFFIX}`);
       await rename(`${tmp}${META_SUFFIX}`, `${target}${META_SUFFIX}`);
@@ -74,7 +93,7 @@ export class FilesystemStore implements ObjectStore {
     } catch (err) {
       await rm(tmp, { force: true });
       await rm(`${tmp}${META_SUFFIX}`, { force: true });
-      throw this.#error(err, `write ${input.key}`);
+      throw err instanceof StoreError ? err : this.#error(err, `write ${input.key}`);
     }
   }
 
@@ -82,7 +101,9 @@ export class FilesystemStore implements ObjectStore {
     const target = this.#path(key);
     try {
       const [info, meta] = await Promise.all([stat(target), readFile(`${target}${META_SUFFIX}`, 'utf8')]);
-      return { size: info.size, metadata: (JSON.parse(meta) as { metadata: Record<string, string> }).metadata };
+      const parsed = JSON.parse(meta) as { metadata: Record<string, string>; etag?: string };
+      // objects written before ETags were kept have none: nothing to compare with
+      return { size: info.size, metadata: parsed.metadata, etag: parsed.etag, etagIsMd5: parsed.etag !== undefined };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.#error(err, `read ${key}`);

@@ -1,4 +1,5 @@
 // What the uploader needs from a store. Two implementations: S3-compatible and a local directory.
+import type { FileDigests } from './hash.ts';
 
 export interface PutInput {
   key: string;
@@ -7,23 +8,38 @@ export interface PutInput {
   size: number;
   contentType: string;
   metadata: Record<string, string>;
+  /**
+   * The file's digests at this store's `partSize`: the store refuses bytes that do not match
+   * them (Content-MD5 on every request), so what it keeps is what was read here.
+   */
+  digests: FileDigests;
   signal: AbortSignal;
 }
 
 export interface StoredObject {
   size: number;
   metadata: Record<string, string>;
+  /** The ETag the store computed from the bytes it keeps, without quotes (see etag.ts). */
+  etag: string | undefined;
+  /** False where the ETag is not an MD5 of the bytes (SSE-KMS, SSE-C, a store with its own ETags). */
+  etagIsMd5: boolean;
 }
 
 export interface ObjectStore {
   /** Where objects go, for logs: no credentials. */
   readonly description: string;
+  /**
+   * Bytes per part of a multipart upload (a file up to this size goes in one request): the
+   * boundaries `PutInput.digests` are taken at. Infinity for a store that takes whole objects.
+   */
+  readonly partSize: number;
   /** Makes the store usable (creates the bucket when allowed). Throws StoreError. */
   init(signal?: AbortSignal): Promise<void>;
   /** Cheap health check. Throws StoreError. */
   check(signal?: AbortSignal): Promise<void>;
+  /** Stores the file; throws StoreError ('mismatch' when the bytes it received differ from the digests). */
   put(input: PutInput): Promise<void>;
-  /** Size and metadata of a stored object, or undefined when there is none. Throws StoreError. */
+  /** Size, metadata and ETag of a stored object, or undefined when there is none. Throws StoreError. */
   head(key: string, signal?: AbortSignal): Promise<StoredObject | undefined>;
   /** Every key under a prefix, in key order. Throws StoreError. */
   list(prefix: string, signal?: AbortSignal): Promise<string[]>;

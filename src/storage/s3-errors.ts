@@ -4,6 +4,8 @@ import { StoreError, type StoreErrorKind } from '../errors.ts';
 const AUTH = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'Forbidden']);
 const THROTTLED = new Set(['SlowDown', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
+/** The store's Content-MD5 check refused the body: the bytes it received are not the file's. */
+const DIGEST = new Set(['BadDigest']);
 const TIMEOUT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ETIMEDOUT', 'AbortError']);
 
 export function toStoreError(err: unknown, action: string): StoreError {
@@ -17,6 +19,8 @@ export function toStoreError(err: unknown, action: string): StoreError {
   if (AUTH.has(name) || status === 403) {
     kind = 'auth';
     hint = '; check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY and the key\'s permissions on the bucket';
+  } else if (DIGEST.has(name)) {
+    kind = 'mismatch';
   } else if (name === 'NoSuchBucket') {
     kind = 'no-bucket';
     hint = '; create the bucket or set s3.create_bucket = true';

@@ -3,6 +3,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCom
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
+import { bareEtag, etagIsMd5 } from './etag.ts';
 import type { ObjectStore, PutInput, StoredObject } from './object-store.ts';
 import { toStoreError } from './s3-errors.ts';
 import { uploadFile } from './s3-file-upload.ts';
@@ -17,13 +18,13 @@ export class S3Store implements ObjectStore {
   readonly #uploadClient: S3Client;
   readonly #bucket: string;
   readonly #createBucket: boolean;
-  readonly #partSize: number;
+  readonly partSize: number;
   readonly #partConcurrency: number;
 
   constructor(s3: Config['s3']) {
     this.#bucket = s3.bucket;
     this.#createBucket = s3.createBucket;
-    this.#partSize = s3.partSize;
+    this.partSize = s3.partSize;
     this.#partConcurrency = s3.partConcurrency;
     this.description = `s3 ${s3.endpoint || 'aws'} bucket ${s3.bucket}`;
     const options = {
@@ -83,7 +84,8 @@ export class S3Store implements ObjectStore {
         size: input.size,
         contentType: input.contentType,
         metadata: input.metadata,
-        partSize: this.#partSize,
+        digests: input.digests,
+        partSize: this.partSize,
         partConcurrency: this.#partConcurrency,
         signal: input.signal,
       });
@@ -95,7 +97,9 @@ export class S3Store implements ObjectStore {
   async head(key: string, signal?: AbortSignal): Promise<StoredObject | undefined> {
     try {
       const out = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }), { abortSignal: signal });
-      return { size: out.ContentLength ?? -1, metadata: out.Metadata ?? {} };
+      const etag = bareEtag(out.ETag);
+      const etagMd5 = etagIsMd5(etag, { sse: out.ServerSideEncryption, customerKey: out.SSECustomerAlgorithm !== undefined });
+      return { size: out.ContentLength ?? -1, metadata: out.Metadata ?? {}, etag, etagIsMd5: etagMd5 };
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) return undefined;

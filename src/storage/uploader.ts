@@ -1,4 +1,5 @@
-// Finished segment → checked (MP4 structure or ffprobe, sha256) → stored → verified with a HEAD → deleted locally.
+// Finished segment → checked (MP4 structure or ffprobe; sha256 and MD5s in one read) → stored (the
+// store checks each request's Content-MD5) → verified (HEAD: size and ETag against the file's MD5s) → deleted locally.
 // Retries forever with backoff: a segment leaves the disk only when the store has confirmed it,
 // when it is quarantined (empty or unreadable), or when the backlog cap drops it (counted, logged).
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
@@ -14,7 +15,8 @@ import { probe, ProbeError } from '../media/ffprobe.ts';
 import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
 import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS, type FinishedSegment } from '../segment.ts';
-import { sha256File } from './hash.ts';
+import { verifyStored } from './etag.ts';
+import { fileDigests, type FileDigests } from './hash.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { StoreHealth } from './store-health.ts';
 
@@ -168,7 +170,7 @@ export class Uploader {
     const file = basename(segment.path);
     if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
     job.phase = 'uploading';
-    let prepared: { sha256: string; durations: (number | undefined)[]; endMs: number };
+    let prepared: Prepared;
     for (let attempt = 0; ; attempt++) {
       try {
         prepared = await this.#prepare(job);
@@ -192,17 +194,14 @@ export class Uploader {
       end: new Date(endMs).toISOString(),
       duration: durationSec.toFixed(3),
       size: String(job.size),
-      sha256: prepared.sha256,
+      sha256: prepared.digests.sha256,
     };
     for (let attempt = 0; ; attempt++) {
       const signal = AbortSignal.any([this.#stopping.signal, job.drop.signal, AbortSignal.timeout(settings.attemptTimeoutMs)]);
       const started = clock.now();
       try {
-        await store.put({ key, path: segment.path, size: job.size, contentType: 'video/mp4', metadata, signal });
-        const stored = await store.head(key, signal);
-        if (!stored || stored.size !== job.size || stored.metadata.sha256 !== prepared.sha256) {
-          throw new StoreError(`verification failed for ${key}: stored ${stored ? `${stored.size} bytes, sha256 ${stored.metadata.sha256 ?? 'missing'}` : 'nothing'}, expected ${job.size} bytes, sha256 ${prepared.sha256}`, 'mismatch');
-        }
+        await store.put({ key, path: segment.path, size: job.size, contentType: 'video/mp4', metadata, digests: prepared.digests, signal });
+        verifyStored(key, await store.head(key, signal), prepared.digests);
         if (job.drop.signal.aborted) return; // dropped meanwhile: counted there
         job.phase = 'done';
         await unlink(segment.path).catch((err) => log.warn({ err, file }, 'stored, but deleting the local file failed'));
@@ -221,6 +220,8 @@ export class Uploader {
         if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
         const storeErr = err instanceof StoreError ? err : new StoreError(errorMessage(err), 'other', { cause: err });
         metrics.uploadFailures.inc(camera);
+        // the store refused the bytes it received, or keeps others: the local file is the only good copy
+        if (storeErr.kind === 'mismatch') metrics.uploadVerificationFailures.inc(camera);
         if (storeErr.kind !== 'mismatch' && health.failed(storeErr)) log.warn({ store: store.description, err: storeErr }, 'store failing; segments stay on disk and are retried');
         const delayMs = backoffDelay(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs });
         log.warn({ camera: segment.cameraId, key, attempt: attempt + 1, delayMs, kind: storeErr.kind, err: storeErr.message }, 'upload failed; retrying');
@@ -231,24 +232,27 @@ export class Uploader {
   }
 
   /**
-   * sha256, a readability check and the duration (ffprobe, which decides whether it plays). Throws
-   * SegmentError for a segment that must not be uploaded. A listed segment whose MP4 structure looks
-   * wrong is logged first.
+   * The digests (sha256 and the store's MD5s, one read), a readability check and the duration
+   * (ffprobe, which decides whether it plays). Throws SegmentError for a segment that must not be
+   * uploaded. A listed segment whose MP4 structure looks wrong is logged first.
    */
-  async #prepare(job: Job): Promise<{ sha256: string; durations: (number | undefined)[]; endMs: number }> {
+  async #prepare(job: Job): Promise<Prepared> {
     const { path, listedDurationSec } = job.segment;
     const info = await stat(path);
     const size = info.size;
     job.size = size;
     if (size === 0) throw new SegmentError('segment is empty', 'empty');
-    const sha256 = sha256File(path, this.#stopping.signal);
-    sha256.catch(() => undefined); // awaited below; a readability failure may come first
+    const digests = fileDigests(path, this.#deps.store.partSize, this.#stopping.signal);
+    digests.catch(() => undefined); // awaited below; a readability failure may come first
     const structure = listedDurationSec ? await checkFragmentedMp4(path) : undefined;
     if (structure && !structure.ok) this.#deps.log.warn({ camera: job.segment.cameraId, file: basename(path), why: structure.why }, 'listed segment has an unexpected structure; checking it with ffprobe');
     // ffprobe's duration, not the list's: the list's first line of a run can be off by the stream's
     // start offset, and bounds from it overlapped the next segment (clips picked a third segment)
     const durations = await this.#probeDurations(path);
-    return { sha256: await sha256, durations: [...durations, listedDurationSec], endMs: info.mtimeMs };
+    const read = await digests;
+    // a finished segment does not change: if it did, its digests are not those of what is uploaded
+    if (read.size !== size) throw new Error(`segment changed while it was read: ${size} bytes at stat, ${read.size} read`);
+    return { digests: read, durations: [...durations, listedDurationSec], endMs: info.mtimeMs };
   }
 
   /** The file's duration and its video stream's, best first (see plausibleDuration). */
@@ -281,6 +285,13 @@ export class Uploader {
     this.#deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
     this.#deps.log.error({ camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message }, 'segment quarantined, not uploaded');
   }
+}
+
+/** What #prepare learned of a segment: its digests, its duration readings, when it was closed. */
+interface Prepared {
+  digests: FileDigests;
+  durations: (number | undefined)[];
+  endMs: number;
 }
 
 /**

@@ -12,6 +12,7 @@ import { exportClip } from '../../src/clips/export-clip.ts';
 import { probe } from '../../src/media/ffprobe.ts';
 import { makeSegment } from '../support/media.ts';
 import { MemoryStore } from '../support/memory-store.ts';
+import { storeFile } from '../../src/storage/store-file.ts';
 
 const SECRETS = {
   S3_SECRET_ACCESS_KEY: 'child-env-S3-secret-4f1c',
@@ -50,8 +51,8 @@ test('ffmpeg and ffprobe get PATH and TZ but none of the service\'s secrets', as
   for (const [i, startMs] of [t0, t0 + 2000].entries()) {
     const path = join(dir, `s${i}.mp4`);
     makeSegment(path, 2);
-    await store.put({
-      key: objectKey('camera-1', startMs), path, size: readFileSync(path).length, contentType: 'video/mp4', signal: AbortSignal.timeout(10_000),
+    await storeFile(store, {
+      key: objectKey('camera-1', startMs), path, contentType: 'video/mp4', signal: AbortSignal.timeout(10_000),
       metadata: { start: new Date(startMs).toISOString(), end: new Date(startMs + 2000).toISOString(), duration: '2.000' },
     });
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { StoreError } from '../../src/errors.ts';
 import { FilesystemStore } from '../../src/storage/fs-store.ts';
+import { fileDigests } from '../../src/storage/hash.ts';
 
 let readOnly: string;
 before(() => {
@@ -31,7 +32,8 @@ test('a root to be created under a read-only directory is permission denied, not
   await assert.rejects(store.init(), deniedOn(/^create /));
   const file = join(mkdtempSync(join(tmpdir(), 'fs-store-src-')), 'x.mp4');
   writeFileSync(file, 'x');
-  await assert.rejects(store.put({ key: 'camera-1/20251214/140000_camera-1.mp4', path: file, size: 1, contentType: 'video/mp4', metadata: {}, signal: AbortSignal.timeout(10_000) }), deniedOn(/^write camera-1/));
+  const digests = await fileDigests(file, store.partSize);
+  await assert.rejects(store.put({ key: 'camera-1/20251214/140000_camera-1.mp4', path: file, size: 1, contentType: 'video/mp4', metadata: {}, digests, signal: AbortSignal.timeout(10_000) }), deniedOn(/^write camera-1/));
 });
 
 test('a writable root passes init and check and leaves no probe file behind', async () => {

@@ -107,6 +107,48 @@ describe('uploader', () => {
     assert.equal(existsSync(seg.path), false);
   });
 
+  for (const [layout, partSize] of [['one request', undefined], ['multipart', 40_000]] as const) {
+    test(`a store that keeps other bytes of the same size (${layout}): the file stays, the mismatch is counted and logged at warn, and it is stored once the store behaves`, async (t) => {
+      const store = new MemoryStore({ partSize });
+      store.corruptStored = true;
+      const { metrics, uploader, segment, lines } = setup({ store });
+      t.after(() => uploader.stop(0)); // a failed assertion must not leave it retrying
+      if (partSize) assert.ok(fixture.length > 2 * partSize, 'the fixture spans several parts');
+      const seg = segment(0);
+      await uploader.enqueue(seg);
+      // until two attempts failed, or the file is gone (verification that cannot fail)
+      while ((await value(metrics, 'camera_upload_failures_total')) < 2 && existsSync(seg.path)) await systemClock.sleep(10);
+      assert.ok(existsSync(seg.path), 'the local file is kept');
+      assert.ok((await value(metrics, 'camera_upload_verification_failures_total')) >= 2, 'counted as verification failures');
+      assert.equal(await value(metrics, 'camera_segments_uploaded_total'), 0);
+      const warn = lines.map((l) => JSON.parse(l) as { level: string; msg: string; kind?: string; err?: string }).find((l) => l.kind === 'mismatch');
+      assert.equal(warn?.level, 'warn');
+      assert.match(warn?.err ?? '', /verification failed .*ETag/);
+      store.corruptStored = false;
+      await uploader.onIdle();
+      assert.equal(existsSync(seg.path), false);
+      assert.deepEqual(store.objects.get('camera-1/20251214/013000_camera-1.mp4')?.bytes, fixture);
+      assert.ok(store.puts >= 3, `retried: ${store.puts} puts`);
+    });
+  }
+
+  test('bytes changed on the way are refused by the store\'s Content-MD5 check: counted, the file stays, stored once they arrive whole', async (t) => {
+    const store = new MemoryStore();
+    store.corruptReceived = true;
+    const { metrics, uploader, segment } = setup({ store });
+    t.after(() => uploader.stop(0));
+    const seg = segment(0);
+    await uploader.enqueue(seg);
+    while ((await value(metrics, 'camera_upload_failures_total')) < 2 && existsSync(seg.path)) await systemClock.sleep(10);
+    assert.ok(existsSync(seg.path));
+    assert.ok((await value(metrics, 'camera_upload_verification_failures_total')) >= 2, 'counted as verification failures');
+    assert.equal(store.objects.size, 0, 'nothing stored');
+    store.corruptReceived = false;
+    await uploader.onIdle();
+    assert.equal(existsSync(seg.path), false);
+    assert.deepEqual(store.objects.get('camera-1/20251214/013000_camera-1.mp4')?.bytes, fixture);
+  });
+
   test('an empty segment is quarantined, counted and never uploaded', async () => {
     const { dir, store, metrics, uploader, segment } = setup();
     const seg = segment(0, Buffer.alloc(0));

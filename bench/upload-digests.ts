@@ -1,0 +1,148 @@
+// What verification that can fail costs, side by side in one process on the same files: the old
+// upload path (a sha256-only read of the file, requests without Content-MD5) against the new one
+// (sha256 and the parts' MD5s in one read, Content-MD5 on every request), each followed by its
+// HEAD. CPU seconds (user + system) of this process per GiB, pairs alternating which path goes first;
+// the read (hashing) is also reported apart, since it is the only step that differs in CPU.
+//
+// Part of `npm run bench -- --only upload`; alone, with its own store and more pairs:
+//   node bench/upload-digests.ts [--pairs 8] [--sizes 50,500]
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { s3Client } from '../test/support/s3-server.ts';
+import { verifyStored } from '../src/storage/etag.ts';
+import { fileDigests, type FileDigests } from '../src/storage/hash.ts';
+import { uploadFile } from '../src/storage/s3-file-upload.ts';
+import { cleanupAll, installSignalHandlers } from './lib/cleanup.ts';
+import { progressLog, type Ctx } from './lib/context.ts';
+import { makeSegment } from './lib/media.ts';
+import { startStore } from './lib/servers.ts';
+import { fmt, median, MiB } from './lib/stats.ts';
+
+/** The service's defaults (s3.part_size, s3.part_concurrency): 50 MiB goes in one PutObject, 500 MiB in 8 parts. */
+const PART_SIZE = 64 * MiB;
+const PART_CONCURRENCY = 4;
+
+export interface DigestRun {
+  path: 'old' | 'new';
+  sizeMiB: number;
+  seconds: number;
+  cpuSecPerGiB: number;
+  /** of which the read of the file for its digests */
+  readCpuSecPerGiB: number;
+}
+
+export interface DigestCost {
+  pairsPerSize: number;
+  runs: DigestRun[];
+  summary: { sizeMiB: number; oldCpuSecPerGiB: number; newCpuSecPerGiB: number; newOverOld: number; oldReadCpuSecPerGiB: number; newReadCpuSecPerGiB: number }[];
+}
+
+/** A client that sends no Content-MD5: the header is removed before the request is signed. */
+function withoutContentMd5(client: S3Client): { client: S3Client; removed: () => number } {
+  let removed = 0;
+  client.middlewareStack.add((next) => async (args) => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers;
+    if (headers?.['content-md5'] !== undefined) {
+      delete headers['content-md5'];
+      removed++;
+    }
+    return next(args);
+  }, { step: 'build', name: 'benchDropContentMd5' });
+  return { client, removed: () => removed };
+}
+
+async function sha256Only(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: number; path: string; size: number }[], pairsPerSize: number): Promise<DigestCost> {
+  const plain = s3Client(ctx.store.server, { maxAttempts: 1 });
+  const { client: noMd5, removed } = withoutContentMd5(s3Client(ctx.store.server, { maxAttempts: 1 }));
+  const runs: DigestRun[] = [];
+  try {
+    for (const f of files) {
+      // the old path needs no MD5s, but uploadFile checks the ETags with them: taken outside the window
+      const known: FileDigests = await fileDigests(f.path, PART_SIZE);
+      const once = async (which: 'old' | 'new', n: number): Promise<DigestRun> => {
+        const Key = `digests/${which}-${f.sizeMiB}-${n}.mp4`;
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        let digests = known;
+        if (which === 'old') await sha256Only(f.path);
+        else digests = await fileDigests(f.path, PART_SIZE);
+        const read = process.cpuUsage(cpu0);
+        await uploadFile({
+          client: which === 'old' ? noMd5 : plain, bucket, key: Key, path: f.path, size: f.size, contentType: 'video/mp4',
+          metadata: { sha256: digests.sha256 }, digests, partSize: PART_SIZE, partConcurrency: PART_CONCURRENCY, signal: AbortSignal.timeout(300_000),
+        });
+        const head = await plain.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+        if (which === 'new') verifyStored(Key, { size: head.ContentLength ?? -1, metadata: {}, etag: head.ETag?.replaceAll('"', ''), etagIsMd5: true }, digests);
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        if (which === 'old' && removed() === 0) throw new Error('the old path sent a Content-MD5: the bench cannot remove it');
+        await plain.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+        const perGiB = (c: NodeJS.CpuUsage): number => ((c.user + c.system) / 1e6) * (2 ** 30 / f.size);
+        return { path: which, sizeMiB: f.sizeMiB, seconds, cpuSecPerGiB: perGiB(cpu), readCpuSecPerGiB: perGiB(read) };
+      };
+      await once('old', -1); // warm-up of both clients and the code paths, not counted
+      await once('new', -1);
+      for (let n = 0; n < pairsPerSize; n++) {
+        for (const which of n % 2 === 0 ? (['old', 'new'] as const) : (['new', 'old'] as const)) {
+          const r = await once(which, n);
+          runs.push(r);
+          ctx.log(`upload digests: ${which} path ${f.sizeMiB} MiB: ${r.cpuSecPerGiB.toFixed(2)} CPU s/GiB (read ${r.readCpuSecPerGiB.toFixed(2)}), ${(f.size / MiB / r.seconds).toFixed(0)} MiB/s`);
+        }
+      }
+    }
+  } finally {
+    plain.destroy();
+    noMd5.destroy();
+  }
+  const summary = [...new Set(files.map((f) => f.sizeMiB))].map((sizeMiB) => {
+    const olds = runs.filter((r) => r.sizeMiB === sizeMiB && r.path === 'old');
+    const news = runs.filter((r) => r.sizeMiB === sizeMiB && r.path === 'new');
+    return {
+      sizeMiB,
+      oldCpuSecPerGiB: median(olds.map((r) => r.cpuSecPerGiB)),
+      newCpuSecPerGiB: median(news.map((r) => r.cpuSecPerGiB)),
+      // per pair (run back to back), then the median
+      newOverOld: median(news.map((r, i) => r.cpuSecPerGiB / (olds[i]?.cpuSecPerGiB ?? NaN))),
+      oldReadCpuSecPerGiB: median(olds.map((r) => r.readCpuSecPerGiB)),
+      newReadCpuSecPerGiB: median(news.map((r) => r.readCpuSecPerGiB)),
+    };
+  });
+  return { pairsPerSize, runs, summary };
+}
+
+export function digestTable(d: DigestCost): string {
+  const rows = d.summary.map((s) => `| ${s.sizeMiB} MiB | ${fmt(s.oldCpuSecPerGiB, 2)} s (read ${fmt(s.oldReadCpuSecPerGiB, 2)}) | ${fmt(s.newCpuSecPerGiB, 2)} s (read ${fmt(s.newReadCpuSecPerGiB, 2)}) | ${fmt(s.newOverOld * 100, 0)} % |`);
+  return ['| segment | old path: sha256 read, no Content-MD5 | new path: sha256 + MD5 read, Content-MD5 | new / old (per pair) |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { pairs: { type: 'string', default: '8' }, sizes: { type: 'string', default: '50,500' } } });
+  installSignalHandlers();
+  const log = progressLog();
+  const mediaDir = mkdtempSync(join(tmpdir(), 'camrec-bench-digests-'));
+  try {
+    const store = await startStore(4 * 2 ** 30);
+    const bucket = 'bench-digests';
+    await store.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const sizes = (values.sizes ?? '').split(',').map(Number);
+    const files = [];
+    for (const s of sizes) files.push({ sizeMiB: s, ...(await makeSegment(mediaDir, s)) });
+    const ctx = { store, log } as unknown as Ctx; // only the store and the log are used
+    const result = await runDigestCost(ctx, bucket, files, Number(values.pairs));
+    process.stdout.write(`node bench/upload-digests.ts --pairs ${values.pairs} --sizes ${values.sizes}\n\n${digestTable(result)}\n`);
+  } finally {
+    await cleanupAll();
+    await rm(mediaDir, { recursive: true, force: true });
+  }
+}
