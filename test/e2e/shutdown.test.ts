@@ -66,7 +66,8 @@ describe('shutdown', () => {
       const env = { FFMPEG_STOP_TIMEOUT: '2s' };
       const { recorder: crashed, tempDir, bucket } = await startRecorder(env);
       await crashed.waitForCount(finished, 1, 60_000, 'a finished segment');
-      await midSegment(crashed, tempDir);
+      // the crash must leave footage: a file with no fragment yet is removed at the next start
+      await midSegment(crashed, tempDir, 16 * 1024);
       const ffmpegPid = Number(readFileSync(join(tempDir, 'camera-1', '.ffmpeg.pid'), 'utf8'));
       if (!orphan) process.kill(ffmpegPid, 'SIGKILL');
       await crashed.stop('SIGKILL');
