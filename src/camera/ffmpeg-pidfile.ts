@@ -1,6 +1,7 @@
 // If the recorder is SIGKILLed alone (not its whole container or cgroup), its ffmpeg children live
 // on and keep writing into temp_dir. Each run records ffmpeg's pid next to its segments; the next
 // start stops such an orphan (SIGINT, so it finalizes its segment) before it touches the folder.
+import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
@@ -48,12 +49,18 @@ async function isOurFfmpeg(pid: number, dir: string): Promise<boolean> {
   }
 }
 
+/** Running, and not a zombie: kill(pid, 0) succeeds on a zombie, which nobody may ever reap. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false; // gone between the two looks
   }
 }
 

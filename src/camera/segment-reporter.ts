@@ -78,7 +78,7 @@ export class SegmentReporter {
     let draining = Promise.resolve();
     const drain = (): Promise<void> => (draining = draining.then(async () => {
       if ((await this.#drainList(list)) > 0) onListed();
-    }).catch((err) => log.error({ err }, 'reading the segment list failed')));
+    }).catch((err) => log.warn({ err }, 'reading the segment list failed; the sweep after the run hands its segments on')));
     const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
     watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
     const poll = setInterval(drain, SAFETY_POLL_MS);

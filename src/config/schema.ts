@@ -74,8 +74,8 @@ export const KEYS: readonly KeySpec[] = [
 
   dur('recorder.rtsp_timeout', '10s', 'RTSP_TIMEOUT', SECOND, 10 * 60 * SECOND,
     'RTSP socket timeout (ffmpeg -timeout). Without it a camera that stops sending hangs ffmpeg forever.'),
-  dur('recorder.stall_timeout', '20s', 'STALL_TIMEOUT', 2 * SECOND, HOUR,
-    'Watchdog: restart ffmpeg when its progress has not advanced for this long.'),
+  dur('recorder.stall_timeout', '20s', 'STALL_TIMEOUT', 8 * SECOND, HOUR,
+    'Watchdog: restart ffmpeg when its progress has not advanced for this long. At least 8s: ffmpeg reports progress every 2s, and a shorter watchdog restarts healthy cameras on a loaded host.'),
   dur('recorder.restart_initial', '1s', 'RESTART_INITIAL', 100, HOUR, 'First delay before restarting ffmpeg; doubles with jitter.'),
   dur('recorder.restart_max', '30s', 'RESTART_MAX', 100, HOUR, 'Longest delay between ffmpeg restarts.'),
   dur('recorder.stable_after', '60s', 'RESTART_STABLE_AFTER', SECOND, HOUR, 'A run that lasted this long resets the restart delay.'),
