@@ -29,6 +29,6 @@ export const MODES: Record<'quick' | 'full', Mode> = {
     capacity: { ladder: [30, 50, 70, 90], stepSeconds: 120, confirmSeconds: 600, segmentSeconds: 30, deepCheckCameras: 8 },
     upload: { sizesMiB: [50, 500], reps: { 50: 5, 500: 7 }, rssSizesMiB: [50, 500, 1024, 2048], concurrent: { count: 4, sizeMiB: 500 } },
     recovery: { cameras: 4, segmentSeconds: 10, latencySeconds: 120, cameraOutagesSeconds: [15, 120], storeOutageSeconds: 600 },
-    soak: { cameras: 8, segmentSeconds: 10, durationSec: 1800, recorderKills: 5, killShare: 0.35, cameraKills: 30, cameraDownSec: [3, 60], storePauses: 5, storePauseSec: [15, 120], quietTailSec: 60, reconnectCapSec: 6 },
+    soak: { cameras: 8, segmentSeconds: 30, durationSec: 1800, recorderKills: 5, killShare: 0.35, cameraKills: 30, cameraDownSec: [3, 60], storePauses: 5, storePauseSec: [15, 120], quietTailSec: 60, reconnectCapSec: 6 },
   },
 };

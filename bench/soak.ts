@@ -1,7 +1,7 @@
 // 5. Soak: 8 cameras recorded for a long run under seeded random faults (camera kills, store pauses,
 // SIGKILL + restart of the recorder), then an accounting of every second of footage the cameras
 // sent (bench/lib/accounting.ts) and of the recorder's memory over its last uninterrupted run.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ctx } from './lib/context.ts';
@@ -108,11 +108,14 @@ export async function runSoak(ctx: Ctx, cfg: SoakConfig, seed: number): Promise<
     await at(cfg.durationSec);
     rec.faultsEnd = Date.now();
 
-    // drain: the store is up; wait until the backlog is stored, then a normal shutdown
+    // drain: the store is up; wait until every segment written before the last fault ended is stored
+    // (gone from TEMP_DIR), then a normal shutdown. Not "backlog 0": while cameras record, a machine
+    // that uploads barely faster than they record may never see an empty backlog.
+    const faultsEnd = rec.faultsEnd;
     ctx.log('soak: faults over; waiting for the backlog to drain');
     const drained = await current.proc
-      .until(async () => (await current.proc.metric('camera_backlog_bytes')) === 0 && (await current.proc.metric('camera_upload_queue_segments')) === 0, 10 * 60_000, 'backlog drained')
-      .then(() => true, (err: Error) => (rec.errors.push(`backlog not drained: ${err.message.split('\n')[0]}`), false));
+      .until(async () => segmentFiles(tempDir).every((f) => f.mtimeMs > faultsEnd), 10 * 60_000, 'backlog drained')
+      .then(() => true, (err: Error) => (rec.errors.push(`backlog not drained: ${err.message.split('\n')[0]}; left: ${segmentFiles(tempDir).filter((f) => f.mtimeMs <= faultsEnd).length} segments`), false));
     rec.drainedAt = drained ? Date.now() : undefined;
     const entry = rec.runs.at(-1);
     if (entry) entry.metrics = (await current.proc.get('/metrics')).body.split('\n').filter((l) => KEPT_METRICS.test(l));
@@ -129,6 +132,24 @@ export async function runSoak(ctx: Ctx, cfg: SoakConfig, seed: number): Promise<
     await current.dispose();
     for (const c of cams) await c.stop();
   }
+}
+
+/** The segments on disk (camera folders only: not the quarantine, clips or events). */
+function segmentFiles(tempDir: string): { path: string; mtimeMs: number }[] {
+  const out: { path: string; mtimeMs: number }[] = [];
+  for (const dir of readdirSync(tempDir).filter((d) => !d.startsWith('.'))) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(tempDir, dir)).filter((n) => n.endsWith('.mp4'));
+    } catch {
+      continue; // not a folder
+    }
+    for (const n of names) {
+      const st = statSync(join(tempDir, dir, n), { throwIfNoEntry: false });
+      if (st) out.push({ path: join(dir, n), mtimeMs: st.mtimeMs });
+    }
+  }
+  return out;
 }
 
 /** A seed from the command line (--seed), else a fresh one. */

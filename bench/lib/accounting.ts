@@ -13,8 +13,8 @@ export interface CameraFacts {
   recorderKills: { killAt: number; connectedAt: number | undefined }[];
   /** the stored objects' [start, end] */
   segments: Interval[];
-  /** segments the recorder said it dropped or quarantined, their footage as [start, end] */
-  lost: (Interval & { why: 'dropped' | 'quarantined'; file: string })[];
+  /** segments the recorder said it dropped or quarantined, or left in TEMP_DIR at its last stop (it uploads them at its next start), their footage as [start, end] */
+  lost: (Interval & { why: 'dropped' | 'quarantined' | 'leftOnDisk'; file: string })[];
 }
 
 export interface Tolerances {
@@ -32,7 +32,7 @@ export interface Tolerances {
   endMs: number;
 }
 
-export type Cause = 'dropped' | 'quarantined' | 'recorderRestart' | 'cameraReconnect' | 'shutdown' | 'jitter';
+export type Cause = 'dropped' | 'quarantined' | 'leftOnDisk' | 'recorderRestart' | 'cameraReconnect' | 'shutdown' | 'jitter';
 
 export interface CameraAccount {
   camera: string;
@@ -63,7 +63,7 @@ export function account(f: CameraFacts, tol: Tolerances): CameraAccount {
   const uncovered = subtract(expected, covered);
   let remaining = uncovered;
   const uncoveredSec = total(remaining) / 1000;
-  const explainedSec = { dropped: 0, quarantined: 0, recorderRestart: 0, cameraReconnect: 0, shutdown: 0, jitter: 0 } as Record<Cause, number>;
+  const explainedSec = { dropped: 0, quarantined: 0, leftOnDisk: 0, recorderRestart: 0, cameraReconnect: 0, shutdown: 0, jitter: 0 } as Record<Cause, number>;
   const explain = (cause: Cause, allowance: Interval[]): void => {
     explainedSec[cause] += total(intersect(remaining, allowance)) / 1000;
     remaining = subtract(remaining, allowance);
@@ -71,6 +71,7 @@ export function account(f: CameraFacts, tol: Tolerances): CameraAccount {
 
   explain('dropped', f.lost.filter((l) => l.why === 'dropped'));
   explain('quarantined', f.lost.filter((l) => l.why === 'quarantined'));
+  explain('leftOnDisk', f.lost.filter((l) => l.why === 'leftOnDisk'));
 
   const restartGapSec: number[] = [];
   const lostBeforeKillSec: number[] = [];

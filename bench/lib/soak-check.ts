@@ -1,7 +1,7 @@
 // After the soak: what is left in TEMP_DIR, what the bucket holds, every camera's footage accounted
 // for (accounting.ts), the recorder's memory over its last uninterrupted run, and the verdict.
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { objectKey, startFromFileName } from '../../src/camera/segment-name.ts';
 import type { LogLine } from '../../test/support/recorder-process.ts';
 import type { SoakConfig } from '../soak.ts';
@@ -114,12 +114,11 @@ async function storedSegments(ctx: Ctx, bucket: string): Promise<{ key: string; 
   return out;
 }
 
-/** The footage of a dropped or quarantined file: from its name (or its "segment finished" line) for its listed duration. */
-function lostInterval(logs: LogLine[], line: LogLine, segmentSeconds: number): Interval {
-  const file = String(line.file);
-  const finished = logs.filter((l) => isLog('segment finished', line.camera)(l) && l.file === file && logTime(l) <= logTime(line)).at(-1);
+/** The footage of a dropped, quarantined or left file: from its name (or its "segment finished" line) for its listed duration. */
+function lostInterval(logs: LogLine[], camera: string, file: string, before: number, segmentSeconds: number): Interval {
+  const finished = logs.filter((l) => isLog('segment finished', camera)(l) && l.file === file && logTime(l) <= before).at(-1);
   const durMs = Number(finished?.durationSec ?? segmentSeconds) * 1000;
-  const start = startFromFileName(file) ?? (finished ? logTime(finished) : logTime(line)) - durMs;
+  const start = startFromFileName(file) ?? (finished ? logTime(finished) : before) - durMs;
   return { start: start - 500, end: start + durMs + 500 };
 }
 
@@ -148,14 +147,23 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
     endMs: 1000,
   };
   const lostLines = allLogs.filter((l) => l.msg === DROPPED || l.msg === QUARANTINED);
+  // segments (not quarantine, clips, events) still in a camera folder after the last stop
+  const leftSegments = tempDirLeft.flatMap((f) => {
+    const [camera, name, ...rest] = relative(rec.tempDir, f.file).split(sep);
+    return camera && name && rest.length === 0 && !camera.startsWith('.') && name.endsWith('.mp4') ? [{ camera, name }] : [];
+  });
   const accounts = rec.ids.map((camera) => {
     const firstConnected = (logsOf[0] ?? []).find(isLog('stream connected', camera));
     const window = { start: firstConnected ? logTime(firstConnected) : (rec.t0 ?? stopAt), end: stopAt };
     const recorderKills = rec.recorderKills.map((k) => {
-      const next = (logsOf[k.run + 1] ?? []).find((l) => isLog('stream connected', camera)(l) && logTime(l) >= k.killAt);
+      // the next run may itself be killed before this camera connected: the first connection in any later run
+      const next = logsOf.slice(k.run + 1).flat().find((l) => isLog('stream connected', camera)(l) && logTime(l) >= k.killAt);
       return { killAt: k.killAt, connectedAt: next ? logTime(next) : undefined };
     });
-    const lost = lostLines.filter((l) => l.camera === camera).map((l) => ({ ...lostInterval(allLogs, l, cfg.segmentSeconds), why: l.msg === DROPPED ? ('dropped' as const) : ('quarantined' as const), file: String(l.file) }));
+    const lost = [
+      ...lostLines.filter((l) => l.camera === camera).map((l) => ({ ...lostInterval(allLogs, camera, String(l.file), logTime(l), cfg.segmentSeconds), why: l.msg === DROPPED ? ('dropped' as const) : ('quarantined' as const), file: String(l.file) })),
+      ...leftSegments.filter((f) => f.camera === camera).map((f) => ({ ...lostInterval(allLogs, camera, f.name, stopAt + 60_000, cfg.segmentSeconds), why: 'leftOnDisk' as const, file: f.name })),
+    ];
     const a = account({ camera, window, cameraDown: rec.cameraDowns.filter((d) => d.camera === camera), recorderKills, segments: footage.filter((x) => x.camera === camera), lost }, tol);
     const unaccounted = a.unaccounted.map((u) => ({
       from: iso(u.start),
@@ -189,7 +197,7 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
   }
 
   const uploaded = new Set(allLogs.filter(isLog('segment uploaded')).map((l) => String(l.key)));
-  const lostFiles = new Set(lostLines.map((l) => `${l.camera}/${String(l.file)}`));
+  const lostFiles = new Set([...lostLines.map((l) => `${l.camera}/${String(l.file)}`), ...leftSegments.map((f) => `${f.camera}/${f.name}`)]);
   const unstoredFinished = [...new Set(allLogs.filter(isLog('segment finished')).flatMap((l) => {
     const start = startFromFileName(String(l.file));
     if (start === undefined || lostFiles.has(`${l.camera}/${String(l.file)}`)) return [];
@@ -238,10 +246,10 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
     lostBeforeKill: dist(accounts.flatMap((a) => a.lostBeforeKillSec)),
     gapCounter,
     counters,
-    lost: lostLines.map((l) => ({ camera: String(l.camera), file: String(l.file), why: l.msg === DROPPED ? `dropped (${String(l.reason)})` : `quarantined (${String(l.reason)})`, sec: (() => {
-      const i = lostInterval(allLogs, l, cfg.segmentSeconds);
-      return (i.end - i.start - 1000) / 1000;
-    })() })),
+    lost: lostLines.map((l) => {
+      const i = lostInterval(allLogs, String(l.camera), String(l.file), logTime(l), cfg.segmentSeconds);
+      return { camera: String(l.camera), file: String(l.file), why: l.msg === DROPPED ? `dropped (${String(l.reason)})` : `quarantined (${String(l.reason)})`, sec: (i.end - i.start - 1000) / 1000 };
+    }),
     bucket: { objects: stored.length, missingUploaded, unstoredFinished, suspicious, overlaps },
     tempDirLeft,
     exit: rec.exit,
