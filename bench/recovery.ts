@@ -3,13 +3,12 @@
 // coming back to its first new segment being written, and time from the store coming back to the
 // backlog being drained. One recorder with a few cameras runs through all three phases.
 import { readdirSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { objectKey, startFromFileName } from '../src/camera/segment-name.ts';
 import type { Ctx } from './lib/context.ts';
 import { isLog, isRestart, logTime, saveLogs, startRecorder, waitConnected, type RecorderRun } from './lib/recorder.ts';
 import { SegmentTap } from './lib/segment-tap.ts';
-import { emptyBucket, head, listAll, startCameras, type Cameras } from './lib/servers.ts';
+import { emptyBucket, head, listAll, restartCameras, startCameras, type Cameras } from './lib/servers.ts';
 import { median, MiB, p95, sleep } from './lib/stats.ts';
 
 export interface RecoveryConfig {
@@ -64,17 +63,6 @@ export interface RecoveryResult {
   lost: string[];
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 const mp4s = (dir: string): string[] => {
   try {
     return readdirSync(dir).filter((f) => f.endsWith('.mp4'));
@@ -88,17 +76,7 @@ async function cameraOutage(ctx: Ctx, cams: Cameras, run: RecorderRun, ids: stri
   ctx.log(`recovery: camera server down for ${outageSec} s`);
   await cams.server.kill();
   await sleep(outageSec * 1000);
-  const startTime = Date.now();
-  let backAt: number | undefined;
-  const poll = (async () => {
-    while (backAt === undefined && Date.now() - startTime < 60_000) {
-      if (await portOpen(cams.server.port)) backAt = Date.now();
-      else await sleep(20);
-    }
-  })();
-  await cams.server.start();
-  await poll;
-  const back = backAt ?? Date.now();
+  const back = await restartCameras(cams);
   const recoverySec: Record<string, number> = {};
   const deadline = Date.now() + 120_000;
   while (Object.keys(recoverySec).length < ids.length && Date.now() < deadline) {

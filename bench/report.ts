@@ -5,6 +5,8 @@ import type { Machine } from './lib/machine.ts';
 import { CAMERA } from './lib/servers.ts';
 import { fmt } from './lib/stats.ts';
 import type { RecoveryResult } from './recovery.ts';
+import type { SoakResult } from './lib/soak-check.ts';
+import { renderSoak, soakTarget } from './lib/soak-report.ts';
 import type { UploadResult } from './upload.ts';
 import { digestTable } from './upload-digests.ts';
 
@@ -20,6 +22,7 @@ export interface Results {
   encoder?: EncoderCost;
   upload?: UploadResult;
   recovery?: RecoveryResult;
+  soak?: SoakResult;
   errors: { bench: string; error: string }[];
 }
 
@@ -68,6 +71,7 @@ export function targets(r: Results): { metric: string; target: string; measured:
   if (cap) {
     out.push({ metric: `Segment closed → stored at ${cap.n} cameras (recorder's own HEAD)`, target: '≤ 1 s + transfer', measured: `median ${fmt(cap.latency.medianSec, 2)} s, p95 ${fmt(cap.latency.p95Sec, 2)} s`, verdict: '—' });
   }
+  if (r.soak) out.push(...soakTarget(r.soak));
   return out;
 }
 
@@ -139,5 +143,6 @@ export function renderReport(r: Results): string {
       parts.push(`Store outage of ${s.outageSec} s with ${v.config.cameras} cameras recording: backlog ${s.backlogSegments} segments (${fmt(s.backlogMiB, 0)} MiB); store back → first upload ${fmt(s.firstUploadSec, 1)} s, → backlog drained ${fmt(s.drainSec, 1)} s (of which transfer after the first upload ${fmt(s.transferSec, 1)} s); ${s.uploadFailures} failed attempts logged. Finished segments missing from the store afterwards: ${v.lost.length}.`, '');
     }
   }
+  if (r.soak) parts.push(renderSoak(r.soak));
   return parts.join('\n');
 }

@@ -3,7 +3,8 @@
 //
 //   npm run bench:quick                      # a few minutes
 //   npm run bench                            # full mode (about an hour)
-//   npm run bench -- --only cost,upload      # a subset: cost, capacity, upload, recovery
+//   npm run bench -- --only cost,upload      # a subset: cost, capacity, upload, recovery, soak
+//   npm run bench -- --only soak --seed 42   # the soak (only when named; 30 min, quick ~7) with a given fault schedule
 //   npm run bench -- --profile               # also write V8 CPU profiles of the recorder
 //
 // Writes results.json and report.md to .bench-out/<mode>-<time>/ (or --out DIR) and prints the report.
@@ -19,11 +20,14 @@ import { Sampler } from './lib/sampler.ts';
 import { startCameras, startStore } from './lib/servers.ts';
 import { MODES } from './modes.ts';
 import { runRecovery } from './recovery.ts';
+import { runSoak, soakSeed } from './soak.ts';
 import { renderReport, type Results } from './report.ts';
 import { runUpload } from './upload.ts';
 
-const BENCHES = ['cost', 'capacity', 'upload', 'recovery'] as const;
+const BENCHES = ['cost', 'capacity', 'upload', 'recovery', 'soak'] as const;
 type Bench = (typeof BENCHES)[number];
+/** run without --only; the soak runs only when named (it is as long as all the others together) */
+const DEFAULT_BENCHES: readonly Bench[] = ['cost', 'capacity', 'upload', 'recovery'];
 
 const { values } = parseArgs({
   options: {
@@ -31,10 +35,12 @@ const { values } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 const mode = MODES[values.quick ? 'quick' : 'full'];
-const only = new Set<Bench>(values.only ? (values.only.split(',').map((s) => s.trim()) as Bench[]) : BENCHES);
+const only = new Set<Bench>(values.only ? (values.only.split(',').map((s) => s.trim()) as Bench[]) : DEFAULT_BENCHES);
+const seed = soakSeed(values.seed);
 for (const b of only) if (!BENCHES.includes(b)) throw new Error(`--only: unknown benchmark ${b} (${BENCHES.join(', ')})`);
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const outDir = resolve(values.out ?? join('.bench-out', `${mode.name}-${stamp}`));
@@ -94,6 +100,10 @@ try {
   });
   await step('recovery', async () => {
     results.recovery = await runRecovery(ctx, mode.recovery);
+  });
+  await step('soak', async () => {
+    results.soak = await runSoak(ctx, mode.soak, seed);
+    if (!results.soak.pass) throw new Error(`soak failed: ${results.soak.reasons.join('; ')}`);
   });
   sampler.stop();
 } catch (err) {

@@ -1,10 +1,12 @@
 // The same real servers as the end-to-end tests: GStreamer RTSP cameras and a Ceph RGW store.
 import { execFile } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { startRtspServer, type AudioKind, type RtspServer } from '../../test/support/rtsp-server.ts';
 import { s3Client, startS3Server, type S3Server } from '../../test/support/s3-server.ts';
 import { onCleanup } from './cleanup.ts';
+import { sleep } from './stats.ts';
 
 const run = promisify(execFile);
 
@@ -34,16 +36,46 @@ export async function freshCameras(ctx: { cameras: Cameras }): Promise<void> {
 }
 
 /**
- * `count` synthetic 1080p15 ~4 Mbit/s H.264 cameras (odd: AAC, even: G.711). sharedSource: all
+ * `count` synthetic 1080p15 ~4 Mbit/s H.264 cameras (odd: AAC, even: G.711; `size` and `kbps` change
+ * the picture and the rate). sharedSource: all
  * cameras of one audio kind relay one encoder (2 x264 encoders in all), else one encoder per camera.
  */
-export async function startCameras(count: number, opts: { sharedSource?: boolean; first?: number } = {}): Promise<Cameras> {
+export async function startCameras(count: number, opts: { sharedSource?: boolean; first?: number; size?: string; kbps?: number } = {}): Promise<Cameras> {
   const first = opts.first ?? 1;
   const mounts: Record<string, AudioKind> = {};
   for (let i = first; i < first + count; i++) mounts[mountOf(i)] = audioOf(i);
-  const server = await startRtspServer({ mounts, size: CAMERA.size, fps: CAMERA.fps, kbps: CAMERA.kbps, sharedSource: opts.sharedSource ?? true });
+  const server = await startRtspServer({ mounts, size: opts.size ?? CAMERA.size, fps: CAMERA.fps, kbps: opts.kbps ?? CAMERA.kbps, sharedSource: opts.sharedSource ?? true });
   const stop = onCleanup('rtsp server', () => server.kill());
   return { server, count, url: (i) => server.url(mountOf(i)), stop };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts a killed camera server again (same port) and returns when it accepted connections again
+ * (ms since the epoch): the moment a recorder could reconnect, polled every 20 ms while it starts.
+ */
+export async function restartCameras(cams: Cameras): Promise<number> {
+  const startTime = Date.now();
+  let backAt: number | undefined;
+  const poll = (async () => {
+    while (backAt === undefined && Date.now() - startTime < 60_000) {
+      if (await portOpen(cams.server.port)) backAt = Date.now();
+      else await sleep(20);
+    }
+  })();
+  await cams.server.start();
+  await poll;
+  return backAt ?? Date.now();
 }
 
 export interface Store {
