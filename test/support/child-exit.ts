@@ -1,5 +1,6 @@
 // Waiting for test servers' child processes to end.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -19,4 +20,18 @@ export function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolea
     };
     child.once('exit', onExit);
   });
+}
+
+/**
+ * Whether a process still runs: kill(pid, 0) also succeeds on a zombie, which has exited and only
+ * waits for its parent (for an orphan, whatever reaps orphans here, maybe late) to collect it.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return false;
+  }
 }
