@@ -1,8 +1,10 @@
 // What verification that can fail costs, side by side in one process on the same files: the old
 // upload path (a sha256-only read of the file, requests without Content-MD5) against the new one
 // (sha256 and the parts' MD5s in one read, Content-MD5 on every request), each followed by its
-// HEAD. CPU seconds (user + system) of this process per GiB, pairs alternating which path goes first;
-// the read (hashing) is also reported apart, since it is the only step that differs in CPU.
+// HEAD. The old path is the code as it was before the change (a sha256 file stream and
+// bench/lib/upload-before-digests.ts), the new one is the service's (src/storage). CPU seconds
+// (user + system) of this process per GiB, pairs alternating which path goes first; the read
+// (hashing) is also reported apart.
 //
 // Part of `npm run bench -- --only upload`; alone, with its own store and more pairs:
 //   node bench/upload-digests.ts [--pairs 8] [--sizes 50,500]
@@ -12,12 +14,13 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../test/support/s3-server.ts';
 import { verifyStored } from '../src/storage/etag.ts';
 import { fileDigests, type FileDigests } from '../src/storage/hash.ts';
 import { uploadFile } from '../src/storage/s3-file-upload.ts';
 import { cleanupAll, installSignalHandlers } from './lib/cleanup.ts';
+import { uploadFile as uploadFileBefore } from './lib/upload-before-digests.ts';
 import { progressLog, type Ctx } from './lib/context.ts';
 import { makeSegment } from './lib/media.ts';
 import { startStore } from './lib/servers.ts';
@@ -42,20 +45,6 @@ export interface DigestCost {
   summary: { sizeMiB: number; oldCpuSecPerGiB: number; newCpuSecPerGiB: number; newOverOld: number; oldReadCpuSecPerGiB: number; newReadCpuSecPerGiB: number }[];
 }
 
-/** A client that sends no Content-MD5: the header is removed before the request is signed. */
-function withoutContentMd5(client: S3Client): { client: S3Client; removed: () => number } {
-  let removed = 0;
-  client.middlewareStack.add((next) => async (args) => {
-    const headers = (args.request as { headers?: Record<string, string> }).headers;
-    if (headers?.['content-md5'] !== undefined) {
-      delete headers['content-md5'];
-      removed++;
-    }
-    return next(args);
-  }, { step: 'build', name: 'benchDropContentMd5' });
-  return { client, removed: () => removed };
-}
-
 async function sha256Only(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
@@ -64,29 +53,30 @@ async function sha256Only(path: string): Promise<string> {
 
 export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: number; path: string; size: number }[], pairsPerSize: number): Promise<DigestCost> {
   const plain = s3Client(ctx.store.server, { maxAttempts: 1 });
-  const { client: noMd5, removed } = withoutContentMd5(s3Client(ctx.store.server, { maxAttempts: 1 }));
   const runs: DigestRun[] = [];
   try {
     for (const f of files) {
-      // the old path needs no MD5s, but uploadFile checks the ETags with them: taken outside the window
-      const known: FileDigests = await fileDigests(f.path, PART_SIZE);
       const once = async (which: 'old' | 'new', n: number): Promise<DigestRun> => {
         const Key = `digests/${which}-${f.sizeMiB}-${n}.mp4`;
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        let digests = known;
-        if (which === 'old') await sha256Only(f.path);
-        else digests = await fileDigests(f.path, PART_SIZE);
-        const read = process.cpuUsage(cpu0);
-        await uploadFile({
-          client: which === 'old' ? noMd5 : plain, bucket, key: Key, path: f.path, size: f.size, contentType: 'video/mp4',
-          metadata: { sha256: digests.sha256 }, digests, partSize: PART_SIZE, partConcurrency: PART_CONCURRENCY, signal: AbortSignal.timeout(300_000),
-        });
-        const head = await plain.send(new HeadObjectCommand({ Bucket: bucket, Key }));
-        if (which === 'new') verifyStored(Key, { size: head.ContentLength ?? -1, metadata: {}, etag: head.ETag?.replaceAll('"', ''), etagIsMd5: true }, digests);
+        const common = { client: plain, bucket, key: Key, path: f.path, size: f.size, contentType: 'video/mp4', partSize: PART_SIZE, partConcurrency: PART_CONCURRENCY, signal: AbortSignal.timeout(300_000) };
+        let read: NodeJS.CpuUsage;
+        if (which === 'old') {
+          const sha256 = await sha256Only(f.path);
+          read = process.cpuUsage(cpu0);
+          await uploadFileBefore({ ...common, metadata: { sha256 } });
+          const head = await plain.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+          if (head.ContentLength !== f.size) throw new Error(`old path: stored ${head.ContentLength} bytes of ${f.size}`);
+        } else {
+          const digests: FileDigests = await fileDigests(f.path, PART_SIZE);
+          read = process.cpuUsage(cpu0);
+          await uploadFile({ ...common, metadata: { sha256: digests.sha256 }, digests });
+          const head = await plain.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+          verifyStored(Key, { size: head.ContentLength ?? -1, metadata: {}, etag: head.ETag?.replaceAll('"', ''), etagIsMd5: true }, digests);
+        }
         const seconds = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(cpu0);
-        if (which === 'old' && removed() === 0) throw new Error('the old path sent a Content-MD5: the bench cannot remove it');
         await plain.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
         const perGiB = (c: NodeJS.CpuUsage): number => ((c.user + c.system) / 1e6) * (2 ** 30 / f.size);
         return { path: which, sizeMiB: f.sizeMiB, seconds, cpuSecPerGiB: perGiB(cpu), readCpuSecPerGiB: perGiB(read) };
@@ -103,7 +93,6 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
     }
   } finally {
     plain.destroy();
-    noMd5.destroy();
   }
   const summary = [...new Set(files.map((f) => f.sizeMiB))].map((sizeMiB) => {
     const olds = runs.filter((r) => r.sizeMiB === sizeMiB && r.path === 'old');
