@@ -48,6 +48,8 @@ export class FileRangeBody extends Readable {
   }
 
   #open(): Promise<FileHandle> {
+    // once destroyed (aborted) its handle is closed or closing: never open another one
+    if (this.destroyed) return Promise.reject(new Error(`the body of ${this.#path} was destroyed`));
     this.#file ??= open(this.#path, 'r');
     return this.#file;
   }
