@@ -75,6 +75,12 @@ describe('file range body', () => {
     assert.ok(Buffer.concat(chunks).equals(data.subarray(2 * MiB + 5, 4 * MiB + 5)));
   });
 
+  test('a body destroyed (its upload aborted) opens the file no more: piping it fails the request', async () => {
+    const body = new FileRangeBody(path, 0, MiB);
+    body.destroy();
+    await assert.rejects(send(body, MiB), (err: Error) => err.message.includes('was destroyed'));
+  });
+
   test('a file shorter than the range fails the request with a reason that names the file', async () => {
     const length = data.length + 10;
     await assert.rejects(send(new FileRangeBody(path, 0, length), length), (err: Error) => err.message.includes(path) && err.message.includes('10 bytes before'));
