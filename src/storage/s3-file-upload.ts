@@ -1,10 +1,10 @@
 // Stores a local file in S3 without holding it in memory: one PutObject streaming the file when it
 // fits in one part, else a multipart upload whose parts are byte ranges of the file, each streamed
-// straight from disk (and re-read from disk when a part is retried). Nothing is buffered or copied,
-// so memory does not depend on part size, part concurrency or file size. Every request carries the
-// Content-MD5 of its bytes, so the store refuses (400 BadDigest) what was changed on the way, and
-// the ETag each answer carries is compared with the MD5 read from the file (etag.ts).
-import { createReadStream, type ReadStream } from 'node:fs';
+// straight from disk (and re-read from disk when a part is retried) through two reused 1 MiB buffers
+// (file-range-body.ts). Nothing is buffered or copied, so memory does not depend on part size, part
+// concurrency or file size. Every request carries the Content-MD5 of its bytes, so the store refuses
+// (400 BadDigest) what was changed on the way, and the ETag each answer carries is compared with the
+// MD5 read from the file (etag.ts).
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -18,6 +18,7 @@ import PQueue from 'p-queue';
 import { systemClock } from '../clock.ts';
 import { StoreError } from '../errors.ts';
 import { bareEtag, etagIsMd5, expectedEtag } from './etag.ts';
+import { FileRangeBody } from './file-range-body.ts';
 import { partCount, type FileDigests } from './hash.ts';
 import { toStoreError } from './s3-errors.ts';
 
@@ -39,8 +40,6 @@ export interface FileUpload {
   partAttempts?: number;
 }
 
-/** Read size of the file streams: few, large reads keep the per-byte CPU of the upload low. */
-const READ_CHUNK = 1 << 20;
 const PART_RETRY_DELAYS_MS = [250, 1000, 3000];
 
 export async function uploadFile(u: FileUpload): Promise<void> {
@@ -140,6 +139,6 @@ function checkEtag(what: string, out: { ETag?: string | undefined; ServerSideEnc
   if (etag !== expected) throw new StoreError(`verification failed: ${what} answered ETag ${etag}, the file's is ${expected}`, 'mismatch');
 }
 
-function fileRange(path: string, start: number, length: number, signal: AbortSignal): ReadStream {
-  return createReadStream(path, { start, end: start + length - 1, highWaterMark: READ_CHUNK, signal });
+function fileRange(path: string, start: number, length: number, signal: AbortSignal): FileRangeBody {
+  return new FileRangeBody(path, start, length, signal);
 }
