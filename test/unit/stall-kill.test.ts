@@ -6,7 +6,7 @@
 // SIGKILL can end it. Also: a normal shutdown right after ffmpeg opened a segment leaves an empty
 // (or header-only) file, which is removed at info, never handed on (the uploader would quarantine it).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,13 +17,10 @@ import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { Redactor } from '../../src/redact.ts';
 import type { FinishedSegment } from '../../src/segment.ts';
+import { alive, IGNORES_SIGINT, planRuns, readJournal, STUCK_FFMPEG, type JournalLine, type StuckMode } from '../support/stuck-ffmpeg.ts';
 
-const FFMPEG = join(import.meta.dirname, '..', 'support', 'stuck-ffmpeg.mjs');
 const STALL_TIMEOUT_MS = 6000;
 const WAIT_MS = 90_000; // generous: the point is which signal ends ffmpeg, not how fast
-
-type Mode = 'stall-after-progress' | 'silent' | 'record' | 'empty-segment' | 'header-segment';
-interface JournalLine { pid: number; event: string; mode?: Mode; name?: string }
 
 interface Rig {
   recorder: CameraRecorder;
@@ -38,11 +35,10 @@ interface Rig {
   stop: () => Promise<void>;
 }
 
-function startRecorder(runs: Mode[]): Rig {
+function startRecorder(runs: StuckMode[]): Rig {
   const tempDir = mkdtempSync(join(tmpdir(), 'stall-kill-'));
-  writeFileSync(join(tempDir, 'stuck-ffmpeg.json'), JSON.stringify({ runs }));
-  const journalPath = join(tempDir, 'stuck-ffmpeg.log');
-  const journal = (): JournalLine[] => (existsSync(journalPath) ? readFileSync(journalPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalLine) : []);
+  planRuns(tempDir, runs);
+  const journal = (): JournalLine[] => readJournal(tempDir);
   const lines: string[] = [];
   const hooks: ((line: string) => void)[] = [];
   const log = createLogger('info', new Redactor(), new Writable({
@@ -58,7 +54,7 @@ function startRecorder(runs: Mode[]): Rig {
     camera: { id: 'cam', url: 'synthetic:?audio=none' }, // no audio probe: nothing else is started
     settings: {
       tempDir, segmentDurationMs: 4000, rtspTimeoutMs: 3000, stallTimeoutMs: STALL_TIMEOUT_MS, restartInitialMs: 100, restartMaxMs: 200,
-      stableAfterMs: 60_000, stopTimeoutMs: 10 * 60_000, ffmpegPath: FFMPEG, ffprobePath: 'ffprobe',
+      stableAfterMs: 60_000, stopTimeoutMs: 10 * 60_000, ffmpegPath: STUCK_FFMPEG, ffprobePath: 'ffprobe',
     },
     log, metrics, clock: systemClock,
     onSegment: (segment) => handedOn.push(segment),
@@ -70,20 +66,10 @@ function startRecorder(runs: Mode[]): Rig {
     onLine: (hook) => hooks.push(hook),
     stop: async () => {
       const stopped = recorder.stop();
-      for (const { pid, mode } of journal()) if ((mode === 'stall-after-progress' || mode === 'silent') && alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const { pid, mode } of journal()) if (mode && IGNORES_SIGINT.includes(mode) && alive(pid)) process.kill(pid, 'SIGKILL');
       await stopped;
     },
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
 }
 
 async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
