@@ -1,4 +1,5 @@
-// A segment ffmpeg has finished writing, on its way to the store.
+// A segment ffmpeg has finished writing, on its way to the store, and how its real bounds are told
+// from its name, its file time and its media duration.
 
 export interface FinishedSegment {
   cameraId: string;
@@ -22,3 +23,33 @@ export interface FinishedSegment {
 export const START_AFTER_NAME_MS = 2500;
 export const START_BEFORE_NAME_MS = 7000;
 
+/**
+ * The segment's media duration: the first of ffprobe's file duration, its video stream's and the
+ * segment list's that fits in the wall-clock time the file was open (from its name, less the
+ * frames a first segment holds from before it, to its mtime). A first segment of a run can carry
+ * timestamps that jump when ffmpeg syncs the streams to the camera's clock (RTCP): ffprobe then
+ * reads hours. When none fits, the file times give it. An mtime before the name is not trusted.
+ */
+export function plausibleDuration(durations: (number | undefined)[], nameStartMs: number, mtimeMs: number): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
+  const known = durations.filter((d): d is number => d !== undefined && d > 0);
+  if (mtimeMs < nameStartMs) return { durationSec: known[0] ?? 0, from: 'media', rejected: [] };
+  const maxSec = (mtimeMs - nameStartMs + START_BEFORE_NAME_MS) / 1000 + 1; // + 1 s: file times are not exact
+  const fits = known.find((d) => d <= maxSec);
+  const rejected = known.filter((d) => d > maxSec);
+  return fits !== undefined
+    ? { durationSec: fits, from: 'media', rejected: fits === known[0] ? [] : rejected }
+    : { durationSec: (mtimeMs - nameStartMs) / 1000, from: 'file times', rejected };
+}
+
+/**
+ * Wall-clock bounds of a segment, to well under a second. The file name has whole seconds only;
+ * ffmpeg writes each fragment as it arrives, so the file's mtime is when its last frame came in.
+ * mtime − duration is used when it agrees with the name (further back for the first segment of a
+ * run, or one not known not to be: see START_BEFORE_NAME_MS); otherwise (file copied or touched) the name.
+ */
+export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
+  const durationMs = Math.round(durationSec * 1000);
+  const fromMtime = Math.round(mtimeMs) - durationMs;
+  const startMs = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
+  return { startMs, endMs: startMs + durationMs };
+}

@@ -1,7 +1,8 @@
 // Finished segment → checked (MP4 structure or ffprobe; sha256 and MD5s in one read) → stored (the
 // store checks each request's Content-MD5) → verified (HEAD: size and ETag against the file's MD5s) → deleted locally.
 // Retries forever with backoff: a segment leaves the disk only when the store has confirmed it,
-// when it is quarantined (empty or unreadable), or when the backlog cap drops it (counted, logged).
+// when it is quarantined (empty or unreadable), or when the backlog guard drops it (the cap, the
+// disk budget or a full disk: counted, logged at error).
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import PQueue from 'p-queue';
@@ -14,7 +15,7 @@ import type { Logger } from '../logger.ts';
 import { probe, ProbeError } from '../media/ffprobe.ts';
 import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
-import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS, type FinishedSegment } from '../segment.ts';
+import { plausibleDuration, preciseBounds, type FinishedSegment } from '../segment.ts';
 import { verifyStored } from './etag.ts';
 import { fileDigests, type FileDigests } from './hash.ts';
 import type { ObjectStore } from './object-store.ts';
@@ -292,35 +293,4 @@ interface Prepared {
   digests: FileDigests;
   durations: (number | undefined)[];
   endMs: number;
-}
-
-/**
- * The segment's media duration: the first of ffprobe's file duration, its video stream's and the
- * segment list's that fits in the wall-clock time the file was open (from its name, less the
- * frames a first segment holds from before it, to its mtime). A first segment of a run can carry
- * timestamps that jump when ffmpeg syncs the streams to the camera's clock (RTCP): ffprobe then
- * reads hours. When none fits, the file times give it. An mtime before the name is not trusted.
- */
-export function plausibleDuration(durations: (number | undefined)[], nameStartMs: number, mtimeMs: number): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
-  const known = durations.filter((d): d is number => d !== undefined && d > 0);
-  if (mtimeMs < nameStartMs) return { durationSec: known[0] ?? 0, from: 'media', rejected: [] };
-  const maxSec = (mtimeMs - nameStartMs + START_BEFORE_NAME_MS) / 1000 + 1; // + 1 s: file times are not exact
-  const fits = known.find((d) => d <= maxSec);
-  const rejected = known.filter((d) => d > maxSec);
-  return fits !== undefined
-    ? { durationSec: fits, from: 'media', rejected: fits === known[0] ? [] : rejected }
-    : { durationSec: (mtimeMs - nameStartMs) / 1000, from: 'file times', rejected };
-}
-
-/**
- * Wall-clock bounds of a segment, to well under a second. The file name has whole seconds only;
- * ffmpeg writes each fragment as it arrives, so the file's mtime is when its last frame came in.
- * mtime − duration is used when it agrees with the name (further back for the first segment of a
- * run, or one not known not to be: see START_BEFORE_NAME_MS); otherwise (file copied or touched) the name.
- */
-export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
-  const durationMs = Math.round(durationSec * 1000);
-  const fromMtime = Math.round(mtimeMs) - durationMs;
-  const startMs = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
-  return { startMs, endMs: startMs + durationMs };
 }

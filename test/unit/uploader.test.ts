@@ -11,7 +11,8 @@ import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { Redactor } from '../../src/redact.ts';
 import { StoreHealth } from '../../src/storage/store-health.ts';
-import { plausibleDuration, preciseBounds, Uploader } from '../../src/storage/uploader.ts';
+import { plausibleDuration, preciseBounds } from '../../src/segment.ts';
+import { Uploader } from '../../src/storage/uploader.ts';
 import { makeSegment } from '../support/media.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
