@@ -10,7 +10,6 @@ import { CameraRecorder } from './camera/recorder.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, errorMessage, StoreError } from './errors.ts';
-import { Api } from './http/api.ts';
 import { HttpServer } from './http/server.ts';
 import { EventStore } from './clips/event-store.ts';
 import { EventWorker } from './clips/event-worker.ts';
@@ -51,7 +50,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     localBacklog: (cameraId) => uploader.waiting().filter((w) => w.cameraId === cameraId),
     settings: { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, workDir: join(config.tempDir, CLIPS_DIR), ...config.events, segmentDurationMs: config.segmentDurationMs },
   });
-  const api = config.api.token === '' ? undefined : new Api({ config, store, events, worker, clock, log: log.child({ component: 'api' }) });
+  const api = config.api.token === '' ? undefined : { config, store, events, worker, clock, log: log.child({ component: 'api' }) };
   const uploader = new Uploader({
     store, health, log: log.child({ component: 'uploader' }), metrics, clock, onUploaded: () => worker.wake(),
     labelsOf: (id) => config.cameras.find((c) => c.id === id)?.labels ?? {},

@@ -1,19 +1,18 @@
-// Reading what a client sent: path parts, query parameters and JSON bodies. Input that cannot be
-// read (bad percent-encoding, a body that is not JSON) is the client's mistake: a 400 naming where.
-
-import type { IncomingMessage } from 'node:http';
+// Reading what a client sent beyond what the JSON schemas check: percent-encoding of path parts and
+// query parameters. Input that cannot be read is the client's mistake: a 400 naming where.
 
 export class HttpError extends Error {
   readonly status: number;
   readonly field: string | undefined;
-  constructor(status: number, message: string, field?: string) {
+  /** Extra response headers, e.g. Retry-After on a 429. */
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, field?: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
     this.field = field;
+    this.headers = headers;
   }
 }
-
-const MAX_BODY = 64 * 1024;
 
 /** Decodes one percent-encoded piece of a URL; `field` names it in the 400. */
 export function decodeComponent(text: string, field: string): string {
@@ -38,18 +37,16 @@ export function queryParam(url: URL, name: string): string | undefined {
   return undefined;
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send the body as JSON with Content-Type: application/json', 'body');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, `the body is over ${MAX_BODY} bytes`, 'body');
-    chunks.push(chunk as Buffer);
+/** Every query parameter, decoded strictly (the first of a repeated name wins); throws a 400 naming the parameter. */
+export function parseQuery(search: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (search === '') return out;
+  for (const pair of search.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = decodeComponent((eq < 0 ? pair : pair.slice(0, eq)).replaceAll('+', ' '), 'query');
+    const value = decodeComponent((eq < 0 ? '' : pair.slice(eq + 1)).replaceAll('+', ' '), key);
+    if (!(key in out)) out[key] = value;
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, `the body is not valid JSON (${(err as Error).message.slice(0, 120)})`, 'body');
-  }
+  return out;
 }

@@ -1,0 +1,81 @@
+// The camera resource over REST: what a client may send (checked here, then deeper by the routes:
+// the URL's userinfo, label names) and the CameraView it gets back, password masked.
+import { Type } from '@sinclair/typebox';
+import { CAMERA_ID } from '../../config/schema.ts';
+
+const ID_RULE = '1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. cam-001';
+
+export const CameraIdParams = Type.Object(
+  { id: Type.String({ pattern: CAMERA_ID.source, description: `A camera id: ${ID_RULE}`, examples: ['cam-001'] }) },
+  { additionalProperties: false },
+);
+
+const SourceUrl = Type.String({
+  pattern: '^[rR][tT][sS][pP][sS]?://',
+  maxLength: 2048,
+  description: 'rtsp:// or rtsps:// URL, e.g. rtsp://user:password@192.0.2.10:554/stream1; percent-encode special characters in the user name and password',
+  examples: ['rtsp://viewer:secret@192.0.2.10:554/stream1'],
+});
+const Labels = Type.Record(Type.String(), Type.String(), {
+  description: 'Names of letters, digits and "_" (not starting with a digit or "__", not camera_id), string values; they become Prometheus labels and object metadata',
+  examples: [{ site: 'store-12', zone: 'checkout' }],
+});
+const Enabled = Type.Boolean({ description: 'false stops recording but keeps the camera', examples: [true] });
+
+export const NewCameraBody = Type.Object(
+  {
+    id: Type.String({ pattern: CAMERA_ID.source, description: `The camera id: ${ID_RULE}` }),
+    source_type: Type.Literal('rtsp', { description: 'Where the video comes from; only "rtsp" over the API' }),
+    source_url: SourceUrl,
+    labels: Type.Optional(Labels),
+    enabled: Type.Optional(Enabled),
+  },
+  { additionalProperties: false, examples: [{ id: 'cam-001', source_type: 'rtsp', source_url: 'rtsp://viewer:secret@192.0.2.10:554/stream1', labels: { site: 'store-12', zone: 'checkout' } }] },
+);
+
+export const CameraPatchBody = Type.Object(
+  { source_url: Type.Optional(SourceUrl), labels: Type.Optional(Labels), enabled: Type.Optional(Enabled) },
+  { additionalProperties: false, minProperties: 1, examples: [{ source_url: 'rtsp://viewer:secret@192.0.2.11:554/stream1' }, { enabled: false }] },
+);
+
+const VIEW_EXAMPLE = {
+  id: 'cam-001',
+  source_type: 'rtsp',
+  source_url: 'rtsp://viewer:***@192.0.2.10:554/stream1',
+  labels: { site: 'store-12', zone: 'checkout' },
+  enabled: true,
+  origin: 'api',
+  defined_in: null,
+  state: 'recording',
+  connected: true,
+  newest_segment_end: '2025-12-14T14:00:10.000Z',
+  backlog: { segments: 0, bytes: 0 },
+  created_at: '2025-12-14T13:59:58.000Z',
+  updated_at: '2025-12-14T13:59:58.000Z',
+};
+
+export const CameraViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('file'), Type.Literal('synthetic')]),
+    source_url: Type.String({ description: 'The source with any password masked as ***' }),
+    labels: Type.Record(Type.String(), Type.String()),
+    enabled: Type.Boolean(),
+    origin: Type.Union([Type.Literal('config'), Type.Literal('api')], { description: 'config cameras are read-only over the API' }),
+    defined_in: Type.Union([Type.String(), Type.Null()], { description: 'For a config camera, where it is defined' }),
+    state: Type.String({ description: 'The recorder\'s state (starting, recording, backoff, stopped…) or disabled' }),
+    connected: Type.Boolean(),
+    newest_segment_end: Type.Union([Type.String(), Type.Null()]),
+    backlog: Type.Object({ segments: Type.Integer(), bytes: Type.Integer() }, { description: 'Segments on local disk waiting for the store' }),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+  },
+  { description: 'The camera and its state; any password in source_url masked', examples: [VIEW_EXAMPLE] },
+);
+
+export const CameraListSchema = Type.Object({ cameras: Type.Array(CameraViewSchema) }, { description: 'Every camera, config ones first', examples: [{ cameras: [VIEW_EXAMPLE] }] });
+
+export const RemovedCameraSchema = Type.Object(
+  { id: Type.String(), segments_waiting: Type.Integer({ description: 'Its segments still waiting for the store; they are uploaded like any other' }) },
+  { description: 'The camera is gone; its footage stays in the bucket', examples: [{ id: 'cam-001', segments_waiting: 1 }] },
+);
