@@ -25,9 +25,11 @@ export function probeRoutes(app: FastifyInstance, deps: { registry: Registry; vi
     reply.code(status).type('application/json; charset=utf-8').header('Cache-Control', 'no-store').send(deps.redactor.scrub(JSON.stringify(body)));
   const tags = ['probes'];
   app.get('/health', {
+    exposeHeadRoute: true,
     schema: { summary: 'Liveness: each camera\'s state and the store\'s status', tags, response: { 200: { description: 'Always 200 while the process runs; status is ok or degraded', type: 'object', additionalProperties: true, examples: [{ status: 'ok', cameras: [{ id: 'camera-1', state: 'recording' }], store: { up: true } }] } } },
   }, (_req, reply) => json(reply, 200, deps.views.health()));
   app.get('/ready', {
+    exposeHeadRoute: true,
     schema: {
       summary: 'Readiness: 200 when the store answers and the recorder can take work, 503 with the reasons otherwise',
       tags,
@@ -41,6 +43,7 @@ export function probeRoutes(app: FastifyInstance, deps: { registry: Registry; vi
     return json(reply, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
   });
   app.get('/metrics', {
+    exposeHeadRoute: true,
     schema: { summary: 'Prometheus metrics (text exposition format)', tags, produces: ['text/plain'], response: { 200: { description: 'The metrics', type: 'string', examples: ['camera_recorder_segments_uploaded_total{camera_id="camera-1"} 42\n'] } } },
   }, async (_req, reply) => {
     const body = deps.redactor.scrub(await deps.registry.metrics());

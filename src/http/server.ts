@@ -55,6 +55,8 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
     // The probes' 405 and the /api 404 are ours; a broken escape in the path is a 400 naming the part.
     frameworkErrors: (err, req, reply) => replyError(err as FastifyError, req, reply),
     routerOptions: { maxParamLength: 500 },
+    // A HEAD of a clip would cut it only to throw it away: HEAD is offered where it is cheap (the probes).
+    exposeHeadRoutes: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true } },
   });
   // Response schemas document the answers (and are checked against their examples by a test);
@@ -71,8 +73,9 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
   });
   app.addHook('onSend', async (req, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
-    // Error bodies and probes are scrubbed of secrets; /api answers are not (a presigned URL's signature is the point).
-    if (typeof payload === 'string' && (reply.statusCode >= 400 || !isApi(req.url))) return deps.redactor.scrub(payload);
+    // JSON is scrubbed of secrets, except a segment listing: its presigned URLs' signatures are the point.
+    const json = String(reply.getHeader('content-type') ?? '').includes('json');
+    if (typeof payload === 'string' && json && (reply.statusCode >= 400 || !/^\/api\/cameras\/[^/]+\/segments\b/.test(req.url))) return deps.redactor.scrub(payload);
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {

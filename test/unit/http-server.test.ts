@@ -77,6 +77,7 @@ describe('the HTTP server', () => {
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await page.text(), /swagger/i);
     assert.equal((await http.call('/api/nothing', { token: '' })).status, 401);
+    assert.equal((await http.call('/api', { token: '' })).status, 401);
     const unknown = await http.call('/api/nothing');
     assert.equal(unknown.status, 404);
     assert.match(((await unknown.json()) as { error: string }).error, /^no route GET \/api\/nothing/);
@@ -92,6 +93,7 @@ describe('the HTTP server', () => {
     assert.equal((await http.call(`/api/cameras/never-cam/clip?${range}`)).status, 404);
     const current = await http.call(`/api/cameras/camera-1/segments?${range}`);
     assert.equal(current.status, 200, 'a current camera without footage in the range: an empty listing');
+    assert.equal((await http.call(`/api/cameras/gone-cam/clip?${range}`, { method: 'HEAD' })).status, 404, 'a HEAD does not cut a clip');
   });
 
   test('events accept a current camera and refuse a removed one, naming camera', async () => {
