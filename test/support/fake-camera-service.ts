@@ -11,6 +11,8 @@ export class FakeCameraService implements CameraService {
   readonly calls: { op: string; id?: string; input?: unknown }[] = [];
   /** Thrown by the next add/change/remove instead of doing it. */
   failNext: Error | undefined;
+  /** When set, add() waits for it: a request kept in flight. */
+  gate: Promise<void> | undefined;
 
   constructor(configured: string[] = []) {
     for (const id of configured) {
@@ -28,6 +30,7 @@ export class FakeCameraService implements CameraService {
 
   async add(input: NewCamera): Promise<CameraView> {
     this.calls.push({ op: 'add', input });
+    await this.gate;
     this.#failIfAsked();
     if (this.cameras.has(input.id)) throw new CameraChangeError('conflict', `camera "${input.id}" exists already`, 'id');
     const v = view(input, {});

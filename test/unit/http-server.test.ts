@@ -3,14 +3,17 @@
 // document and /docs page, and the footage of a camera that is no longer current.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CameraChangeError } from '../../src/camera/camera-service.ts';
 import { FakeCameraService } from '../support/fake-camera-service.ts';
 import { startHttp, type TestServer } from '../support/http-server.ts';
 
 let http: TestServer;
+let cameras: FakeCameraService;
 const T0 = Date.UTC(2025, 11, 14, 14, 0, 0);
 
 before(async () => {
-  http = await startHttp(new FakeCameraService(['camera-1']));
+  cameras = new FakeCameraService(['camera-1']);
+  http = await startHttp(cameras);
   // Footage of a camera removed earlier: its segments stay in the bucket.
   for (const s of [0, 10]) {
     const start = new Date(T0 + s * 1000).toISOString();
@@ -96,6 +99,15 @@ describe('the HTTP server', () => {
     assert.equal((await http.call(`/api/cameras/gone-cam/clip?${range}`, { method: 'HEAD' })).status, 404, 'a HEAD does not cut a clip');
   });
 
+  test('an error answer is scrubbed: a password the redactor knows, or in a URL, never comes back', async () => {
+    http.redactor.add('Known-pw-4471');
+    cameras.failNext = new CameraChangeError('invalid', 'camera refused login Known-pw-4471 at rtsp://admin:Url-pw-9@192.0.2.1/s', 'source_url');
+    const res = await http.call('/api/cameras', { method: 'POST', body: JSON.stringify({ id: 'cam-x', source_type: 'rtsp', source_url: 'rtsp://192.0.2.1/s' }) });
+    const text = await res.text();
+    assert.equal(res.status, 400);
+    assert.ok(!text.includes('Known-pw-4471') && !text.includes('Url-pw-9'), text);
+  });
+
   test('events accept a current camera and refuse a removed one, naming camera', async () => {
     const ok = await http.call('/api/events', { method: 'POST', body: JSON.stringify({ camera: 'camera-1' }) });
     assert.equal(ok.status, 202, await ok.clone().text());
@@ -116,4 +128,20 @@ test('without API_TOKEN every /api route answers that the routes are off', async
   } finally {
     await off.stop();
   }
+});
+
+test('stop() lets a request in flight finish, and refuses new connections', async () => {
+  const slow = new FakeCameraService();
+  const server = await startHttp(slow);
+  let open!: () => void;
+  slow.gate = new Promise((resolve) => {
+    open = resolve;
+  });
+  const inFlight = server.call('/api/cameras', { method: 'POST', body: JSON.stringify({ id: 'cam-late', source_type: 'rtsp', source_url: 'rtsp://192.0.2.1/s' }) });
+  while (slow.calls.length === 0) await new Promise((r) => setImmediate(r));
+  const stopped = server.stop();
+  await assert.rejects(fetch(`${server.url}/health`), 'no new connection once stopping');
+  open();
+  assert.equal((await inFlight).status, 201);
+  await stopped;
 });
