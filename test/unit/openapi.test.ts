@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 
 interface Operation {
   summary?: string;
+  security?: unknown;
   responses?: Record<string, unknown>;
 }
 
@@ -71,6 +72,8 @@ test('every registered route is in the OpenAPI document, with a summary and its 
     assert.ok(op, `${method} ${url} is not in the document`);
     assert.ok(op.summary && op.summary.length > 10, `${method} ${url} has no summary`);
     assert.ok(op.responses && Object.keys(op.responses).length > 0, `${method} ${url} has no responses`);
+    const guarded = url.startsWith('/api/') && url !== '/api/openapi.json';
+    assert.equal(JSON.stringify(op.security ?? null), guarded ? '[{"bearer":[]}]' : 'null', `${method} ${url}: the token is needed exactly under /api`);
   }
   for (const path of ['/api/cameras', '/api/cameras/{id}', '/api/cameras/{camera}/segments', '/api/cameras/{camera}/clip', '/api/events', '/api/events/{id}', '/health', '/ready', '/metrics']) {
     assert.ok(doc.paths[path], `${path} documented`);
