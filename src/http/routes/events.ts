@@ -5,14 +5,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { EventRecord } from '../../clips/event-store.ts';
 import { parseEventRequest } from '../../clips/event-request.ts';
-import type { RouteDeps as ApiDeps } from '../api.ts';
+import type { RouteDeps } from '../api.ts';
 import { HttpError } from '../request-input.ts';
 import { errors } from '../schemas/common.ts';
 import { EventAccepted, EventInput, EventParams, EventRecord as EventRecordSchema } from '../schemas/events.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export function eventRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { config, clock, events, worker } = deps;
   const tags = ['events'];

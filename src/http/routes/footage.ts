@@ -11,7 +11,7 @@ import PQueue from 'p-queue';
 import { exportClip } from '../../clips/export-clip.ts';
 import { type Coverage, findSegments } from '../../clips/find-segments.ts';
 import { parseRange } from '../../clips/instant.ts';
-import type { RouteDeps as ApiDeps } from '../api.ts';
+import type { RouteDeps } from '../api.ts';
 import { HttpError } from '../request-input.ts';
 import { errors } from '../schemas/common.ts';
 import { ClipBody, FootageParams, RangeQuery, SegmentListing } from '../schemas/footage.ts';
@@ -21,7 +21,7 @@ const EXPORTS_AT_ONCE = 2;
 const EXPORTS_WAITING_MAX = 8;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function footageRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export function footageRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store, config } = deps;
   const exports = new PQueue({ concurrency: EXPORTS_AT_ONCE });
