@@ -1,0 +1,70 @@
+// The service as createApp wires it, with real ffmpeg (synthetic cameras) and the filesystem store:
+// a camera added at runtime records and uploads with its labels, is stored where the next start
+// finds it, and once removed its last segments are uploaded and its series leave /metrics.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createApp } from '../../src/app.ts';
+import { systemClock } from '../../src/clock.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/logger.ts';
+import { Redactor } from '../../src/redact.ts';
+import { META_SUFFIX } from '../../src/storage/fs-store.ts';
+
+async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function storedSegments(root: string, camera: string): string[] {
+  try {
+    return readdirSync(join(root, camera), { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.mp4'));
+  } catch {
+    return [];
+  }
+}
+
+function app(root: string) {
+  const config = loadConfig(undefined, {
+    STORAGE: 'filesystem', FILESYSTEM_ROOT: root, TEMP_DIR: mkdtempSync(join(tmpdir(), 'app-cameras-temp-')),
+    METRICS_PORT: '0', HTTP_HOST: '127.0.0.1', SEGMENT_DURATION: '2s', SHUTDOWN_GRACE: '20s',
+    CAMERA1_RTSP_URL: 'synthetic:?size=96x64&fps=5&audio=none', API_ALLOW_SYNTHETIC_CAMERAS: 'true',
+  });
+  return createApp({ config, log: createLogger('silent', new Redactor()), redactor: new Redactor(), clock: systemClock });
+}
+
+test('a runtime camera records and uploads with its labels, comes back at the next start, and once removed leaves no series', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'app-cameras-store-'));
+  const first = app(root);
+  try {
+    await first.start();
+    await first.cameras.add({ id: 'extra', source_type: 'synthetic' as 'rtsp', source_url: 'synthetic:?size=96x64&fps=5&audio=none', labels: { site: 'store-12' } });
+    await until('a segment of extra in the store', () => storedSegments(root, 'extra').length >= 1);
+    const meta = JSON.parse(readFileSync(join(root, 'extra', `${storedSegments(root, 'extra')[0]}${META_SUFFIX}`), 'utf8')) as { metadata: Record<string, string> };
+    assert.equal(meta.metadata['label-site'], 'store-12');
+    assert.match(await first.metrics.registry.metrics(), /camera_info\{camera_id="extra",site="store-12"\} 1/);
+  } finally {
+    await first.stop();
+  }
+
+  const second = app(root); // a new pod: the runtime camera comes from the store
+  try {
+    await second.start();
+    assert.deepEqual(second.cameras.list().map((c) => [c.id, c.origin]), [['camera-1', 'config'], ['extra', 'api']]);
+    const before = storedSegments(root, 'extra').length;
+    await until('extra records again', () => storedSegments(root, 'extra').length > before);
+    const removed = await second.cameras.remove('extra');
+    assert.equal(removed.id, 'extra');
+    await until('extra\'s last segments are uploaded', () => second.uploader.waiting().every((w) => w.cameraId !== 'extra'));
+    await until('extra\'s series are gone from /metrics', async () => !(await second.metrics.registry.metrics()).includes('camera_id="extra"'));
+    assert.match(await second.metrics.registry.metrics(), /camera_segments_recorded_total\{camera_id="camera-1"\}/);
+    assert.deepEqual(readdirSync(join(root, '_cameras')).filter((n) => !n.endsWith(META_SUFFIX)), [], 'its record is deleted');
+  } finally {
+    await second.stop();
+  }
+});
