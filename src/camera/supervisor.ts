@@ -85,6 +85,7 @@ export class CameraSupervisor implements CameraService {
     try {
       const loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
       this.#fromCache = loaded.from === 'cache';
+      if (loaded.cameras.length > 0) this.#deps.log.info({ cameras: loaded.cameras.map((c) => c.id), from: loaded.from }, 'runtime cameras loaded');
       await this.#adopt(loaded.cameras);
     } catch (err) {
       this.#fromCache = true; // read again when the store answers
