@@ -12,18 +12,9 @@ import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUr
 import type { CameraRecords } from './camera-records.ts';
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
 import { type CameraSpec, needsRestart } from './camera-spec.ts';
-import type { RecorderState } from './recorder.ts';
+import { cameraView, type Recorder } from './camera-view.ts';
 
-/** What the supervisor needs of a recorder (CameraRecorder is one). */
-export interface Recorder {
-  readonly id: string;
-  readonly state: RecorderState;
-  readonly connected: boolean;
-  readonly newestSegmentEndMs: number | undefined;
-  readonly notRecording: { sinceMs: number; reason: string } | undefined;
-  start(): void;
-  stop(): Promise<void>;
-}
+export type { Recorder };
 
 export interface SupervisorDeps {
   /** The cameras of the configuration, in order. */
@@ -55,6 +46,9 @@ export class CameraSupervisor implements CameraService {
   #phase: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
   /** Runtime cameras came from the local copy: read the store again once it answers. */
   #fromCache = false;
+  /** A removed camera's labels, for its segments still uploading. */
+  readonly #lastLabels = new Map<string, Record<string, string>>();
+  #stopped: Promise<void> | undefined;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -75,7 +69,6 @@ export class CameraSupervisor implements CameraService {
   labelsOf(id: string): Record<string, string> {
     return this.#entries.get(id)?.spec.labels ?? this.#lastLabels.get(id) ?? {};
   }
-  readonly #lastLabels = new Map<string, Record<string, string>>();
 
   /** Starts the config cameras, then loads the runtime ones and starts them. */
   async start(): Promise<void> {
@@ -111,7 +104,9 @@ export class CameraSupervisor implements CameraService {
     const stored = new Set(loaded.cameras.map((c) => c.id));
     await this.#adopt(loaded.cameras);
     for (const [id, e] of [...this.#entries]) {
-      if (e.spec.origin === 'api' && !stored.has(id)) await this.#serial(id, () => this.#converge(id, undefined));
+      if (e.spec.origin !== 'api' || stored.has(id)) continue;
+      await this.#serial(id, () => this.#converge(id, undefined));
+      this.#deps.log.info({ camera: id }, 'camera removed: it is no longer in the store');
     }
     this.#deps.log.info({ cameras: [...stored] }, 'runtime cameras reconciled with the store');
   }
@@ -125,10 +120,15 @@ export class CameraSupervisor implements CameraService {
     }
   }
 
-  async stop(): Promise<void> {
-    if (this.#phase === 'stopped' || this.#phase === 'stopping') return;
+  /** Lets changes under way finish, then stops every recorder. A second call resolves with the first. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stopAll();
+    return this.#stopped;
+  }
+
+  async #stopAll(): Promise<void> {
     this.#phase = 'stopping';
-    await Promise.all([...this.#locks.values()]); // changes under way finish first
+    await Promise.all([...this.#locks.values()]);
     await Promise.all(this.recorders().map((r) => r.stop()));
     this.#phase = 'stopped';
   }
@@ -286,22 +286,6 @@ export class CameraSupervisor implements CameraService {
   }
 
   #view(e: Entry): CameraView {
-    const r = e.recorder;
-    const newest = r?.newestSegmentEndMs;
-    return {
-      id: e.spec.id,
-      source_type: e.spec.sourceType,
-      source_url: redactUrl(e.spec.url),
-      labels: { ...e.spec.labels },
-      enabled: e.spec.enabled,
-      origin: e.spec.origin,
-      defined_in: e.spec.definedIn,
-      state: e.spec.enabled ? (r?.state ?? 'stopped') : 'disabled',
-      connected: r?.connected ?? false,
-      newest_segment_end: newest === undefined ? null : new Date(newest).toISOString(),
-      backlog: this.#deps.backlog(e.spec.id),
-      created_at: e.spec.createdAt,
-      updated_at: e.spec.updatedAt,
-    };
+    return cameraView(e.spec, e.recorder, this.#deps.backlog(e.spec.id));
   }
 }

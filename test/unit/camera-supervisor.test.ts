@@ -157,6 +157,14 @@ describe('camera supervisor', () => {
     await supervisor.stop();
   });
 
+  test('a second stop resolves only when every recorder has stopped', async () => {
+    const { supervisor, fakes } = await started();
+    await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a' });
+    void supervisor.stop();
+    await supervisor.stop();
+    assert.equal(fakes.liveById.get('a'), 0);
+  });
+
   test('after stop, changes are refused as unavailable', async () => {
     const { supervisor } = await started();
     await supervisor.stop();
