@@ -1,6 +1,7 @@
 // createApp wires the components; start() and stop() bring them up and down in order.
-// start: temp dir → HTTP → store probe loop → leftovers queued → recorders → backlog guard.
-// stop:  not ready → recorders stopped (segments finalized and queued) → uploads drain for
+// start: temp dir → HTTP → store probe loop → leftovers queued → cameras (config ones, then the
+//        runtime ones from the store, see camera/supervisor.ts) → backlog guard.
+// stop:  not ready → every camera's recorder stopped (segments finalized and queued) → uploads drain for
 //        shutdown_grace → the rest stays on disk, each file named in the log → HTTP closed.
 // A stop that comes while start runs lets start reach its next step, then stops what it started.
 import { mkdir, rm } from 'node:fs/promises';
