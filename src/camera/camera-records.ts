@@ -60,12 +60,13 @@ export class CameraRecords {
   async save(spec: CameraSpec, signal?: AbortSignal): Promise<void> {
     const body = Buffer.from(`${JSON.stringify(this.#encode(spec), null, 2)}\n`);
     await this.#store.putBytes({ key: keyOf(spec.id), body, contentType: 'application/json', ...(signal ? { signal } : {}) });
-    await this.#writeCache(spec.id, body);
+    // the store has it: a local copy that cannot be written costs only a start while the store is down
+    await this.#writeCache(spec.id, body).catch((err) => this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'));
   }
 
   async delete(id: string, signal?: AbortSignal): Promise<void> {
     await this.#store.delete(keyOf(id), signal);
-    await rm(join(this.#dir, `${id}.json`), { force: true });
+    await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) => this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'));
   }
 
   /** The stored cameras; from the local copy when the store does not answer. A record that cannot be read is logged and skipped. */
@@ -135,12 +136,12 @@ export class CameraRecords {
   }
 
   #encode(spec: CameraSpec): CameraRecord {
-    const hasCredentials = rawUserinfo(spec.url) !== undefined;
-    if (hasCredentials && !this.#key) throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its credentials with`, 'other');
+    const password = rawUserinfo(spec.url)?.password ?? '';
+    if (password !== '' && !this.#key) throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its password with`, 'other');
     return {
       version: 1, id: spec.id, source_type: spec.sourceType,
       source_url: redactUrl(spec.url),
-      ...(hasCredentials && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
+      ...(password !== '' && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
       labels: spec.labels, enabled: spec.enabled, created_at: spec.createdAt, updated_at: spec.updatedAt,
     };
   }

@@ -82,6 +82,8 @@ describe('camera supervisor', () => {
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://u:pw-1234@h/s' }), refused('unavailable', 'source_url', /set CAMERA_SECRETS_KEY/));
     assert.equal(store.objects.size, 0);
     await supervisor.add({ id: 'b', source_type: 'rtsp', source_url: 'rtsp://h/s' });
+    await supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://viewer@h/s' }); // a user name alone is no secret
+    assert.deepEqual([...store.objects.keys()], ['_cameras/b.json', '_cameras/c.json']);
     await supervisor.stop();
   });
 
