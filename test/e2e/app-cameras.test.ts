@@ -43,7 +43,7 @@ test('a runtime camera records and uploads with its labels, comes back at the ne
   const first = app(root);
   try {
     await first.start();
-    await first.cameras.add({ id: 'extra', source_type: 'synthetic' as 'rtsp', source_url: 'synthetic:?size=96x64&fps=5&audio=none', labels: { site: 'store-12' } });
+    await first.cameras.add({ id: 'extra', source_type: 'synthetic', source_url: 'synthetic:?size=96x64&fps=5&audio=none', labels: { site: 'store-12' } });
     await until('a segment of extra in the store', () => storedSegments(root, 'extra').length >= 1);
     const meta = JSON.parse(readFileSync(join(root, 'extra', `${storedSegments(root, 'extra')[0]}${META_SUFFIX}`), 'utf8')) as { metadata: Record<string, string> };
     assert.equal(meta.metadata['label-site'], 'store-12');

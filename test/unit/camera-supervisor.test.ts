@@ -45,7 +45,7 @@ describe('camera supervisor', () => {
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'http://h/s' }), refused('invalid', 'source_url', /scheme "http:" is not supported/));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'synthetic:?size=64x64' }), refused('invalid', 'source_url'));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'file' as 'rtsp', source_url: 'file:/etc/passwd' }), refused('invalid', 'source_type', /configuration only/));
-    await assert.rejects(supervisor.add({ id: 'a', source_type: 'synthetic' as 'rtsp', source_url: 'synthetic:?size=64x64' }), refused('invalid', 'source_type'));
+    await assert.rejects(supervisor.add({ id: 'a', source_type: 'synthetic', source_url: 'synthetic:?size=64x64' }), refused('invalid', 'source_type'));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { camera_id: 'x' } }), refused('invalid', 'labels'));
     assert.equal(store.objects.size, 0);
     assert.equal(fakes.started.length, 0);
@@ -54,7 +54,7 @@ describe('camera supervisor', () => {
 
   test('synthetic cameras come from the API only where the configuration allows them', async () => {
     const { supervisor } = await started({ allowSynthetic: true });
-    const view = await supervisor.add({ id: 'demo', source_type: 'synthetic' as 'rtsp', source_url: 'synthetic:?size=64x64&fps=5' });
+    const view = await supervisor.add({ id: 'demo', source_type: 'synthetic', source_url: 'synthetic:?size=64x64&fps=5' });
     assert.equal(view.source_type, 'synthetic');
     await supervisor.stop();
   });
