@@ -4,6 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CameraRecords } from '../../src/camera/camera-records.ts';
+import { createLogger } from '../../src/logger.ts';
+import { Redactor } from '../../src/redact.ts';
 import { StoreError } from '../../src/errors.ts';
 import { S3Store } from '../../src/storage/s3-store.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
@@ -41,6 +47,20 @@ describe('S3 store: small objects', () => {
     await s.delete('_cameras/cam-1.json');
     assert.deepEqual(await s.list('_cameras/'), []);
     await s.delete('_cameras/cam-1.json');
+    s.close();
+  });
+
+  test('camera records round trip through the bucket: a new pod with an empty temp dir reads them back, password sealed', async () => {
+    const s = store('camera-records');
+    await s.init();
+    const key = Buffer.alloc(32, 9);
+    const log = createLogger('silent', new Redactor());
+    const spec = { id: 'cam-1', sourceType: 'rtsp' as const, url: 'rtsp://admin:Pw-4711@127.0.0.1:8554/a', labels: { site: 's' }, enabled: true, origin: 'api' as const, definedIn: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+    await new CameraRecords({ store: s, tempDir: mkdtempSync(join(tmpdir(), 'records-a-')), key, log }).save(spec);
+    const raw = await client.send(new GetObjectCommand({ Bucket: 'camera-records', Key: '_cameras/cam-1.json' }));
+    assert.ok(!(await raw.Body!.transformToString()).includes('Pw-4711'), 'no plain password in the bucket');
+    const loaded = await new CameraRecords({ store: s, tempDir: mkdtempSync(join(tmpdir(), 'records-b-')), key, log }).load();
+    assert.deepEqual(loaded, { from: 'store', cameras: [spec] });
     s.close();
   });
 
