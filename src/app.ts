@@ -174,6 +174,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   async function runChecks(): Promise<void> {
     while (!stopChecks.signal.aborted) {
       await checkStore();
+      cameras.sweepDrained();
       await clock.sleep(STORE_CHECK_MS, stopChecks.signal);
     }
   }

@@ -111,6 +111,11 @@ export class CameraSupervisor implements CameraService {
     this.#deps.log.info({ cameras: [...stored] }, 'runtime cameras reconciled with the store');
   }
 
+  /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series go too. */
+  sweepDrained(): void {
+    for (const id of [...this.#draining]) this.uploaded(id);
+  }
+
   /** A segment of this camera reached the store: a removed camera's upload series go with its last one. */
   uploaded(id: string): void {
     if (this.#draining.has(id) && this.#deps.backlog(id).segments === 0) {

@@ -151,8 +151,8 @@ describe('camera supervisor', () => {
     assert.doesNotMatch(text, /camera_info\{camera_id="a"/);
     assert.match(text, /camera_segments_uploaded_total\{camera_id="a"\} 1/, 'upload series stay while its segments wait');
     assert.deepEqual(supervisor.labelsOf('a'), { site: 's2', zone: 'z' }, 'its last segments keep their labels');
-    backlog.set('a', 0);
-    supervisor.uploaded('a');
+    backlog.set('a', 0); // its last segment was dropped: no upload to announce it
+    supervisor.sweepDrained();
     text = await metrics.registry.metrics();
     assert.doesNotMatch(text, /camera_id="a"/);
     assert.match(text, /camera_segments_recorded_total\{camera_id="b"\} 0/);
