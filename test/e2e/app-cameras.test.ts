@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createApp } from '../../src/app.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -29,14 +30,59 @@ function storedSegments(root: string, camera: string): string[] {
   }
 }
 
-function app(root: string) {
+function app(root: string, opts: { lines?: string[]; env?: Record<string, string>; tempDir?: string } = {}) {
   const config = loadConfig(undefined, {
-    STORAGE: 'filesystem', FILESYSTEM_ROOT: root, TEMP_DIR: mkdtempSync(join(tmpdir(), 'app-cameras-temp-')),
+    STORAGE: 'filesystem', FILESYSTEM_ROOT: root, TEMP_DIR: opts.tempDir ?? mkdtempSync(join(tmpdir(), 'app-cameras-temp-')),
     METRICS_PORT: '0', HTTP_HOST: '127.0.0.1', SEGMENT_DURATION: '2s', SHUTDOWN_GRACE: '20s',
-    CAMERA1_RTSP_URL: 'synthetic:?size=96x64&fps=5&audio=none', API_ALLOW_SYNTHETIC_CAMERAS: 'true',
+    CAMERA1_RTSP_URL: 'synthetic:?size=96x64&fps=5&audio=none', API_ALLOW_SYNTHETIC_CAMERAS: 'true', ...opts.env,
   });
-  return createApp({ config, log: createLogger('silent', new Redactor()), redactor: new Redactor(), clock: systemClock });
+  const redactor = new Redactor();
+  const lines = opts.lines;
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines?.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return createApp({ config, log: createLogger(lines ? 'debug' : 'silent', redactor, out), redactor, clock: systemClock });
 }
+
+/** Every file under a directory, as text. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).flatMap((n) => {
+    try {
+      return [readFileSync(join(dir, n), 'utf8')];
+    } catch {
+      return []; // a directory
+    }
+  });
+}
+
+test('a runtime camera\'s password is in no log line, no metric, and not in plain text in the bucket or the local copy', async () => {
+  const password = 'Secret-Pw-99%40x';
+  const forms = [password, decodeURIComponent(password), 'Secret-Pw'];
+  const root = mkdtempSync(join(tmpdir(), 'app-cameras-secret-'));
+  const tempDir = mkdtempSync(join(tmpdir(), 'app-cameras-secret-temp-'));
+  const lines: string[] = [];
+  const service = app(root, { lines, tempDir, env: { CAMERA_SECRETS_KEY: 'ab'.repeat(32) } });
+  try {
+    await service.start();
+    // a port nothing listens on: ffprobe and ffmpeg fail, and their errors are logged
+    const view = await service.cameras.add({ id: 'locked', source_type: 'rtsp', source_url: `rtsp://admin:${password}@127.0.0.1:1/x`, labels: {} });
+    assert.equal(view.source_url, 'rtsp://admin:***@127.0.0.1:1/x');
+    await until('the camera\'s failure is logged', () => lines.some((l) => l.includes('"camera":"locked"') && l.includes('"level":"warn"')));
+    await service.cameras.change('locked', { labels: { site: 'x' } });
+    const metrics = await service.metrics.registry.metrics();
+    for (const form of forms) {
+      assert.ok(!lines.some((l) => l.includes(form)), `${form} in a log line`);
+      assert.ok(!metrics.includes(form), `${form} in /metrics`);
+      assert.ok(!JSON.stringify(service.cameras.list()).includes(form), `${form} in the camera list`);
+      for (const text of [...filesUnder(join(root, '_cameras')), ...filesUnder(join(tempDir, '.cameras'))]) assert.ok(!text.includes(form), `${form} stored in plain text`);
+    }
+  } finally {
+    await service.stop();
+  }
+});
 
 test('a runtime camera records and uploads with its labels, comes back at the next start, and once removed leaves no series', async () => {
   const root = mkdtempSync(join(tmpdir(), 'app-cameras-store-'));
