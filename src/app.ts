@@ -1,12 +1,17 @@
 // createApp wires the components; start() and stop() bring them up and down in order.
-// start: temp dir → HTTP → store probe loop → leftovers queued → recorders → backlog guard.
-// stop:  not ready → recorders stopped (segments finalized and queued) → uploads drain for
+// start: temp dir → HTTP → store probe loop → leftovers queued → cameras (config ones, then the
+//        runtime ones from the store, see camera/supervisor.ts) → backlog guard.
+// stop:  not ready → every camera's recorder stopped (segments finalized and queued) → uploads drain for
 //        shutdown_grace → the rest stays on disk, each file named in the log → HTTP closed.
 // A stop that comes while start runs lets start reach its next step, then stops what it started.
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { CameraRecords } from './camera/camera-records.ts';
+import { parseSecretsKey } from './camera/camera-secrets.ts';
+import { specOfConfig } from './camera/camera-spec.ts';
 import { CameraRecorder } from './camera/recorder.ts';
+import { CameraSupervisor } from './camera/supervisor.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, errorMessage, StoreError } from './errors.ts';
@@ -52,23 +57,37 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   });
   const api = config.api.token === '' ? undefined : { config, store, events, worker, clock, log: log.child({ component: 'api' }) };
   const uploader = new Uploader({
-    store, health, log: log.child({ component: 'uploader' }), metrics, clock, onUploaded: () => worker.wake(),
-    labelsOf: (id) => config.cameras.find((c) => c.id === id)?.labels ?? {},
+    store, health, log: log.child({ component: 'uploader' }), metrics, clock,
+    onUploaded: (cameraId) => {
+      worker.wake();
+      cameras.uploaded(cameraId);
+    },
+    labelsOf: (id) => cameras.labelsOf(id),
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
   });
   const guard = new BacklogGuard({
     ...config.backlog, budgetBytes: config.tempDirMaxBytes, segmentDurationMs: config.segmentDurationMs,
     tempDir: config.tempDir, quarantineDir: join(config.tempDir, QUARANTINE_DIR), clipsDir: join(config.tempDir, CLIPS_DIR), eventsDir: join(config.tempDir, EVENTS_DIR),
   }, uploader, log.child({ component: 'backlog' }), clock);
-  const recorders = config.cameras.map((camera) => new CameraRecorder({
-    camera,
-    settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
-    log: log.child({ camera: camera.id }),
-    metrics,
-    clock,
-    onSegment: (segment) => void uploader.enqueue(segment),
-    onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
-  }));
+  const secretsKey = config.api.cameraSecretsKey === '' ? undefined : parseSecretsKey(config.api.cameraSecretsKey);
+  const cameras = new CameraSupervisor({
+    configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
+    records: new CameraRecords({ store, tempDir: config.tempDir, key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined, log: log.child({ component: 'cameras' }) }),
+    newRecorder: (camera) => new CameraRecorder({
+      camera,
+      settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
+      log: log.child({ camera: camera.id }),
+      metrics,
+      clock,
+      onSegment: (segment) => void uploader.enqueue(segment),
+      onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
+    }),
+    metrics, redactor, clock, log: log.child({ component: 'cameras' }),
+    rules: { allowSynthetic: config.api.allowSyntheticCameras },
+    backlog: (id) => uploader.backlogByCamera().get(id) ?? { segments: 0, bytes: 0 },
+    storeTimeoutMs: STORE_CHECK_MS,
+  });
+  const recorders = (): ReturnType<CameraSupervisor['recorders']> => cameras.recorders();
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   const stopRequested = (): boolean => phase === 'stopping';
   let starting: Promise<unknown> = Promise.resolve();
@@ -77,12 +96,10 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   const stopChecks = new AbortController();
   let checkLoop: Promise<void> = Promise.resolve();
 
-  for (const camera of config.cameras) metrics.initCamera(camera.id);
-  metrics.describeCameras(config.cameras);
   metrics.bind({
     backlog: () => uploader.backlogByCamera(),
-    newestSegmentEnd: () => new Map(recorders.filter((r) => r.newestSegmentEndMs !== undefined).map((r) => [r.id, r.newestSegmentEndMs as number])),
-    recorderStates: () => new Map(recorders.map((r) => [r.id, r.state])),
+    newestSegmentEnd: () => new Map(recorders().filter((r) => r.newestSegmentEndMs !== undefined).map((r) => [r.id, r.newestSegmentEndMs as number])),
+    recorderStates: () => new Map(recorders().map((r) => [r.id, r.state])),
     store: () => ({ up: health.up, lastSuccessMs: health.lastSuccessMs }),
   });
 
@@ -93,7 +110,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
         status: camerasNotRecording().length > 0 ? 'degraded' : 'ok',
         phase,
         notRecording: camerasNotRecording(),
-        cameras: recorders.map((r) => ({
+        cameras: recorders().map((r) => ({
           id: r.id, state: r.state, connected: r.connected,
           newestSegmentEnd: r.newestSegmentEndMs === undefined ? null : new Date(r.newestSegmentEndMs).toISOString(),
           notRecordingSince: r.notRecording === undefined ? null : new Date(r.notRecording.sinceMs).toISOString(),
@@ -109,7 +126,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       notReadyReasons: () => {
         const reasons: string[] = [];
         if (phase !== 'running') reasons.push(`service is ${phase}`);
-        const stopped = recorders.filter((r) => r.state === 'stopped').map((r) => r.id);
+        const stopped = recorders().filter((r) => r.state === 'stopped').map((r) => r.id);
         if (stopped.length > 0) reasons.push(`recorders not running: ${stopped.join(', ')}`);
         const last = health.lastSuccessMs;
         if (!health.up || last === undefined || clock.now() - last > STORE_FRESH_MS) {
@@ -128,7 +145,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
    */
   function camerasNotRecording(): { id: string; since: string; reason: string }[] {
     const limitMs = config.recorder.stallTimeoutMs + config.recorder.restartMaxMs;
-    return recorders.flatMap((r) => {
+    return recorders().flatMap((r) => {
       const gap = r.notRecording;
       if (gap === undefined || clock.now() - gap.sinceMs < limitMs) return [];
       return [{ id: r.id, since: new Date(gap.sinceMs).toISOString(), reason: gap.reason }];
@@ -146,6 +163,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
         log.info({ store: store.description }, 'store reachable');
         uploader.retryNow(); // a backlog should not wait out its backoff once the store is back
       }
+      await cameras.storeReachable(); // runtime cameras read from the local copy: the store is the truth
     } catch (err) {
       const e = err instanceof StoreError ? err : new StoreError(errorMessage(err), 'other', { cause: err });
       if (health.failed(e)) log.warn({ store: store.description, err: e }, 'store not usable; recording continues, segments wait on disk');
@@ -155,6 +173,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   async function runChecks(): Promise<void> {
     while (!stopChecks.signal.aborted) {
       await checkStore();
+      cameras.sweepDrained();
       await clock.sleep(STORE_CHECK_MS, stopChecks.signal);
     }
   }
@@ -179,7 +198,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     if (leftovers.length > 0) log.info({ segments: leftovers.length }, 'uploading segments left by an earlier run');
     for (const segment of leftovers) await uploader.enqueue(segment);
     if (stopRequested()) return address;
-    for (const r of recorders) r.start();
+    await cameras.start();
     guard.start();
     await rm(join(config.tempDir, CLIPS_DIR), { recursive: true, force: true });
     await events.load(clock.now());
@@ -193,7 +212,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     phase = 'stopping';
     await starting;
     log.info('stopping: finalizing segments');
-    await Promise.all(recorders.map((r) => r.stop()));
+    await cameras.stop();
     await guard.stop();
     log.info({ graceMs: config.shutdownGraceMs, waiting: uploader.waiting().length }, 'draining uploads');
     await uploader.stop(config.shutdownGraceMs);
@@ -211,7 +230,11 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
 
   return {
     metrics,
-    recorders,
+    /** The cameras: the service the API's camera routes speak to. */
+    cameras,
+    get recorders() {
+      return recorders();
+    },
     uploader,
     get phase() {
       return phase;

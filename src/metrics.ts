@@ -47,12 +47,32 @@ export function createMetrics(registry: Registry = new Registry()) {
     },
     /**
      * camera_info{camera_id,<labels>} = 1, the Prometheus way to attach a camera's labels to every
-     * series without multiplying them: `… * on(camera_id) group_left(site) camera_info`. Once, at start.
+     * series without multiplying them: `… * on(camera_id) group_left(site) camera_info`. Called again
+     * whenever a camera comes, goes or changes its labels: the gauge is made anew, since its label
+     * names are the union of every camera's.
      */
     describeCameras(cameras: readonly { id: string; labels: Record<string, string> }[]): void {
+      registry.removeSingleMetric('camera_info');
       const names = [...new Set(cameras.flatMap((c) => Object.keys(c.labels)))].sort();
       const info = new Gauge({ name: 'camera_info', help: 'Always 1; its labels are the camera\'s configured labels (missing ones empty).', labelNames: ['camera_id', ...names], registers: reg });
       for (const c of cameras) info.set({ camera_id: c.id, ...Object.fromEntries(names.map((n) => [n, c.labels[n] ?? ''])) }, 1);
+    },
+    /**
+     * Drops a removed camera's series. 'recorder': what its ffmpeg produced (state, connection,
+     * segments recorded, gaps…), at once. 'uploads': what the uploader counts, once its last
+     * segment has left the disk (until then those series still say something true).
+     */
+    forgetCamera(id: string, part: 'recorder' | 'uploads'): void {
+      const camera_id = id;
+      const recorder = [metrics.streamConnected, metrics.segmentsRecorded, metrics.ffmpegRestarts, metrics.recordingBytes, metrics.segmentDuration];
+      const uploads = [metrics.segmentsUploaded, metrics.uploadFailures, metrics.uploadVerificationFailures, metrics.uploadDuration, metrics.uploadedBytes];
+      for (const m of part === 'recorder' ? recorder : uploads) m.remove({ camera_id });
+      if (part === 'recorder') {
+        for (const reason of GAP_REASONS) metrics.recordingGap.remove({ camera_id, reason });
+      } else {
+        for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.remove({ camera_id, reason });
+        for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.remove({ camera_id, reason });
+      }
     },
     streamConnected: new Gauge({ name: 'camera_stream_connected', help: '1 while ffmpeg is receiving the camera\'s stream, else 0.', labelNames: camera, registers: reg }),
     segmentsRecorded: new Counter({ name: 'camera_segments_recorded_total', help: 'Segments ffmpeg finished writing (including ones cut short by a crash).', labelNames: camera, registers: reg }),

@@ -41,7 +41,8 @@ export interface CameraView {
 
 export interface NewCamera {
   id: string;
-  source_type: 'rtsp';
+  /** `synthetic` only where the configuration sets api.allow_synthetic_cameras (else refused as invalid, field source_type). */
+  source_type: 'rtsp' | 'synthetic';
   source_url: string;
   labels?: Record<string, string>;
   enabled?: boolean;

@@ -28,12 +28,29 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
 
 function inputArgs({ url, audio, rtspTimeoutMs }: FfmpegArgsInput): string[] {
   if (url.startsWith('synthetic:')) return syntheticInput(url, audio);
+  if (url.startsWith('file:')) return fileInput(url, audio);
   return [
     // TCP: interleaved RTP survives NAT and lossy Wi-Fi; UDP drops packets and tears frames.
     '-rtsp_transport', 'tcp',
     // Socket timeout in microseconds. Without it a camera that stops sending hangs ffmpeg forever.
     '-timeout', String(rtspTimeoutMs * 1000),
     '-i', url,
+    '-map', '0:v:0',
+    ...(audio === 'none' ? [] : ['-map', '0:a:0?']),
+    '-c:v', 'copy',
+    ...audioCodec(audio),
+  ];
+}
+
+/**
+ * A local video file (`file:/videos/a.mp4`, from a config camera with source_type = "file") played
+ * in a loop at its own pace: -re reads it in real time, as a camera would send it, and
+ * -stream_loop -1 starts it over at the end with timestamps that keep rising. Stream copy, like a
+ * camera: no CPU spent on encoding.
+ */
+function fileInput(url: string, audio: AudioPlan): string[] {
+  return [
+    '-re', '-stream_loop', '-1', '-i', url,
     '-map', '0:v:0',
     ...(audio === 'none' ? [] : ['-map', '0:a:0?']),
     '-c:v', 'copy',

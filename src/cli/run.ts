@@ -44,6 +44,7 @@ function demoEnv(dir: string, port: string | undefined, env: Env): Env {
     METRICS_PORT: port ?? env.METRICS_PORT ?? '9090',
     CAMERA1_RTSP_URL: 'synthetic:?size=640x360&fps=15',
     CAMERA2_RTSP_URL: 'synthetic:?size=640x360&fps=15',
+    API_ALLOW_SYNTHETIC_CAMERAS: 'true', // the demo has no RTSP camera: more cameras over the API are synthetic ones
   };
 }
 

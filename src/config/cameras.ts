@@ -1,9 +1,13 @@
 // The cameras of a configuration: [[cameras]] tables from the file and CAMERA<N>_RTSP_URL from the
 // environment (which defines camera-<N>, or overrides the URL of a file camera with that id).
+// Each camera carries where it is defined: the API refuses to change it and says where to.
+// A `file` camera plays a local video in a loop; it exists only here, never over the API.
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.ts';
 import { checkUrl } from './camera-url.ts';
 import { checkLabels } from './labels.ts';
-import { CAMERA_ENV, CAMERA_ID, CAMERA_KEYS, type CameraConfig } from './schema.ts';
+import { CAMERA_ENV, CAMERA_ID, CAMERA_KEYS, CONFIG_SOURCE_TYPES, type CameraConfig } from './schema.ts';
 import { closest } from './suggest.ts';
 import { isTable } from './table.ts';
 
@@ -37,9 +41,9 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
       }
     }
     const id = checkId(entry.id, `cameras[${i}].id (${file})`, problems);
-    const url = checkUrl(entry.url, `cameras[${i}].url (${file})`, problems);
+    const source = checkSource(entry, i, file, problems);
     const labels = checkLabels(entry.labels, `cameras[${i}].labels (${file})`, problems);
-    if (id !== undefined && url !== undefined && labels !== undefined) add({ id, url, labels }, at);
+    if (id !== undefined && source !== undefined && labels !== undefined) add({ id, ...source, labels, definedIn: `${file} cameras[${i}]` }, at);
   }
   const fromEnv = Object.keys(env)
     .map((name) => ({ name, m: CAMERA_ENV.exec(name) }))
@@ -55,8 +59,9 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
     if (url === undefined) continue;
     const id = `camera-${n}`;
     const existing = cameras.find((c) => c.id === id);
-    if (existing) existing.url = url; // the environment wins over the file
-    else add({ id, url, labels: {} }, `${name} (environment)`);
+    const sourceType = url.startsWith('synthetic:') ? 'synthetic' : 'rtsp';
+    if (existing) Object.assign(existing, { url, sourceType, definedIn: `${existing.definedIn}, URL from environment ${name}` }); // the environment wins over the file
+    else add({ id, url, labels: {}, sourceType, definedIn: `environment ${name}` }, `${name} (environment)`);
   }
   const noneGiven = (value === undefined || (Array.isArray(value) && value.length === 0)) && fromEnv.length === 0;
   if (required && noneGiven) {
@@ -75,4 +80,54 @@ function checkId(value: unknown, at: string, problems: ConfigProblem[]): string 
     return undefined;
   }
   return value;
+}
+
+type Source = Pick<CameraConfig, 'url' | 'sourceType'>;
+
+function checkSource(entry: Record<string, unknown>, i: number, file: string, problems: ConfigProblem[]): Source | undefined {
+  const at = (key: string): string => `cameras[${i}].${key} (${file})`;
+  const type = entry.source_type ?? (typeof entry.url === 'string' && entry.url.startsWith('synthetic:') ? 'synthetic' : 'rtsp');
+  if (!(CONFIG_SOURCE_TYPES as readonly unknown[]).includes(type)) {
+    problems.push({ key: at('source_type'), message: `${JSON.stringify(type)} is not a source type: use ${CONFIG_SOURCE_TYPES.map((t) => `"${t}"`).join(', ')}` });
+    return undefined;
+  }
+  const sourceType = type as Source['sourceType'];
+  if (sourceType === 'file') {
+    if (entry.url !== undefined) problems.push({ key: at('url'), message: 'a camera with source_type = "file" takes a path, not a url: remove url' });
+    const path = checkVideoFile(entry.path, at('path'), file, problems);
+    return path === undefined || entry.url !== undefined ? undefined : { url: `file:${path}`, sourceType };
+  }
+  if (entry.path !== undefined) {
+    problems.push({ key: at('path'), message: `path is for source_type = "file"; a ${sourceType} camera takes a url` });
+    return undefined;
+  }
+  const url = checkUrl(entry.url, at('url'), problems);
+  if (url === undefined) return undefined;
+  if ((sourceType === 'synthetic') !== url.startsWith('synthetic:')) {
+    problems.push({ key: at('source_type'), message: `source_type = "${sourceType}" does not match the url's scheme: rtsp cameras take rtsp:// or rtsps://, synthetic ones synthetic:` });
+    return undefined;
+  }
+  return { url, sourceType };
+}
+
+/** The absolute path of a readable video file; a relative path is taken from the config file's folder. */
+function checkVideoFile(value: unknown, at: string, file: string, problems: ConfigProblem[]): string | undefined {
+  if (typeof value !== 'string' || value === '') {
+    problems.push({ key: at, message: 'missing: a file camera needs the path of a video file, e.g. path = "/videos/checkout.mp4"' });
+    return undefined;
+  }
+  const path = resolve(dirname(resolve(file)), value);
+  try {
+    if (!statSync(path).isFile()) {
+      problems.push({ key: at, message: `${path} is not a file; give the path of a video file (MP4, MKV, … with H.264 or H.265 video: it is copied, not re-encoded)` });
+      return undefined;
+    }
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
+    problems.push({ key: at, message: `${path} ${why}; check the path (relative paths start at the config file's folder) and that the service's user may read it` });
+    return undefined;
+  }
+  return path;
 }

@@ -6,6 +6,7 @@ import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { redactUrl } from '../redact.ts';
 import { KEYS, type Config, type KeySpec } from './schema.ts';
 import { bucketNameProblem } from './bucket-name.ts';
+import { parseSecretsKey } from '../camera/camera-secrets.ts';
 import { collectCameras, type Env } from './cameras.ts';
 import { closest } from './suggest.ts';
 import { isTable } from './table.ts';
@@ -171,6 +172,10 @@ function crossCheck(config: Config, raw: Map<string, Raw>, invalid: Set<string>,
       } catch { /* reported below */ }
       if (!ok) problems.push({ key: at('s3.endpoint'), message: `"${redactUrl(config.s3.endpoint)}" is not an http(s) URL; e.g. http://minio:9000` });
     }
+  }
+  if (valid('api.camera_secrets_key') && config.api.cameraSecretsKey !== '') {
+    const key = parseSecretsKey(config.api.cameraSecretsKey);
+    if (typeof key === 'string') problems.push({ key: at('api.camera_secrets_key'), message: key });
   }
   if (valid('upload.retry_initial', 'upload.retry_max') && config.upload.retryInitialMs > config.upload.retryMaxMs) {
     problems.push({ key: at('upload.retry_initial'), message: 'must not exceed upload.retry_max' });

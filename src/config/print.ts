@@ -19,6 +19,6 @@ export function effectiveConfig(config: Config): Record<string, unknown> {
     for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
     node[leaf] = shown;
   }
-  out.cameras = config.cameras.map((c) => ({ id: c.id, url: redactUrl(c.url), labels: c.labels }));
+  out.cameras = config.cameras.map((c) => ({ id: c.id, source_type: c.sourceType, url: redactUrl(c.url), labels: c.labels }));
   return out;
 }

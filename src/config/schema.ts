@@ -95,6 +95,11 @@ export const KEYS: readonly KeySpec[] = [
   s('api.token', '', 'API_TOKEN', 'Bearer token for the /api routes (clips, segments, events). Empty turns /api off; /health, /ready and /metrics stay open.', { secret: true }),
   dur('api.presign_expiry', '15m', 'API_PRESIGN_EXPIRY', SECOND, 7 * 24 * HOUR, 'How long the presigned segment URLs from /api/cameras/{id}/segments stay valid.'),
   dur('api.max_range', '2h', 'API_MAX_RANGE', SECOND, 7 * 24 * HOUR, 'Longest time range one clip export or segment listing may ask for.'),
+  s('api.camera_secrets_key', '', 'CAMERA_SECRETS_KEY',
+    'Key that encrypts the passwords of cameras added over the API before they are stored (AES-256-GCM): 32 random bytes as 64 hex characters or base64, e.g. `openssl rand -hex 32`. Keep it in a Secret; every replica needs the same key. Empty: only cameras without a password can be added over the API. A changed key makes stored cameras unreadable (each one is logged and skipped).',
+    { secret: true }),
+  { path: 'api.allow_synthetic_cameras', type: { kind: 'bool' }, default: false, env: 'API_ALLOW_SYNTHETIC_CAMERAS',
+    doc: 'Let the API add `synthetic:` cameras (made by ffmpeg, for the demo and benchmarks). Off in production: the API then takes rtsp:// and rtsps:// only.' },
 
   { path: 'events.pre_seconds', type: { kind: 'int', min: 0, max: 3600 }, default: 10, env: 'EVENT_PRE_SECONDS', doc: 'Footage before an event when the request gives no pre_seconds.' },
   { path: 'events.post_seconds', type: { kind: 'int', min: 0, max: 3600 }, default: 10, env: 'EVENT_POST_SECONDS', doc: 'Footage after an event when the request gives no post_seconds.' },
@@ -109,13 +114,19 @@ export const KEYS: readonly KeySpec[] = [
 
 /** Camera ids become directory names and object key prefixes. */
 export const CAMERA_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-export const CAMERA_KEYS = ['id', 'url', 'labels'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path'] as const;
+/** What a [[cameras]] table may name as its source_type; `file` takes `path`, the others `url`. */
+export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic'] as const;
 export const CAMERA_ENV = /^CAMERA(\d+)_RTSP_URL$/;
 
 export interface CameraConfig {
   id: string;
+  /** What ffmpeg opens: rtsp(s)://, synthetic:…, or file:<absolute path> for a `file` camera. */
   url: string;
   labels: Record<string, string>;
+  sourceType: (typeof CONFIG_SOURCE_TYPES)[number];
+  /** Where the camera is defined, for messages: "config.toml cameras[0]", "environment CAMERA1_RTSP_URL". */
+  definedIn: string;
 }
 
 export interface Config {
@@ -152,7 +163,7 @@ export interface Config {
     ffprobePath: string;
   };
   backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number; quarantineMaxAgeMs: number };
-  api: { token: string; presignExpiryMs: number; maxRangeMs: number };
+  api: { token: string; presignExpiryMs: number; maxRangeMs: number; cameraSecretsKey: string; allowSyntheticCameras: boolean };
   events: { preSeconds: number; postSeconds: number; maxSeconds: number; metadataMaxBytes: number; waitMaxMs: number; pollIntervalMs: number; maxAttempts: number };
   cameras: CameraConfig[];
 }

@@ -16,6 +16,14 @@ export interface PutInput {
   signal: AbortSignal;
 }
 
+/** A small object held in memory (a camera record): sent with its Content-MD5, so the store keeps these bytes or refuses. */
+export interface PutBytesInput {
+  key: string;
+  body: Buffer;
+  contentType: string;
+  signal?: AbortSignal;
+}
+
 export interface StoredObject {
   size: number;
   metadata: Record<string, string>;
@@ -39,6 +47,10 @@ export interface ObjectStore {
   check(signal?: AbortSignal): Promise<void>;
   /** Stores the file; throws StoreError ('mismatch' when the bytes it received differ from the digests). */
   put(input: PutInput): Promise<void>;
+  /** Stores a small object from memory; throws StoreError ('mismatch' when the bytes received differ). */
+  putBytes(input: PutBytesInput): Promise<void>;
+  /** Deletes an object; deleting one that is not there succeeds. Throws StoreError. */
+  delete(key: string, signal?: AbortSignal): Promise<void>;
   /** Size, metadata and ETag of a stored object, or undefined when there is none. Throws StoreError. */
   head(key: string, signal?: AbortSignal): Promise<StoredObject | undefined>;
   /** Every key under a prefix, in key order. Throws StoreError. */

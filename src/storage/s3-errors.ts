@@ -4,8 +4,11 @@ import { StoreError, type StoreErrorKind } from '../errors.ts';
 const AUTH = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'Forbidden']);
 const THROTTLED = new Set(['SlowDown', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
-/** The store's Content-MD5 check refused the body: the bytes it received are not the file's. */
-const DIGEST = new Set(['BadDigest']);
+/**
+ * The store's Content-MD5 check (or, for a body signed with its SHA-256, the signature's payload
+ * hash) refused the body: the bytes it received are not the ones sent.
+ */
+const DIGEST = new Set(['BadDigest', 'XAmzContentSHA256Mismatch']);
 const TIMEOUT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ETIMEDOUT', 'AbortError']);
 
 export function toStoreError(err: unknown, action: string): StoreError {

@@ -1,10 +1,11 @@
 // S3-compatible store (SeaweedFS, MinIO, Ceph RGW, AWS). Files are streamed from disk (s3-file-upload.ts).
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import { bareEtag, etagIsMd5 } from './etag.ts';
-import type { ObjectStore, PutInput, StoredObject } from './object-store.ts';
+import type { ObjectStore, PutBytesInput, PutInput, StoredObject } from './object-store.ts';
 import { toStoreError } from './s3-errors.ts';
 import { uploadFile } from './s3-file-upload.ts';
 
@@ -91,6 +92,31 @@ export class S3Store implements ObjectStore {
       });
     } catch (err) {
       throw toStoreError(input.signal.aborted ? Object.assign(new Error(`aborted: ${String(input.signal.reason)}`), { name: 'AbortError' }) : err, `upload ${input.key}`);
+    }
+  }
+
+  async putBytes(input: PutBytesInput): Promise<void> {
+    const md5 = createHash('md5').update(input.body);
+    try {
+      // a buffer body can be replayed: the client with SDK retries is fine here
+      const out = await this.#client.send(new PutObjectCommand({
+        Bucket: this.#bucket, Key: input.key, Body: input.body, ContentType: input.contentType,
+        ContentLength: input.body.length, ContentMD5: md5.copy().digest('base64'),
+      }), { abortSignal: input.signal });
+      const etag = bareEtag(out.ETag);
+      if (etag !== undefined && etagIsMd5(etag, { sse: out.ServerSideEncryption, customerKey: out.SSECustomerAlgorithm !== undefined }) && etag !== md5.digest('hex')) {
+        throw new StoreError(`PutObject ${input.key}: the store keeps bytes with ETag ${etag}, not the ones sent`, 'mismatch');
+      }
+    } catch (err) {
+      throw err instanceof StoreError ? err : toStoreError(err, `PutObject ${input.key}`);
+    }
+  }
+
+  async delete(key: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }), { abortSignal: signal });
+    } catch (err) {
+      throw toStoreError(err, `DeleteObject ${key}`);
     }
   }
 

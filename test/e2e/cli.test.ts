@@ -51,7 +51,7 @@ describe('command line', () => {
     assert.equal(config.segment_duration, '10s');
     assert.equal(config.s3.secret_access_key, '***');
     assert.equal(config.s3.bucket, 'camera-recordings');
-    assert.deepEqual(config.cameras, [{ id: 'camera-1', url: 'rtsp://admin:***@127.0.0.1/s', labels: {} }]);
+    assert.deepEqual(config.cameras, [{ id: 'camera-1', source_type: 'rtsp', url: 'rtsp://admin:***@127.0.0.1/s', labels: {} }]);
     assert.ok(!r.stdout.includes(SECRET) && !r.stdout.includes('campass-77'));
   });
 

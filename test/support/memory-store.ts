@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { StoreError } from '../../src/errors.ts';
 import { expectedEtag } from '../../src/storage/etag.ts';
 import { partCount } from '../../src/storage/hash.ts';
-import type { ObjectStore, PutInput, StoredObject } from '../../src/storage/object-store.ts';
+import type { ObjectStore, PutBytesInput, PutInput, StoredObject } from '../../src/storage/object-store.ts';
 
 export class MemoryStore implements ObjectStore {
   readonly description = 'memory';
@@ -44,6 +44,15 @@ export class MemoryStore implements ObjectStore {
     const bytes = this.truncate ? received.subarray(1) : Buffer.from(received);
     if (this.corruptStored) flipMiddleByte(bytes);
     this.objects.set(input.key, { bytes, metadata: { ...input.metadata }, contentType: input.contentType });
+  }
+  async putBytes(input: PutBytesInput): Promise<void> {
+    this.puts++;
+    this.#guard();
+    this.objects.set(input.key, { bytes: Buffer.from(input.body), metadata: {}, contentType: input.contentType });
+  }
+  async delete(key: string): Promise<void> {
+    this.#guard();
+    this.objects.delete(key);
   }
   async head(key: string): Promise<StoredObject | undefined> {
     this.#guard();

@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig, type Env } from '../../src/config/load.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { effectiveConfig } from '../../src/config/print.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { configDir, CREDS, file, problems } from '../support/config-files.ts';
 
-const CREDS: Env = { S3_ACCESS_KEY_ID: 'AKTEST', S3_SECRET_ACCESS_KEY: 'sup3r-secret-value' };
-const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
-let n = 0;
-function file(text: string): string {
-  const path = join(dir, `c${n++}.toml`);
-  writeFileSync(path, text);
-  return path;
-}
-function problems(path: string | undefined, env: Env): string[] {
-  try {
-    loadConfig(path, env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.problems.map((p) => `${p.key}: ${p.message}`);
-  }
-  assert.fail('expected the configuration to be rejected');
-}
+const dir = configDir;
 
 describe('configuration', () => {
   test('defaults apply and CAMERA<N>_RTSP_URL defines camera-<N>', () => {
@@ -46,7 +29,7 @@ describe('configuration', () => {
     assert.equal(c.s3.bucket, 'from-env');
     assert.equal(c.segmentDurationMs, 10_000);
     assert.equal(c.upload.concurrency, 7);
-    assert.deepEqual(c.cameras, [{ id: 'camera-1', url: 'rtsp://env/s', labels: { site: 'a' } }]);
+    assert.deepEqual(c.cameras, [{ id: 'camera-1', url: 'rtsp://env/s', labels: { site: 'a' }, sourceType: 'rtsp', definedIn: `${path} cameras[0], URL from environment CAMERA1_RTSP_URL` }]);
   });
 
   test('SEGMENT_DURATION accepts 10s, 15m and 1h', () => {
@@ -209,7 +192,8 @@ describe('configuration: every problem, secrets, bucket names, labels', () => {
     const { Redactor } = await import('../../src/redact.ts');
     const secretKeys = KEYS.filter((k) => k.secret);
     assert.ok(secretKeys.some((k) => k.path === 's3.access_key_id'), 'the access key id is a secret');
-    const values = Object.fromEntries(secretKeys.map((k, i) => [k.env!, `value-of-${k.path}-${i}`]));
+    // the camera secrets key must be a key (32 bytes in hex) to load at all
+    const values = Object.fromEntries(secretKeys.map((k, i) => [k.env!, k.env === 'CAMERA_SECRETS_KEY' ? `${i}`.padEnd(64, 'a') : `value-of-${k.path}-${i}`]));
     const config = loadConfig(undefined, { ...values, S3_ENDPOINT: 'http://minio:endpoint-pass@127.0.0.1:9000', CAMERA1_RTSP_URL: 'rtsp://viewer:Cam@Pass-1@10.0.0.5/cam' });
     const r = new Redactor();
     registerSecrets(r, config);

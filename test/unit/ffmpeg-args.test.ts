@@ -59,3 +59,12 @@ test('a synthetic camera is generated and encoded by ffmpeg with a 2-second GOP'
   assert.equal(after(args, '-g'), '20');
   assert.ok(!args.includes('-rtsp_transport'));
 });
+
+test('a file camera is read in real time in an endless loop and stream-copied, with no RTSP options', () => {
+  const args = ffmpegArgs({ ...base, url: 'file:/videos/loop.mp4', audio: 'copy' });
+  const i = args.indexOf('-i');
+  assert.deepEqual(args.slice(i - 3, i + 2), ['-re', '-stream_loop', '-1', '-i', 'file:/videos/loop.mp4']);
+  assert.equal(after(args, '-c:v'), 'copy');
+  assert.equal(after(args, '-c:a'), 'copy');
+  assert.ok(!args.includes('-rtsp_transport') && !args.includes('-timeout'));
+});

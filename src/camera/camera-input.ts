@@ -1,0 +1,53 @@
+// What the API may set on a camera, checked with the same rules as the configuration's cameras.
+// Only rtsp:// and rtsps:// come from a request; synthetic: only where the configuration allows it
+// (api.allow_synthetic_cameras, for the demo and benchmarks); never a file path or a lavfi string.
+import { checkUrl } from '../config/camera-url.ts';
+import { checkLabels } from '../config/labels.ts';
+import { CAMERA_ID } from '../config/schema.ts';
+import type { ConfigProblem } from '../errors.ts';
+import { CameraChangeError, type SourceType } from './camera-service.ts';
+
+export interface InputRules {
+  allowSynthetic: boolean;
+}
+
+export function checkId(id: unknown): string {
+  if (typeof id !== 'string' || !CAMERA_ID.test(id)) {
+    const shown = typeof id === 'string' ? `"${id.slice(0, 80)}"` : 'missing';
+    throw new CameraChangeError('invalid', `id ${shown} is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`, 'id');
+  }
+  return id;
+}
+
+export function checkSourceType(type: unknown, rules: InputRules): SourceType {
+  if (type === 'rtsp') return 'rtsp';
+  if (type === 'synthetic' && rules.allowSynthetic) return 'synthetic';
+  const why = type === 'file' ? 'file cameras are defined in the configuration only'
+    : type === 'http_push' ? 'http_push is not available yet'
+    : `${JSON.stringify(type) ?? 'missing'} is not a source type`;
+  throw new CameraChangeError('invalid', `source_type: ${why}; use "rtsp"`, 'source_type');
+}
+
+export function checkSourceUrl(url: unknown, type: SourceType): string {
+  const problems: ConfigProblem[] = [];
+  const checked = checkUrl(url, 'source_url', problems);
+  if (checked === undefined) throw new CameraChangeError('invalid', `source_url: ${problems[0]?.message ?? 'invalid'}`, 'source_url');
+  const synthetic = checked.startsWith('synthetic:');
+  if (synthetic !== (type === 'synthetic')) {
+    throw new CameraChangeError('invalid', `source_url: a ${type} camera takes ${type === 'synthetic' ? 'a synthetic: URL' : 'an rtsp:// or rtsps:// URL'}`, 'source_url');
+  }
+  return checked;
+}
+
+export function checkLabelsInput(labels: unknown): Record<string, string> {
+  const problems: ConfigProblem[] = [];
+  const checked = checkLabels(labels, 'labels', problems);
+  if (checked === undefined) throw new CameraChangeError('invalid', `labels: ${problems.map((p) => p.message).join('; ')}`, 'labels');
+  return checked;
+}
+
+export function checkEnabled(enabled: unknown): boolean {
+  if (enabled === undefined) return true;
+  if (typeof enabled !== 'boolean') throw new CameraChangeError('invalid', 'enabled: must be true or false', 'enabled');
+  return enabled;
+}

@@ -1,0 +1,166 @@
+// Where runtime cameras live: one JSON object per camera in the store under `_cameras/` (the only
+// state replicas share; "_" cannot start a camera id, so no segment or event key is ever under it),
+// and a write-through copy in temp_dir/.cameras, so cameras come back at a start while the store does
+// not answer. The store is the truth: whenever it answers a load, the local copy is made to match it.
+// A URL with credentials is stored sealed (camera-secrets.ts); the record shows it masked.
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage, StoreError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { rawUserinfo, redactUrl } from '../redact.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { type SealedText, seal, unseal } from './camera-secrets.ts';
+import type { CameraSpec } from './camera-spec.ts';
+
+export const CAMERAS_PREFIX = '_cameras/';
+export const CAMERAS_CACHE_DIR = '.cameras';
+
+/** The stored form: everything but the URL's credentials is readable by an operator. */
+interface CameraRecord {
+  version: 1;
+  id: string;
+  source_type: CameraSpec['sourceType'];
+  /** The URL, masked when `source_url_sealed` holds the real one. */
+  source_url: string;
+  source_url_sealed?: SealedText;
+  labels: Record<string, string>;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LoadedCameras {
+  from: 'store' | 'cache';
+  cameras: CameraSpec[];
+}
+
+export const keyOf = (id: string): string => `${CAMERAS_PREFIX}${id}.json`;
+
+export class CameraRecords {
+  readonly #store: ObjectStore;
+  readonly #dir: string;
+  readonly #key: Buffer | undefined;
+  readonly #log: Logger;
+
+  constructor(deps: { store: ObjectStore; tempDir: string; key: Buffer | undefined; log: Logger }) {
+    this.#store = deps.store;
+    this.#dir = join(deps.tempDir, CAMERAS_CACHE_DIR);
+    this.#key = deps.key;
+    this.#log = deps.log;
+  }
+
+  /** Why this URL cannot be stored, or undefined: a password needs the key. */
+  cannotStore(url: string): string | undefined {
+    const password = rawUserinfo(url)?.password;
+    if (this.#key || password === undefined || password === '') return undefined;
+    return 'this URL has a password, and passwords are stored only encrypted: set CAMERA_SECRETS_KEY (api.camera_secrets_key) to 32 random bytes, e.g. the output of "openssl rand -hex 32", and restart, or add the camera without credentials';
+  }
+
+  /** Stores the record, then the local copy. Throws StoreError: nothing is changed then. */
+  async save(spec: CameraSpec, signal?: AbortSignal): Promise<void> {
+    const body = Buffer.from(`${JSON.stringify(this.#encode(spec), null, 2)}\n`);
+    await this.#store.putBytes({ key: keyOf(spec.id), body, contentType: 'application/json', ...(signal ? { signal } : {}) });
+    // the store has it: a local copy that cannot be written costs only a start while the store is down
+    await this.#writeCache(spec.id, body).catch((err) => this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'));
+  }
+
+  async delete(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#store.delete(keyOf(id), signal);
+    await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) => this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'));
+  }
+
+  /** The stored cameras; from the local copy when the store does not answer. A record that cannot be read is logged and skipped. */
+  async load(signal?: AbortSignal): Promise<LoadedCameras> {
+    let raw: Map<string, Buffer>;
+    try {
+      raw = await this.#readStore(signal);
+    } catch (err) {
+      this.#log.warn({ err: errorMessage(err) }, 'the store does not answer: runtime cameras loaded from the local copy; the store is read again once it answers');
+      return { from: 'cache', cameras: this.#decodeAll(await this.#readCache()) };
+    }
+    await this.#replaceCache(raw).catch((err) => this.#log.warn({ err, dir: this.#dir }, 'cannot update the local copy of the cameras'));
+    return { from: 'store', cameras: this.#decodeAll(raw) };
+  }
+
+  async #readStore(signal?: AbortSignal): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    for (const key of await this.#store.list(CAMERAS_PREFIX, signal)) {
+      if (!key.endsWith('.json')) continue;
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of await this.#store.read(key, signal)) chunks.push(Buffer.from(chunk as Uint8Array));
+      } catch (err) {
+        throw err instanceof StoreError ? err : new StoreError(`read ${key}: ${errorMessage(err)}`, 'other', { cause: err });
+      }
+      out.set(key.slice(CAMERAS_PREFIX.length, -'.json'.length), Buffer.concat(chunks));
+    }
+    return out;
+  }
+
+  async #readCache(): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch {
+      return out;
+    }
+    for (const name of names.filter((n) => n.endsWith('.json'))) out.set(name.slice(0, -'.json'.length), await readFile(join(this.#dir, name)));
+    return out;
+  }
+
+  async #writeCache(id: string, body: Buffer): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    const tmp = join(this.#dir, `${id}.json.tmp`);
+    await writeFile(tmp, body, { mode: 0o600 });
+    await rename(tmp, join(this.#dir, `${id}.json`));
+  }
+
+  async #replaceCache(raw: Map<string, Buffer>): Promise<void> {
+    for (const [id, body] of raw) await this.#writeCache(id, body);
+    for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
+      if (!raw.has(name.replace(/\.json(\.tmp)?$/, '')) || name.endsWith('.tmp')) await rm(join(this.#dir, name), { force: true });
+    }
+  }
+
+  #decodeAll(raw: Map<string, Buffer>): CameraSpec[] {
+    const out: CameraSpec[] = [];
+    for (const [id, body] of [...raw].sort(([a], [b]) => a.localeCompare(b))) {
+      try {
+        out.push(this.#decode(id, body));
+      } catch (err) {
+        this.#log.warn({ camera: id, err: errorMessage(err) }, 'stored camera cannot be read; it is not recorded (the other cameras are)');
+      }
+    }
+    return out;
+  }
+
+  #encode(spec: CameraSpec): CameraRecord {
+    const password = rawUserinfo(spec.url)?.password ?? '';
+    if (password !== '' && !this.#key) throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its password with`, 'other');
+    return {
+      version: 1, id: spec.id, source_type: spec.sourceType,
+      source_url: redactUrl(spec.url),
+      ...(password !== '' && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
+      labels: spec.labels, enabled: spec.enabled, created_at: spec.createdAt, updated_at: spec.updatedAt,
+    };
+  }
+
+  #decode(id: string, body: Buffer): CameraSpec {
+    const r = JSON.parse(body.toString('utf8')) as CameraRecord;
+    if (r.version !== 1 || r.id !== id) throw new Error(`not a camera record of version 1 for "${id}"`);
+    let url = r.source_url;
+    if (r.source_url_sealed) {
+      if (!this.#key) throw new Error('its URL is encrypted and CAMERA_SECRETS_KEY is not set: set the key it was stored with');
+      try {
+        url = unseal(this.#key, r.source_url_sealed, id);
+      } catch {
+        throw new Error('its URL does not decrypt with CAMERA_SECRETS_KEY: the key is not the one it was stored with (set that key, or remove and add the camera again)');
+      }
+    }
+    return {
+      id, sourceType: r.source_type, url, labels: r.labels ?? {}, enabled: r.enabled !== false,
+      origin: 'api', definedIn: null, createdAt: r.created_at, updatedAt: r.updated_at,
+    };
+  }
+}

@@ -1,0 +1,29 @@
+// A camera as the supervisor holds it: what to record and who owns it. Config cameras are made from
+// the configuration at start; runtime ones come from the API and from the stored records.
+import type { CameraConfig } from '../config/schema.ts';
+import type { CameraOrigin, SourceType } from './camera-service.ts';
+
+export interface CameraSpec {
+  id: string;
+  sourceType: SourceType;
+  /** What ffmpeg opens, with its password: never shown, logged or stored as is. */
+  url: string;
+  labels: Record<string, string>;
+  enabled: boolean;
+  origin: CameraOrigin;
+  definedIn: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function specOfConfig(camera: CameraConfig, nowIso: string): CameraSpec {
+  return {
+    id: camera.id, sourceType: camera.sourceType, url: camera.url, labels: camera.labels, enabled: true,
+    origin: 'config', definedIn: camera.definedIn, createdAt: nowIso, updatedAt: nowIso,
+  };
+}
+
+/** Whether the running recorder must be replaced to follow `next` (labels alone never need it). */
+export function needsRestart(current: CameraSpec, next: CameraSpec): boolean {
+  return current.url !== next.url || current.enabled !== next.enabled;
+}

@@ -1,0 +1,35 @@
+// A camera as the API shows it: its spec with the password masked, and its recorder's state.
+import { redactUrl } from '../redact.ts';
+import type { CameraView } from './camera-service.ts';
+import type { CameraSpec } from './camera-spec.ts';
+import type { RecorderState } from './recorder.ts';
+
+/** What the supervisor needs of a recorder (CameraRecorder is one). */
+export interface Recorder {
+  readonly id: string;
+  readonly state: RecorderState;
+  readonly connected: boolean;
+  readonly newestSegmentEndMs: number | undefined;
+  readonly notRecording: { sinceMs: number; reason: string } | undefined;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function cameraView(spec: CameraSpec, recorder: Recorder | undefined, backlog: { segments: number; bytes: number }): CameraView {
+  const newest = recorder?.newestSegmentEndMs;
+  return {
+    id: spec.id,
+    source_type: spec.sourceType,
+    source_url: redactUrl(spec.url),
+    labels: { ...spec.labels },
+    enabled: spec.enabled,
+    origin: spec.origin,
+    defined_in: spec.definedIn,
+    state: spec.enabled ? (recorder?.state ?? 'stopped') : 'disabled',
+    connected: recorder?.connected ?? false,
+    newest_segment_end: newest === undefined ? null : new Date(newest).toISOString(),
+    backlog,
+    created_at: spec.createdAt,
+    updated_at: spec.updatedAt,
+  };
+}

@@ -1,0 +1,296 @@
+// The set of cameras: one owner for every recorder, and the CameraService the API speaks to.
+// Every change of a camera goes through converge(id, desired): it stops, starts or replaces only
+// that camera's recorder, so no other camera is ever interrupted; changes of one id run one after
+// another (two PATCHes at once never leave two ffmpegs). Runtime cameras are persisted before they
+// are started (camera-records.ts); config cameras are read-only here.
+import type { Clock } from '../clock.ts';
+import { errorMessage, StoreError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { type Redactor, redactUrl } from '../redact.ts';
+import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
+import type { CameraRecords } from './camera-records.ts';
+import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
+import { type CameraSpec, needsRestart } from './camera-spec.ts';
+import { cameraView, type Recorder } from './camera-view.ts';
+
+export type { Recorder };
+
+export interface SupervisorDeps {
+  /** The cameras of the configuration, in order. */
+  configCameras: CameraSpec[];
+  records: CameraRecords;
+  newRecorder: (camera: { id: string; url: string }) => Recorder;
+  metrics: Metrics;
+  redactor: Redactor;
+  log: Logger;
+  clock: Clock;
+  rules: InputRules;
+  /** Segments of a camera still waiting for the store. */
+  backlog: (id: string) => { segments: number; bytes: number };
+  /** Deadline of one store request made for a camera change, and of the load at start. */
+  storeTimeoutMs: number;
+}
+
+interface Entry {
+  spec: CameraSpec;
+  recorder: Recorder | undefined;
+}
+
+export class CameraSupervisor implements CameraService {
+  readonly #deps: SupervisorDeps;
+  readonly #entries = new Map<string, Entry>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  /** Removed cameras whose upload series stay until their last segment has left the disk. */
+  readonly #draining = new Set<string>();
+  #phase: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
+  /** Runtime cameras came from the local copy: read the store again once it answers. */
+  #fromCache = false;
+  /** A removed camera's labels, for its segments still uploading. */
+  readonly #lastLabels = new Map<string, Record<string, string>>();
+  #stopped: Promise<void> | undefined;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+    for (const spec of deps.configCameras) {
+      deps.redactor.addUrlPasswords([spec.url]);
+      this.#entries.set(spec.id, { spec, recorder: deps.newRecorder(spec) });
+      deps.metrics.initCamera(spec.id);
+    }
+    this.#describe();
+  }
+
+  /** Recorders that exist now (enabled cameras), for health, readiness and metrics. */
+  recorders(): Recorder[] {
+    return [...this.#entries.values()].flatMap((e) => (e.recorder ? [e.recorder] : []));
+  }
+
+  /** Labels of a camera, for its segments' metadata; a removed camera's segments keep the last ones. */
+  labelsOf(id: string): Record<string, string> {
+    return this.#entries.get(id)?.spec.labels ?? this.#lastLabels.get(id) ?? {};
+  }
+
+  /** Starts the config cameras, then loads the runtime ones and starts them. */
+  async start(): Promise<void> {
+    if (this.#phase !== 'created') return;
+    for (const e of this.#entries.values()) e.recorder?.start();
+    this.#phase = 'running';
+    try {
+      const loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
+      this.#fromCache = loaded.from === 'cache';
+      if (loaded.cameras.length > 0) this.#deps.log.info({ cameras: loaded.cameras.map((c) => c.id), from: loaded.from }, 'runtime cameras loaded');
+      await this.#adopt(loaded.cameras);
+    } catch (err) {
+      this.#fromCache = true; // read again when the store answers
+      this.#deps.log.warn({ err: errorMessage(err) }, 'cannot load the runtime cameras; trying again when the store answers');
+    }
+  }
+
+  /**
+   * The store answers again: when the runtime cameras came from the local copy, the store's
+   * records replace them (cameras added, changed or removed meanwhile by another replica).
+   */
+  async storeReachable(): Promise<void> {
+    if (!this.#fromCache || this.#phase !== 'running') return;
+    let loaded;
+    try {
+      loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
+    } catch (err) {
+      this.#deps.log.warn({ err: errorMessage(err) }, 'cannot read the stored cameras; trying again at the next store check');
+      return;
+    }
+    if (loaded.from !== 'store') return;
+    this.#fromCache = false;
+    const stored = new Set(loaded.cameras.map((c) => c.id));
+    await this.#adopt(loaded.cameras);
+    for (const [id, e] of [...this.#entries]) {
+      if (e.spec.origin !== 'api' || stored.has(id)) continue;
+      await this.#serial(id, () => this.#converge(id, undefined));
+      this.#deps.log.info({ camera: id }, 'camera removed: it is no longer in the store');
+    }
+    this.#deps.log.info({ cameras: [...stored] }, 'runtime cameras reconciled with the store');
+  }
+
+  /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series go too. */
+  sweepDrained(): void {
+    for (const id of [...this.#draining]) this.uploaded(id);
+  }
+
+  /** A segment of this camera reached the store: a removed camera's upload series go with its last one. */
+  uploaded(id: string): void {
+    if (this.#draining.has(id) && this.#deps.backlog(id).segments === 0) {
+      this.#draining.delete(id);
+      this.#lastLabels.delete(id);
+      this.#deps.metrics.forgetCamera(id, 'uploads');
+    }
+  }
+
+  /** Lets changes under way finish, then stops every recorder. A second call resolves with the first. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stopAll();
+    return this.#stopped;
+  }
+
+  async #stopAll(): Promise<void> {
+    this.#phase = 'stopping';
+    await Promise.all([...this.#locks.values()]);
+    await Promise.all(this.recorders().map((r) => r.stop()));
+    this.#phase = 'stopped';
+  }
+
+  list(): CameraView[] {
+    return [...this.#entries.values()].sort((a, b) => a.spec.id.localeCompare(b.spec.id)).map((e) => this.#view(e));
+  }
+
+  get(id: string): CameraView | undefined {
+    const e = this.#entries.get(id);
+    return e && this.#view(e);
+  }
+
+  async add(input: NewCamera): Promise<CameraView> {
+    const id = checkId((input as { id?: unknown }).id);
+    const sourceType = checkSourceType(input.source_type, this.#deps.rules);
+    const url = checkSourceUrl(input.source_url, sourceType);
+    this.#deps.redactor.addUrlPasswords([url]); // before anything can log it
+    const labels = checkLabelsInput(input.labels);
+    const enabled = checkEnabled(input.enabled);
+    return this.#serial(id, async () => {
+      this.#assertRunning();
+      const existing = this.#entries.get(id);
+      if (existing) throw new CameraChangeError('conflict', `camera "${id}" already exists${existing.spec.origin === 'config' ? ` (defined in ${existing.spec.definedIn})` : ''}; choose another id, or PATCH /api/cameras/${id}`, 'id');
+      this.#assertStorable(url);
+      const now = new Date(this.#deps.clock.now()).toISOString();
+      const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
+      await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      await this.#converge(id, spec);
+      this.#deps.log.info({ camera: id, source: redactUrl(url), labels, enabled }, 'camera added');
+      return this.#view(this.#entries.get(id) as Entry);
+    });
+  }
+
+  async change(id: string, patch: CameraPatch): Promise<CameraView> {
+    if (this.#entries.get(id)?.spec.origin === 'config') this.#writable(id); // read-only says more than a field's error
+    const url = patch.source_url === undefined ? undefined : checkSourceUrl(patch.source_url, this.#entries.get(id)?.spec.sourceType ?? 'rtsp');
+    if (url !== undefined) this.#deps.redactor.addUrlPasswords([url]);
+    const labels = patch.labels === undefined ? undefined : checkLabelsInput(patch.labels);
+    const enabled = patch.enabled === undefined ? undefined : checkEnabled(patch.enabled);
+    return this.#serial(id, async () => {
+      this.#assertRunning();
+      const current = this.#writable(id);
+      if (url !== undefined) this.#assertStorable(url);
+      const spec: CameraSpec = {
+        ...current.spec,
+        ...(url !== undefined ? { url } : {}), ...(labels !== undefined ? { labels } : {}), ...(enabled !== undefined ? { enabled } : {}),
+        updatedAt: new Date(this.#deps.clock.now()).toISOString(),
+      };
+      await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      await this.#converge(id, spec);
+      this.#deps.log.info({ camera: id, source: redactUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) }, 'camera changed');
+      return this.#view(this.#entries.get(id) as Entry);
+    });
+  }
+
+  async remove(id: string): Promise<RemovedCamera> {
+    return this.#serial(id, async () => {
+      this.#assertRunning();
+      this.#writable(id);
+      await this.#persist(() => this.#deps.records.delete(id, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      await this.#converge(id, undefined);
+      const waiting = this.#deps.backlog(id).segments;
+      this.#deps.log.info({ camera: id, segmentsWaiting: waiting }, 'camera removed; its segments are still uploaded');
+      return { id, segments_waiting: waiting };
+    });
+  }
+
+  /** Stored runtime cameras at start or after the store came back; a config camera's id wins. */
+  async #adopt(cameras: CameraSpec[]): Promise<void> {
+    for (const spec of cameras) {
+      const current = this.#entries.get(spec.id);
+      if (current?.spec.origin === 'config') {
+        this.#deps.log.warn({ camera: spec.id, definedIn: current.spec.definedIn }, 'a stored runtime camera has the id of a config camera; the config camera is recorded and the stored one ignored');
+        continue;
+      }
+      this.#deps.redactor.addUrlPasswords([spec.url]);
+      await this.#serial(spec.id, () => this.#converge(spec.id, spec));
+    }
+  }
+
+  /** Makes one camera's recorder match `desired` (undefined: gone), touching no other camera. */
+  async #converge(id: string, desired: CameraSpec | undefined): Promise<void> {
+    const { metrics, newRecorder } = this.#deps;
+    const current = this.#entries.get(id);
+    if (desired === undefined) {
+      if (!current) return;
+      await current.recorder?.stop(); // its last segment is finalized and handed to the uploader
+      this.#entries.delete(id);
+      this.#lastLabels.set(id, current.spec.labels);
+      metrics.forgetCamera(id, 'recorder');
+      this.#draining.add(id);
+      this.uploaded(id); // nothing waiting: its upload series go now
+      this.#describe();
+      return;
+    }
+    if (current && !needsRestart(current.spec, desired)) {
+      current.spec = desired;
+      this.#describe();
+      return;
+    }
+    if (!current) {
+      this.#draining.delete(id);
+      metrics.initCamera(id);
+    }
+    await current?.recorder?.stop();
+    const recorder = desired.enabled ? newRecorder(desired) : undefined;
+    this.#entries.set(id, { spec: desired, recorder });
+    this.#describe();
+    if (this.#phase === 'running') recorder?.start();
+  }
+
+  #describe(): void {
+    this.#deps.metrics.describeCameras([...this.#entries.values()].map((e) => e.spec));
+  }
+
+  #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const tail = run.then(() => undefined, () => undefined);
+    this.#locks.set(id, tail);
+    void tail.then(() => {
+      if (this.#locks.get(id) === tail) this.#locks.delete(id);
+    });
+    return run;
+  }
+
+  #assertRunning(): void {
+    if (this.#phase === 'running') return;
+    throw new CameraChangeError('unavailable', `cameras cannot be changed while the service is ${this.#phase === 'created' ? 'starting' : 'stopping'}; try again`);
+  }
+
+  #writable(id: string): Entry {
+    const e = this.#entries.get(id);
+    if (!e) throw new CameraChangeError('not_found', `no camera "${id}"; GET /api/cameras lists them`);
+    if (e.spec.origin === 'config') {
+      throw new CameraChangeError('read_only', `camera "${id}" is defined in ${e.spec.definedIn} and can be changed only there (then restart the service)`);
+    }
+    return e;
+  }
+
+  #assertStorable(url: string): void {
+    const why = this.#deps.records.cannotStore(url);
+    if (why !== undefined) throw new CameraChangeError('unavailable', `source_url: ${why}`, 'source_url');
+  }
+
+  async #persist(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      const message = err instanceof StoreError ? err.message : errorMessage(err);
+      this.#deps.log.warn({ err: message }, 'cannot store the camera change; nothing was changed');
+      throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not take the change (${message}); nothing was changed, try again`);
+    }
+  }
+
+  #view(e: Entry): CameraView {
+    return cameraView(e.spec, e.recorder, this.#deps.backlog(e.spec.id));
+  }
+}
