@@ -1,4 +1,5 @@
 // Markdown tables of a run's results (printed at the end of a run and written to report.md).
+import { type CameraAddsResult, spread } from './camera-adds.ts';
 import type { CapacityResult, EncoderCost } from './capacity.ts';
 import type { CostResult } from './cost.ts';
 import type { Machine } from './lib/machine.ts';
@@ -22,6 +23,7 @@ export interface Results {
   encoder?: EncoderCost;
   upload?: UploadResult;
   recovery?: RecoveryResult;
+  adds?: CameraAddsResult;
   soak?: SoakResult;
   errors: { bench: string; error: string }[];
 }
@@ -70,6 +72,13 @@ export function targets(r: Results): { metric: string; target: string; measured:
   const cap = r.capacity?.steps.filter((s) => s.pass).at(-1);
   if (cap) {
     out.push({ metric: `Segment closed → stored at ${cap.n} cameras (recorder's own HEAD)`, target: '≤ 1 s + transfer', measured: `median ${fmt(cap.latency.medianSec, 2)} s, p95 ${fmt(cap.latency.p95Sec, 2)} s`, verdict: '—' });
+  }
+  if (r.adds) {
+    const a = r.adds;
+    const first = spread(a.runtime.samples, 'firstSegmentSec');
+    const base = spread(a.startup.samples, 'firstSegmentSec');
+    out.push({ metric: `${a.config.cameras} cameras added one by one over POST /api/cameras: time to first segment (${a.config.segmentSeconds} s clock-aligned segments)`, target: 'measure', measured: `median ${fmt(first.median, 1)} s, p95 ${fmt(first.p95, 1)} s (the same cameras at start: median ${fmt(base.median, 1)} s, p95 ${fmt(base.p95, 1)} s)`, verdict: '—' });
+    out.push({ metric: `Recorder Node.js CPU while adding ${a.config.cameras} cameras, vs right after`, target: 'measure', measured: `${fmt(a.runtime.adds.nodePct, 1)} % vs ${fmt(a.runtime.after.nodePct, 1)} % of a core; other cameras restarted: ${a.runtime.restartsOfOthers}`, verdict: a.runtime.restartsOfOthers === 0 ? 'met' : '**MISSED**' });
   }
   if (r.soak) out.push(...soakTarget(r.soak));
   return out;
@@ -143,6 +152,24 @@ export function renderReport(r: Results): string {
       parts.push(`Store outage of ${s.outageSec} s with ${v.config.cameras} cameras recording: backlog ${s.backlogSegments} segments (${fmt(s.backlogMiB, 0)} MiB); store back → first upload ${fmt(s.firstUploadSec, 1)} s, → backlog drained ${fmt(s.drainSec, 1)} s (of which transfer after the first upload ${fmt(s.transferSec, 1)} s); ${s.uploadFailures} failed attempts logged. Finished segments missing from the store afterwards: ${v.lost.length}.`, '');
     }
   }
+  if (r.adds) parts.push(renderAdds(r.adds));
   if (r.soak) parts.push(renderSoak(r.soak));
   return parts.join('\n');
+}
+
+function renderAdds(a: CameraAddsResult): string {
+  const row = (label: string, samples: CameraAddsResult['runtime']['samples']): (string | number)[] => {
+    const answer = spread(samples, 'answerMs');
+    const connected = spread(samples, 'connectedSec');
+    const firstSegment = spread(samples, 'firstSegmentSec');
+    return [label, samples.length, Number.isFinite(answer.median) ? `${fmt(answer.median, 0)} / ${fmt(answer.p95, 0)} ms` : '—', `${fmt(connected.median, 2)} / ${fmt(connected.p95, 2)} s`, `${fmt(firstSegment.median, 1)} / ${fmt(firstSegment.p95, 1)} s`];
+  };
+  const win = (label: string, w: CameraAddsResult['startup']['window']): (string | number)[] => [label, `${fmt(w.seconds, 0)} s`, `${fmt(w.nodePct, 1)} %`, `${fmt(w.ffmpegPct, 1)} %`];
+  return [
+    `### 6. Cameras added at runtime (${a.config.cameras} cameras, ${a.config.segmentSeconds} s segments)`, '',
+    'Runtime: a recorder with one camera gets the others over POST /api/cameras, one by one (the next once the last is connected); times from the POST. At start: the same cameras from the environment; times from the process start. p50 / p95.', '',
+    table(['how', 'cameras', 'POST → 201', '→ stream connected', '→ first segment finished'], [row('added at runtime', a.runtime.samples), row('configured at start', a.startup.samples)]), '',
+    table(['window', 'length', 'recorder Node.js', 'recorder ffmpegs'], [win('while adding', a.runtime.adds), win('right after (all recording)', a.runtime.after), win('start with all of them (until all connected)', a.startup.window)]), '',
+    `Restarts of cameras other than the one being added: ${a.runtime.restartsOfOthers}.`, '',
+  ].join('\n');
 }

@@ -3,7 +3,7 @@
 //
 //   npm run bench:quick                      # a few minutes
 //   npm run bench                            # full mode (about an hour)
-//   npm run bench -- --only cost,upload      # a subset: cost, capacity, upload, recovery, soak
+//   npm run bench -- --only cost,upload      # a subset: cost, capacity, upload, recovery, adds, soak
 //   npm run bench -- --only soak --seed 42   # the soak (only when named; 30 min, quick ~7) with a given fault schedule
 //   npm run bench -- --profile               # also write V8 CPU profiles of the recorder
 //
@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureEncoderCost, runCapacity } from './capacity.ts';
+import { runCameraAdds } from './camera-adds.ts';
 import { runCost } from './cost.ts';
 import { cleanupAll, installSignalHandlers } from './lib/cleanup.ts';
 import { progressLog, type Ctx } from './lib/context.ts';
@@ -24,10 +25,10 @@ import { runSoak, soakSeed } from './soak.ts';
 import { renderReport, type Results } from './report.ts';
 import { runUpload } from './upload.ts';
 
-const BENCHES = ['cost', 'capacity', 'upload', 'recovery', 'soak'] as const;
+const BENCHES = ['cost', 'capacity', 'upload', 'recovery', 'adds', 'soak'] as const;
 type Bench = (typeof BENCHES)[number];
 /** run without --only; the soak runs only when named (it is as long as all the others together) */
-const DEFAULT_BENCHES: readonly Bench[] = ['cost', 'capacity', 'upload', 'recovery'];
+const DEFAULT_BENCHES: readonly Bench[] = ['cost', 'capacity', 'upload', 'recovery', 'adds'];
 
 const { values } = parseArgs({
   options: {
@@ -65,8 +66,8 @@ const save = (): void => {
 let exitCode = 0;
 try {
   log(`${mode.name} mode: ${[...only].join(', ')}; results in ${outDir}`);
-  const needCameras = only.has('cost') || only.has('capacity');
-  const mounts = Math.max(...(only.has('cost') ? mode.cost.counts : [1]), ...(only.has('capacity') ? mode.capacity.ladder : [1]));
+  const needCameras = only.has('cost') || only.has('capacity') || only.has('adds');
+  const mounts = Math.max(...(only.has('cost') ? mode.cost.counts : [1]), ...(only.has('capacity') ? mode.capacity.ladder : [1]), only.has('adds') ? mode.adds.cameras + 1 : 1);
   // objects live in the memstore OSD's RAM until deleted and garbage-collected (every 10 s here)
   const [store, cameras] = await Promise.all([startStore(8 * 2 ** 30), needCameras ? startCameras(mounts) : Promise.resolve(undefined)]);
   log(`servers up: store ${store.server.endpoint}${cameras ? `, ${mounts} cameras on port ${cameras.server.port} (shared source)` : ''}`);
@@ -92,6 +93,10 @@ try {
     results.encoder = await measureEncoderCost(ctx, mode.name === 'quick' ? 10 : 30);
     log(`capacity: one x264 1080p15 camera pipeline costs ${results.encoder.perEncoderPct.toFixed(1)} % of a core; the shared-source server ${results.encoder.sharedServerPct?.toFixed(1)} %`);
     results.capacity = await runCapacity(ctx, mode.capacity);
+  });
+  await step('adds', async () => {
+    sampler.clear();
+    results.adds = await runCameraAdds(ctx, mode.adds);
   });
   // the shared camera server encodes even without clients: stop it before the benchmarks that do not use it
   if (needCameras) await ctx.cameras.stop();

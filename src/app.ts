@@ -104,7 +104,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   });
 
   const http = new HttpServer({
-    registry: metrics.registry, redactor, log: log.child({ component: 'http' }), ...(api ? { api } : {}),
+    registry: metrics.registry, redactor, log: log.child({ component: 'http' }), ...(api ? { api } : {}), cameras,
     views: {
       health: () => ({
         status: camerasNotRecording().length > 0 ? 'degraded' : 'ok',

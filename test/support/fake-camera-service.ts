@@ -70,7 +70,7 @@ export class FakeCameraService implements CameraService {
   }
 }
 
-function view(input: Pick<NewCamera, 'id' | 'source_url' | 'labels' | 'enabled'> & { source_type: 'rtsp' }, over: Partial<CameraView>): CameraView {
+function view(input: Pick<NewCamera, 'id' | 'source_url' | 'labels' | 'enabled'> & { source_type: NewCamera['source_type'] }, over: Partial<CameraView>): CameraView {
   return {
     id: input.id,
     source_type: input.source_type,

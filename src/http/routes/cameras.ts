@@ -18,8 +18,11 @@ function serviceOf(cameras: CameraService | undefined): CameraService {
 }
 
 /** The checks the schema cannot express; a 400 naming source_url or labels, the password masked. */
-function checkInput(input: { source_url?: string | undefined; labels?: Record<string, string> | undefined }): void {
+function checkInput(input: { source_type?: string; source_url?: string | undefined; labels?: Record<string, string> | undefined }): void {
   const problems: ConfigProblem[] = [];
+  if (input.source_type === 'rtsp' && input.source_url?.startsWith('synthetic:')) {
+    throw new HttpError(400, 'source_url: an rtsp camera takes an rtsp:// or rtsps:// URL', 'source_url');
+  }
   if (input.source_url !== undefined) checkUrl(input.source_url, 'source_url', problems);
   if (input.labels !== undefined) checkLabels(input.labels, 'labels', problems);
   const first = problems[0];

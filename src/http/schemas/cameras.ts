@@ -11,9 +11,9 @@ export const CameraIdParams = Type.Object(
 );
 
 const SourceUrl = Type.String({
-  pattern: '^[rR][tT][sS][pP][sS]?://',
+  pattern: '^([rR][tT][sS][pP][sS]?://|synthetic:)',
   maxLength: 2048,
-  description: 'rtsp:// or rtsps:// URL, e.g. rtsp://user:password@192.0.2.10:554/stream1; percent-encode special characters in the user name and password',
+  description: 'rtsp:// or rtsps:// URL, e.g. rtsp://user:password@192.0.2.10:554/stream1; percent-encode special characters in the user name and password. synthetic: only for a synthetic camera',
   examples: ['rtsp://viewer:secret@192.0.2.10:554/stream1'],
 });
 const Labels = Type.Record(Type.String(), Type.String(), {
@@ -25,7 +25,9 @@ const Enabled = Type.Boolean({ description: 'false stops recording but keeps the
 export const NewCameraBody = Type.Object(
   {
     id: Type.String({ pattern: CAMERA_ID.source, description: `The camera id: ${ID_RULE}` }),
-    source_type: Type.Literal('rtsp', { description: 'Where the video comes from; only "rtsp" over the API' }),
+    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('synthetic')], {
+      description: 'Where the video comes from: "rtsp"; "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
+    }),
     source_url: SourceUrl,
     labels: Type.Optional(Labels),
     enabled: Type.Optional(Enabled),
