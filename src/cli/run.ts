@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.ts';
+import { demoBanner, demoEnv } from './demo.ts';
 import { HELP } from './help.ts';
 import { runClips } from './clips-command.ts';
 import { checkBinaries } from './preflight.ts';
@@ -32,20 +33,6 @@ function configFailure(err: ConfigError, file: string | undefined): never {
 
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-function demoEnv(dir: string, port: string | undefined, env: Env): Env {
-  return {
-    ...env,
-    STORAGE: 'filesystem',
-    FILESYSTEM_ROOT: resolve(dir, 'bucket'),
-    TEMP_DIR: resolve(dir, 'spool'),
-    SEGMENT_DURATION: '10s',
-    METRICS_PORT: port ?? env.METRICS_PORT ?? '9090',
-    CAMERA1_RTSP_URL: 'synthetic:?size=640x360&fps=15',
-    CAMERA2_RTSP_URL: 'synthetic:?size=640x360&fps=15',
-    API_ALLOW_SYNTHETIC_CAMERAS: 'true', // the demo has no RTSP camera: more cameras over the API are synthetic ones
-  };
 }
 
 async function main(signals: StopSignals): Promise<void> {
@@ -169,15 +156,7 @@ async function main(signals: StopSignals): Promise<void> {
     throw err;
   }
   if (stopping || address === undefined) return; // a signal came while it started: it is stopping
-  if (demo) {
-    process.stderr.write(
-      `\ncamera-recorder demo: recording 2 synthetic cameras (camera-1, camera-2) into 10 s segments.\n` +
-      `  stored segments: ${config.filesystem.root}/<camera>/<YYYYMMDD>/<HHMMSS>_<camera>.mp4\n` +
-      `  being recorded:  ${config.tempDir}\n` +
-      `  health, metrics: http://127.0.0.1:${address.port}/health  /ready  /metrics\n` +
-      `  stop with Ctrl-C (the last segments are finalized and stored first)\n\n`,
-    );
-  }
+  if (demo) process.stderr.write(demoBanner(config, demoDir, address.port, Boolean(process.env.API_TOKEN)));
   if (stopAfterMs !== undefined) setTimeout(() => shutdown('duration elapsed'), stopAfterMs).unref();
 }
 

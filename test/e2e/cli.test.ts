@@ -1,7 +1,7 @@
 // The CLI as a user meets it: bad configuration, --check-config, --help, and the demo.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -91,6 +91,27 @@ describe('command line', () => {
         assert.match(meta.metadata.sha256, /^[0-9a-f]{64}$/);
       }
       assert.deepEqual(readdirSync(join(dir, 'spool', camera)), []);
+    }
+  });
+
+  test('the demo serves the API with a token kept in its folder, never printed: a synthetic camera added with the curl it shows records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-api-'));
+    const demo = new RecorderProcess({}, await freePort(), ['demo', '--dir', dir]);
+    try {
+      await demo.until(async () => demo.stderr.includes('add a camera:'), 30_000, 'the demo banner');
+      const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
+      assert.match(token, /^[0-9a-f]{48}$/);
+      assert.equal(statSync(join(dir, 'api-token')).mode & 0o777, 0o600);
+      // the banner's curl, run as a user would paste it
+      const curl = /curl .*\\\n.*\n/.exec(demo.stderr)![0].replace('\\\n', ' ');
+      const answer = execFileSync('sh', ['-c', `${curl.trim()} -s -w ' %{http_code}'`], { encoding: 'utf8' });
+      assert.match(answer, / 201$/, answer);
+      await demo.waitForLog((l) => l.msg === 'segment uploaded' && l.camera === 'camera-3', 60_000, 'a camera-3 segment stored');
+      assert.equal((await demo.stop()).code, 0);
+      assert.ok(!demo.raw.join('\n').includes(token), 'the token is never printed');
+      assert.ok(readdirSync(join(dir, 'bucket', 'camera-3')).length > 0);
+    } finally {
+      await demo.stop('SIGKILL');
     }
   });
 
