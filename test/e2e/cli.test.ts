@@ -111,7 +111,7 @@ describe('command line', () => {
       assert.ok(!demo.raw.join('\n').includes(token), 'the token is never printed');
       assert.ok(readdirSync(join(dir, 'bucket', 'camera-3')).length > 0);
     } finally {
-      await demo.stop('SIGKILL');
+      await demo.stop(); // SIGTERM: a SIGKILL would leave its ffmpegs running
     }
   });
 
