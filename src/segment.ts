@@ -30,6 +30,8 @@ export const START_BEFORE_NAME_MS = 7000;
  * its name. A later mtime − duration means the writer was behind the clock when it closed the file
  * (the camera or ffmpeg starved of CPU, catching up in the next segment: 2.2 s seen), and both
  * bounds are late by that lag; the newest segment after a restart then left a false gap before it.
+ * Such a segment starts in the middle of its name's second: the file was opened somewhere in it
+ * (when the previous segment closed), so that is at most half a second off, whatever the lag.
  */
 const OPENED_WITHIN_MS = 1000;
 
@@ -56,11 +58,14 @@ export function plausibleDuration(durations: (number | undefined)[], nameStartMs
  * ffmpeg writes each fragment as it arrives, so the file's mtime is when its last frame came in.
  * mtime − duration is used when it agrees with the name (further back for the first segment of a
  * run, or one not known not to be: see START_BEFORE_NAME_MS; not past the name's second: see
- * OPENED_WITHIN_MS); otherwise (written behind the clock, file copied or touched) the name.
+ * OPENED_WITHIN_MS, else written behind the clock: the middle of the name's second); otherwise
+ * (file copied or touched) the name.
  */
 export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
   const durationMs = Math.round(durationSec * 1000);
   const fromMtime = Math.round(mtimeMs) - durationMs;
-  const startMs = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + OPENED_WITHIN_MS ? fromMtime : nameStartMs;
+  const trusted = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + OPENED_WITHIN_MS;
+  const behind = fromMtime >= nameStartMs + OPENED_WITHIN_MS && fromMtime < nameStartMs + START_BEFORE_NAME_MS;
+  const startMs = trusted ? fromMtime : behind ? nameStartMs + OPENED_WITHIN_MS / 2 : nameStartMs;
   return { startMs, endMs: startMs + durationMs };
 }
