@@ -12,9 +12,10 @@ export interface FinishedSegment {
 }
 
 /**
- * How far a segment's real start (file mtime − duration) may lie from the whole second in its name.
- * After: a cut waits for the first key frame after the clock boundary (one GOP) and the name is
- * taken when the file opens. Before: the first segment of an ffmpeg run is named when ffmpeg opens
+ * How far a segment's real start (file mtime − duration) may lie from the whole second in its name,
+ * as finding and the event worker allow for it. After: stored starts lie at most a second after
+ * the name since preciseBounds holds them to it (OPENED_WITHIN_MS); the wider margin still covers
+ * segments stored before. Before: the first segment of an ffmpeg run is named when ffmpeg opens
  * it, which is after it probed the input (up to its 5 s analyzeduration, plus the RTSP handshake),
  * and it holds the frames read while probing — 1.5 s and more before its name after a camera
  * restart. While ffmpeg works off those frames it runs behind the clock, so the next segment of the
@@ -22,6 +23,17 @@ export interface FinishedSegment {
  */
 export const START_AFTER_NAME_MS = 2500;
 export const START_BEFORE_NAME_MS = 7000;
+
+/**
+ * ffmpeg names a segment after the wall-clock second in which it opens the file, and it opens the
+ * file to write the segment's first frame: nothing in a segment was captured a second or more after
+ * its name. A later mtime − duration means the writer was behind the clock when it closed the file
+ * (the camera or ffmpeg starved of CPU, catching up in the next segment: 2.2 s seen), and both
+ * bounds are late by that lag; the newest segment after a restart then left a false gap before it.
+ * Such a segment starts in the middle of its name's second: the file was opened somewhere in it
+ * (when the previous segment closed), so that is at most half a second off, whatever the lag.
+ */
+const OPENED_WITHIN_MS = 1000;
 
 /**
  * The segment's media duration: the first of ffprobe's file duration, its video stream's and the
@@ -45,11 +57,15 @@ export function plausibleDuration(durations: (number | undefined)[], nameStartMs
  * Wall-clock bounds of a segment, to well under a second. The file name has whole seconds only;
  * ffmpeg writes each fragment as it arrives, so the file's mtime is when its last frame came in.
  * mtime − duration is used when it agrees with the name (further back for the first segment of a
- * run, or one not known not to be: see START_BEFORE_NAME_MS); otherwise (file copied or touched) the name.
+ * run, or one not known not to be: see START_BEFORE_NAME_MS; not past the name's second: see
+ * OPENED_WITHIN_MS, else written behind the clock: the middle of the name's second); otherwise
+ * (file copied or touched) the name.
  */
 export function preciseBounds(nameStartMs: number, mtimeMs: number, durationSec: number): { startMs: number; endMs: number } {
   const durationMs = Math.round(durationSec * 1000);
   const fromMtime = Math.round(mtimeMs) - durationMs;
-  const startMs = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + START_AFTER_NAME_MS ? fromMtime : nameStartMs;
+  const trusted = fromMtime >= nameStartMs - START_BEFORE_NAME_MS && fromMtime < nameStartMs + OPENED_WITHIN_MS;
+  const behind = fromMtime >= nameStartMs + OPENED_WITHIN_MS && fromMtime < nameStartMs + START_BEFORE_NAME_MS;
+  const startMs = trusted ? fromMtime : behind ? nameStartMs + OPENED_WITHIN_MS / 2 : nameStartMs;
   return { startMs, endMs: startMs + durationMs };
 }

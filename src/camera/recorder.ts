@@ -1,12 +1,11 @@
 // One camera: a long-lived owner that runs ffmpeg again and again until stopped (run → runOnce).
-// Each run probes the camera's audio, starts ffmpeg, watches its progress and its segment list,
-// and reports every segment ffmpeg has closed (segment-reporter.ts). After a run ends every .mp4
-// left in the camera's folder is closed too (ffmpeg is gone) and is reported, so a crash never
-// strands footage. Every second without frames is counted (recording-gaps.ts).
+// Each run decides the camera's audio (audio-check.ts), starts ffmpeg (ffmpeg-run.ts: the child,
+// its progress and stall watchdog), watches its segment list, and reports every segment ffmpeg
+// has closed (segment-reporter.ts). After a run ends every .mp4 left in the camera's folder is
+// closed too (ffmpeg is gone) and is reported, so a crash never strands footage. Every second
+// without frames is counted (recording-gaps.ts).
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { childEnv } from '../child-env.ts';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -17,12 +16,9 @@ import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
-import { removePidFile, writePidFile } from './ffmpeg-pidfile.ts';
-import { ProgressParser } from './progress.ts';
+import { FfmpegRun } from './ffmpeg-run.ts';
 import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
 import { SegmentReporter } from './segment-reporter.ts';
-import { StallWatchdog } from './stall-watchdog.ts';
-import { TailBuffer } from './tail-buffer.ts';
 
 export type RecorderState = 'starting' | 'recording' | 'backoff' | 'stopped';
 
@@ -124,7 +120,7 @@ export class CameraRecorder {
   }
 
   async #run(): Promise<void> {
-    const { settings, clock, log, metrics } = this.#deps;
+    const { settings, log, metrics } = this.#deps;
     let attempt = 0;
     while (!this.#stopping.signal.aborted) {
       const end = await this.#runOnce().catch((err: unknown): RunEnd => ({ reason: 'not-started', error: errorMessage(err) }));
@@ -200,29 +196,24 @@ export class CameraRecorder {
     if (this.#stopping.signal.aborted) onStop(); // stop() came while this run was being set up
 
     const startedAt = clock.now();
-    let lastMark = '';
     let recorded = false; // frames came in this run
-    const args = ffmpegArgs({
-      url: this.#deps.camera.url,
-      audio: audio.plan,
-      segmentSeconds: settings.segmentDurationMs / 1000,
-      rtspTimeoutMs: settings.rtspTimeoutMs,
-      outDir: this.dir,
-      listPath,
-    });
     log.info({ audio: audio.plan, audioCodec: audio.codec, audioFrom: forRun.from }, 'starting ffmpeg');
-    const child = execa(settings.ffmpegPath, args, {
-      ...childEnv({ TZ: 'UTC' }), // no secrets; strftime names and clock-aligned cuts in UTC, whatever the host's zone
-      stdin: 'ignore',
-      buffer: false, // ffmpeg runs for days: never accumulate its output
-      reject: false,
-      cancelSignal: run.signal,
-      killSignal: 'SIGINT', // ffmpeg finalizes the open segment on SIGINT
-      forceKillAfterDelay: settings.stopTimeoutMs,
-    });
-    const watchdog = new StallWatchdog({
+    const ffmpeg = await FfmpegRun.start({
+      ffmpegPath: settings.ffmpegPath,
+      args: ffmpegArgs({
+        url: this.#deps.camera.url,
+        audio: audio.plan,
+        segmentSeconds: settings.segmentDurationMs / 1000,
+        rtspTimeoutMs: settings.rtspTimeoutMs,
+        outDir: this.dir,
+        listPath,
+      }),
+      dir: this.dir,
       stallTimeoutMs: settings.stallTimeoutMs,
+      stopTimeoutMs: settings.stopTimeoutMs,
       clock,
+      log,
+      signal: run.signal,
       onQuiet: (lastAdvanceMs) => {
         if (!this.#connected) return;
         log.warn({ quietMs: clock.now() - lastAdvanceMs }, 'no frames from the camera; stream counted as disconnected');
@@ -234,22 +225,7 @@ export class CameraRecorder {
         reason = 'stalled';
         log.warn({ stalledMs }, 'no progress from ffmpeg; stopping it');
       },
-      signal: (signal) => void child.kill(signal),
-    });
-    const listing = this.#segments.watchList(listPath, () => {
-      if (!watchdog.stalled) recorded = this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
-    });
-    if (child.pid !== undefined) await writePidFile(this.dir, child.pid).catch((err) => log.warn({ err }, 'cannot write the ffmpeg pid file'));
-    const stderr = new TailBuffer(50);
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-    const progress = new ProgressParser();
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const p of progress.push(chunk)) {
-        // The segment muxer reports total_size=N/A; frames and media time are what advance.
-        const mark = `${p.frame}/${p.outTimeUs}`;
-        if (mark === lastMark) continue;
-        lastMark = mark;
-        if (!watchdog.advanced() || p.frame === 0) continue;
+      onFrames: () => {
         recorded = this.#markConnected();
         if (known && !confirmed && !confirmation) {
           confirmation = this.#audio.confirm(known, AbortSignal.any([run.signal, confirmEnd.signal])).then((fresh) => {
@@ -260,31 +236,32 @@ export class CameraRecorder {
             run.abort();
           });
         }
-      }
+      },
+    });
+    const listing = this.#segments.watchList(listPath, () => {
+      if (!ffmpeg.stalled) recorded = this.#markConnected(); // a closed segment proves the stream flows, even before the first progress report
     });
 
-    const result = await child;
-    watchdog.stop();
+    const result = await ffmpeg.exited();
     const ended = reason as RunReason; // set by the callbacks above
     const endedWhileConfirming = confirmation !== undefined && !confirmSettled && ended === 'exited';
     confirmEnd.abort();
     await confirmation;
-    await removePidFile(this.dir);
     this.#stopping.signal.removeEventListener('abort', onStop);
     await listing.close();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
     await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => this.#cameraAnswers() });
     if (this.#connected) log.info('stream disconnected');
     this.#setConnected(false);
-    const diskFull = stderr.lines().some((line) => DISK_FULL.test(line));
-    if (ended !== 'stopping') this.#gaps.open(gapReasonOf({ ended, diskFull, recorded }), recorded ? watchdog.lastAdvanceMs : clock.now());
-    if (diskFull) this.#onDiskFull(stderr.lines());
+    const diskFull = result.stderr.some((line) => DISK_FULL.test(line));
+    if (ended !== 'stopping') this.#gaps.open(gapReasonOf({ ended, diskFull, recorded }), recorded ? ffmpeg.lastAdvanceMs : clock.now());
+    if (diskFull) this.#onDiskFull(result.stderr);
     await this.#segments.sweep();
     return {
       reason: ended,
       exitCode: result.exitCode,
       signal: result.signal,
-      stderr: stderr.lines(),
+      stderr: result.stderr,
       ranMs: clock.now() - startedAt,
       diskFull,
     };

@@ -1,24 +1,24 @@
-// Finished segment → checked (MP4 structure or ffprobe; sha256 and MD5s in one read) → stored (the
-// store checks each request's Content-MD5) → verified (HEAD: size and ETag against the file's MD5s) → deleted locally.
+// The upload queue: finished segment → checked (segment-check.ts: MP4 structure or ffprobe; sha256
+// and MD5s in one read) → stored with its metadata (segment-metadata.ts; the store checks each
+// request's Content-MD5) → verified (HEAD: size and ETag against the file's MD5s) → deleted locally.
 // Retries forever with backoff: a segment leaves the disk only when the store has confirmed it,
-// when it is quarantined (empty or unreadable), or when the backlog guard drops it (the cap, the
-// disk budget or a full disk: counted, logged at error).
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+// when it is quarantined (quarantine.ts: empty or unreadable), or when the backlog guard drops it
+// (the cap, the disk budget or a full disk: counted, logged at error).
+import { stat, unlink } from 'node:fs/promises';
+import { basename } from 'node:path';
 import PQueue from 'p-queue';
 import type { Clock } from '../clock.ts';
 import { backoffDelay } from '../camera/backoff.ts';
 import { objectKey } from '../camera/segment-name.ts';
-import { labelMetadata } from '../config/labels.ts';
 import { errorMessage, SegmentError, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { probe, ProbeError } from '../media/ffprobe.ts';
-import { checkFragmentedMp4 } from '../media/mp4-structure.ts';
 import type { Metrics } from '../metrics.ts';
-import { plausibleDuration, preciseBounds, type FinishedSegment } from '../segment.ts';
+import type { FinishedSegment } from '../segment.ts';
 import { verifyStored } from './etag.ts';
-import { fileDigests, type FileDigests } from './hash.ts';
 import type { ObjectStore } from './object-store.ts';
+import { quarantine } from './quarantine.ts';
+import { checkSegment, type CheckedSegment } from './segment-check.ts';
+import { segmentMetadata } from './segment-metadata.ts';
 import type { StoreHealth } from './store-health.ts';
 
 export interface UploaderSettings {
@@ -171,10 +171,13 @@ export class Uploader {
     const file = basename(segment.path);
     if (this.#stopping.signal.aborted || job.drop.signal.aborted) return;
     job.phase = 'uploading';
-    let prepared: Prepared;
+    let checked: CheckedSegment;
     for (let attempt = 0; ; attempt++) {
       try {
-        prepared = await this.#prepare(job);
+        checked = await checkSegment(segment, {
+          partSize: store.partSize, ffprobePath: settings.ffprobePath, log, signal: this.#stopping.signal,
+          onSize: (size) => void (job.size = size),
+        });
         break;
       } catch (err) {
         if (err instanceof SegmentError) return this.#quarantine(job, err);
@@ -184,25 +187,13 @@ export class Uploader {
       }
     }
     const key = objectKey(segment.cameraId, segment.startMs);
-    const duration = plausibleDuration(prepared.durations, segment.startMs, prepared.endMs);
-    if (duration.rejected.length > 0) log.warn({ camera: segment.cameraId, file, claimed: duration.rejected, durationSec: duration.durationSec, from: duration.from }, 'segment timestamps claim more media than the time it was recorded; its duration is the first reading that fits, else the file times');
-    const durationSec = duration.durationSec;
-    const { startMs, endMs } = preciseBounds(segment.startMs, prepared.endMs, durationSec);
-    const metadata = {
-      ...labelMetadata(this.#deps.labelsOf?.(segment.cameraId) ?? {}),
-      camera: segment.cameraId,
-      start: new Date(startMs).toISOString(),
-      end: new Date(endMs).toISOString(),
-      duration: durationSec.toFixed(3),
-      size: String(job.size),
-      sha256: prepared.digests.sha256,
-    };
+    const { metadata, durationSec } = segmentMetadata(segment, checked, job.size, this.#deps.labelsOf?.(segment.cameraId) ?? {}, log);
     for (let attempt = 0; ; attempt++) {
       const signal = AbortSignal.any([this.#stopping.signal, job.drop.signal, AbortSignal.timeout(settings.attemptTimeoutMs)]);
       const started = clock.now();
       try {
-        await store.put({ key, path: segment.path, size: job.size, contentType: 'video/mp4', metadata, digests: prepared.digests, signal });
-        verifyStored(key, await store.head(key, signal), prepared.digests);
+        await store.put({ key, path: segment.path, size: job.size, contentType: 'video/mp4', metadata, digests: checked.digests, signal });
+        verifyStored(key, await store.head(key, signal), checked.digests);
         if (job.drop.signal.aborted) return; // dropped meanwhile: counted there
         job.phase = 'done';
         await unlink(segment.path).catch((err) => log.warn({ err, file }, 'stored, but deleting the local file failed'));
@@ -232,65 +223,11 @@ export class Uploader {
     }
   }
 
-  /**
-   * The digests (sha256 and the store's MD5s, one read), a readability check and the duration
-   * (ffprobe, which decides whether it plays). Throws SegmentError for a segment that must not be
-   * uploaded. A listed segment whose MP4 structure looks wrong is logged first.
-   */
-  async #prepare(job: Job): Promise<Prepared> {
-    const { path, listedDurationSec } = job.segment;
-    const info = await stat(path);
-    const size = info.size;
-    job.size = size;
-    if (size === 0) throw new SegmentError('segment is empty', 'empty');
-    const digests = fileDigests(path, this.#deps.store.partSize, this.#stopping.signal);
-    digests.catch(() => undefined); // awaited below; a readability failure may come first
-    const structure = listedDurationSec ? await checkFragmentedMp4(path) : undefined;
-    if (structure && !structure.ok) this.#deps.log.warn({ camera: job.segment.cameraId, file: basename(path), why: structure.why }, 'listed segment has an unexpected structure; checking it with ffprobe');
-    // ffprobe's duration, not the list's: the list's first line of a run can be off by the stream's
-    // start offset, and bounds from it overlapped the next segment (clips picked a third segment)
-    const durations = await this.#probeDurations(path);
-    const read = await digests;
-    // a finished segment does not change: if it did, its digests are not those of what is uploaded
-    if (read.size !== size) throw new Error(`segment changed while it was read: ${size} bytes at stat, ${read.size} read`);
-    return { digests: read, durations: [...durations, listedDurationSec], endMs: info.mtimeMs };
-  }
-
-  /** The file's duration and its video stream's, best first (see plausibleDuration). */
-  async #probeDurations(path: string): Promise<(number | undefined)[]> {
-    try {
-      const result = await probe(path, { ffprobePath: this.#deps.settings.ffprobePath, timeoutMs: 60_000, signal: this.#stopping.signal });
-      const video = result.streams.find((s) => s.type === 'video');
-      if (!video) throw new SegmentError('segment has no video stream', 'unreadable');
-      return [result.durationSec, video.durationSec];
-    } catch (err) {
-      if (err instanceof SegmentError) throw err;
-      if (err instanceof ProbeError && err.segmentFault) throw new SegmentError(`segment is unreadable: ${err.message}`, 'unreadable', { cause: err });
-      throw err;
-    }
-  }
-
+  /** A segment that must not be stored: moved to quarantine, unless the backlog guard dropped it meanwhile. */
   async #quarantine(job: Job, err: SegmentError): Promise<void> {
-    const { segment } = job;
-    const dir = join(this.#deps.settings.quarantineDir, segment.cameraId);
-    const target = join(dir, basename(segment.path));
     if (job.drop.signal.aborted) return; // dropped while it was checked (its file is gone): counted there
     job.phase = 'done';
-    try {
-      await mkdir(dir, { recursive: true });
-      await rename(segment.path, target);
-    } catch (moveErr) {
-      this.#deps.log.error({ camera: segment.cameraId, file: segment.path, err: moveErr }, 'cannot move segment to quarantine; left in place');
-      return;
-    }
-    this.#deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
-    this.#deps.log.error({ camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message }, 'segment quarantined, not uploaded');
+    const { settings, log, metrics } = this.#deps;
+    await quarantine(job.segment, err, { quarantineDir: settings.quarantineDir, log, metrics });
   }
-}
-
-/** What #prepare learned of a segment: its digests, its duration readings, when it was closed. */
-interface Prepared {
-  digests: FileDigests;
-  durations: (number | undefined)[];
-  endMs: number;
 }

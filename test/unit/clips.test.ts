@@ -111,3 +111,23 @@ test('a segment written late (ffmpeg behind the clock) overlapping the next one 
   assert.deepEqual(segments.map((s) => [s.startMs - T, s.endMs - T]), [[-10_000, -6000], [4968, 9000], [9000, 11_933]]);
   assert.deepEqual(gaps.map((g) => [g.fromMs - T, g.toMs - T]), [[-6000, 4968]]);
 });
+
+test('after a camera restart, the newest segment, closed while ffmpeg was behind, leaves no false gap (real numbers)', async () => {
+  const { preciseBounds } = await import('../../src/segment.ts');
+  const { findSegments, store } = await segmentStore();
+  // The gap test under load: the camera down from 06:28:01.935; the run after it recorded from
+  // 10.043. Name (the second ffmpeg opened the file in), file time, ffprobe duration of each.
+  const day = Date.UTC(2026, 11, 1);
+  const at = (hms: string): number => day + Date.parse(`1970-01-01T${hms}Z`);
+  const stored: [string, string, number][] = [['062756', '06:28:00.791', 4.011], ['062800', '06:28:01.935', 1.2], ['062811', '06:28:12.155', 2.112], ['062812', '06:28:17.175', 3]];
+  for (const [hms, mtime, durationSec] of stored) {
+    const { startMs, endMs } = preciseBounds(at(`${hms.slice(0, 2)}:${hms.slice(2, 4)}:${hms.slice(4)}`), at(mtime), durationSec);
+    store.objects.set(`camera-1/20261201/${hms}_camera-1.mp4`, { bytes: Buffer.alloc(10), contentType: 'video/mp4', metadata: { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() } });
+  }
+  const { gaps } = await findSegments(store, 'camera-1', at('06:27:58.884'), at('06:28:14.500'));
+  assert.equal(gaps.length, 1, JSON.stringify(gaps.map((g) => [new Date(g.fromMs).toISOString(), new Date(g.toMs).toISOString()])));
+  assert.equal(gaps[0]!.fromMs, at('06:28:01.935'));
+  // the segment after 062811 is placed in the middle of its name's second (it was opened at
+  // 12.155; the second is all that is sure): 062811 may move back up to half a second
+  assert.ok(gaps[0]!.toMs <= at('06:28:10.043') && gaps[0]!.toMs >= at('06:28:09.543'), new Date(gaps[0]!.toMs).toISOString());
+});

@@ -234,6 +234,18 @@ test('segment bounds come from the file mtime when it agrees with the name, else
   assert.deepEqual(preciseBounds(name, name - 2_000, 6), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
 });
 
+test('a segment closed while the writer was behind starts in the second of its name, not at its file time less its duration', () => {
+  // Seen in the gap test under load: 3.000 s of media named :12, opened at 12.155 (the previous
+  // segment's file time), closed at 17.175. mtime − duration (14.175) is 2.2 s after the second
+  // the file was opened in to write its first frame: nothing in it was captured that late. It was
+  // opened somewhere in that second: its middle is at most half a second off.
+  const name = Date.UTC(2026, 11, 1, 6, 28, 12);
+  assert.deepEqual(preciseBounds(name, name + 5_175, 3), { startMs: name + 500, endMs: name + 3_500 });
+  assert.deepEqual(preciseBounds(name, name + 3_940, 3), { startMs: name + 940, endMs: name + 3_940 }, 'within its second: the file time holds');
+  // opened at .955 and closed 65 ms behind: 20 ms past the second, where the name alone was 955 ms early
+  assert.deepEqual(preciseBounds(name, name + 4_702, 3.682), { startMs: name + 500, endMs: name + 4_182 });
+});
+
 test('a duration longer than the time the file was recording is not believed: the next reading that fits, else the file times', () => {
   const name = Date.UTC(2025, 11, 14, 1, 30, 0);
   const mtime = name + 30_200;
