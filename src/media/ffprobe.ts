@@ -30,7 +30,10 @@ export class ProbeError extends Error {
 export async function probe(target: string, opts: ProbeOptions): Promise<ProbeResult> {
   const args = [
     '-v', 'error',
-    ...(opts.rtsp ? ['-rtsp_transport', 'tcp', '-timeout', String(opts.rtsp.timeoutMs * 1000)] : []),
+    // Of a camera only the codec names are asked, and the RTSP session description (SDP) names
+    // them: half a second of packets is plenty (the default 5 s read 2-4 s of stream, each of them
+    // seconds more before a new camera's ffmpeg could start; see BENCHMARKS.md, cameras added).
+    ...(opts.rtsp ? ['-rtsp_transport', 'tcp', '-timeout', String(opts.rtsp.timeoutMs * 1000), '-analyzeduration', '500000'] : []),
     '-show_entries', 'stream=codec_type,codec_name,duration:format=duration',
     '-of', 'json',
     target,
