@@ -115,7 +115,10 @@ export async function runSoak(ctx: Ctx, cfg: SoakConfig, seed: number): Promise<
     ctx.log('soak: faults over; waiting for the backlog to drain');
     const drained = await current.proc
       .until(async () => segmentFiles(tempDir).every((f) => f.mtimeMs > faultsEnd), 10 * 60_000, 'backlog drained')
-      .then(() => true, (err: Error) => (rec.errors.push(`backlog not drained: ${err.message.split('\n')[0]}; left: ${segmentFiles(tempDir).filter((f) => f.mtimeMs <= faultsEnd).length} segments`), false));
+      .then(() => true, (err: Error) => {
+        rec.errors.push(`backlog not drained: ${err.message.split('\n')[0]}; left: ${segmentFiles(tempDir).filter((f) => f.mtimeMs <= faultsEnd).length} segments`);
+        return false;
+      });
     rec.drainedAt = drained ? Date.now() : undefined;
     const entry = rec.runs.at(-1);
     if (entry) entry.metrics = (await current.proc.get('/metrics')).body.split('\n').filter((l) => KEPT_METRICS.test(l));
@@ -128,7 +131,7 @@ export async function runSoak(ctx: Ctx, cfg: SoakConfig, seed: number): Promise<
   } finally {
     sampling = false;
     await current.stop(10_000);
-    rec.runs.forEach((r, i) => saveLogs(r.run, join(ctx.outDir, `soak-recorder-${i + 1}.log`)));
+    for (const [i, r] of rec.runs.entries()) saveLogs(r.run, join(ctx.outDir, `soak-recorder-${i + 1}.log`));
     await current.dispose();
     for (const c of cams) await c.stop();
   }

@@ -73,7 +73,11 @@ async function sha256Reused(path: string): Promise<string> {
   const file = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafeSlow(4 * MiB);
-    for (let n: number; (n = (await file.read(buffer, 0, buffer.length, null)).bytesRead) > 0;) hash.update(buffer.subarray(0, n));
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
   } finally {
     await file.close();
   }

@@ -183,11 +183,13 @@ export async function runUpload(ctx: Ctx, cfg: UploadConfig): Promise<UploadResu
         for (const v of order) {
           if (v === 'raw') {
             const r = await rawPut(ctx, f.path, f.size);
-            (raw[s] ??= []).push(r);
+            raw[s] ??= [];
+            raw[s].push(r);
             ctx.log(`upload: raw PutObject ${s} MiB: ${r.mibPerSec.toFixed(0)} MiB/s, ${r.cpuSecPerGiB.toFixed(2)} CPU s/GiB`);
           } else {
             const r = await recorderUpload(ctx, [f]);
-            (recorder[s] ??= []).push(r);
+            recorder[s] ??= [];
+            recorder[s].push(r);
             ctx.log(`upload: recorder ${s} MiB: upload ${r.uploadMiBps.toFixed(0)} MiB/s, end to end ${r.endToEndMiBps.toFixed(0)} MiB/s, node ${r.nodeCpuSecPerGiB.toFixed(2)} CPU s/GiB, peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
           }
         }

@@ -34,6 +34,7 @@ export function machineInfo(): Machine {
     kernel: firstLine('uname', ['-r']),
     node: process.version,
     ffmpeg: firstLine('ffmpeg', ['-hide_banner', '-version']).replace(/ Copyright.*/, ''),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format placeholder
     gstreamer: firstLine('dpkg-query', ['-W', '-f', '${Version}', 'gir1.2-gst-rtsp-server-1.0']),
     ceph: firstLine('ceph', ['--version']).replace(/\s*\(.*$/, ''),
     loadavgAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),

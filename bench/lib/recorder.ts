@@ -47,7 +47,7 @@ export async function startRecorder(opts: RecorderOptions): Promise<RecorderRun>
     ...(opts.profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.profileDir}` } : {}),
     ...opts.env,
   };
-  opts.cameras.forEach((url, i) => (env[`CAMERA${i + 1}_RTSP_URL`] = url));
+  for (const [i, url] of opts.cameras.entries()) env[`CAMERA${i + 1}_RTSP_URL`] = url;
   const proc = new RecorderProcess(env, await freePort());
   const pid = proc.child.pid;
   if (pid === undefined) throw new Error('recorder did not start');

@@ -145,7 +145,8 @@ export class Sampler {
     const cpu = delta(a, b);
     for (const [g, sec] of cpu) groups[g] = { cpuSec: sec, cpuPct: (sec / seconds) * 100, count: 0 };
     for (const s of b.procs.values()) {
-      const g = (groups[s.group] ??= { cpuSec: 0, cpuPct: 0, count: 0 });
+      groups[s.group] ??= { cpuSec: 0, cpuPct: 0, count: 0 };
+      const g = groups[s.group]!;
       g.count++;
     }
     for (const [name, g] of Object.entries(groups)) {
@@ -174,7 +175,10 @@ export class Sampler {
       const y = inside[i] as Snapshot;
       const dt = (y.t - x.t) / 1000;
       if (dt <= 0) continue;
-      for (const [g, sec] of delta(x, y)) (intervals[g] ??= []).push((sec / dt) * 100);
+      for (const [g, sec] of delta(x, y)) {
+        intervals[g] ??= [];
+        intervals[g].push((sec / dt) * 100);
+      }
     }
     const machineBusy = b.machine.busy - a.machine.busy;
     let mineSec = 0;

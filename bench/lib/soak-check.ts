@@ -190,7 +190,8 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
       counters[m[1] as string] = (counters[m[1] as string] ?? 0) + v;
       if (m[1] === 'camera_recording_gap_seconds_total') {
         gapCounter ??= {};
-        const cam = (gapCounter[labels.camera_id ?? '?'] ??= {});
+        gapCounter[labels.camera_id ?? '?'] ??= {};
+        const cam = gapCounter[labels.camera_id ?? '?']!;
         cam[labels.reason ?? '?'] = (cam[labels.reason ?? '?'] ?? 0) + v;
       }
     }

@@ -150,7 +150,10 @@ function setPath(out: Record<string, unknown>, spec: KeySpec, value: unknown): v
   const parts = spec.path.split('.');
   const leaf = camel(parts.pop() as string) + (spec.type.kind === 'duration' ? 'Ms' : '');
   let node = out;
-  for (const p of parts) node = (node[camel(p)] ??= {}) as Record<string, unknown>;
+  for (const p of parts) {
+    node[camel(p)] ??= {};
+    node = node[camel(p)] as Record<string, unknown>;
+  }
   node[leaf] = value;
 }
 

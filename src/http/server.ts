@@ -112,7 +112,7 @@ function replyError(err: FastifyError | Error, req: FastifyRequest, reply: Fasti
 function badPath(req: FastifyRequest): HttpError {
   const raw = (req.url.split('?')[0] ?? '').split('/').filter(Boolean);
   try {
-    raw.forEach((p, i) => decodeComponent(p, i === 2 ? (PATH_PARAM[raw[1] ?? ''] ?? 'path') : 'path'));
+    for (const [i, p] of raw.entries()) decodeComponent(p, i === 2 ? (PATH_PARAM[raw[1] ?? ''] ?? 'path') : 'path');
   } catch (e) {
     return e as HttpError;
   }

@@ -43,7 +43,10 @@ export class FileRangeBody extends Readable {
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     const file = this.#file;
     this.#file = undefined;
-    if (!file) return callback(err);
+    if (!file) {
+      callback(err);
+      return;
+    }
     file.then((f) => f.close(), () => undefined).then(() => callback(err), () => callback(err));
   }
 

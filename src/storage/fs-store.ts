@@ -3,7 +3,7 @@
 // whole object or none. Metadata lives beside it in `<key>.meta.json`, with the ETag an S3 store
 // would give: the MD5 of the bytes as they were written, checked against the one the caller read.
 import { accessSync, constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

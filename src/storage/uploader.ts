@@ -90,8 +90,12 @@ export class Uploader {
     const job: Job = { segment, size: 0, phase: 'queued', drop: new AbortController() };
     this.#jobs.set(segment.path, job);
     const found = stat(segment.path).then(
-      (info) => void (job.size = info.size),
-      () => void (job.phase = 'done'), // gone: uploaded or dropped meanwhile
+      (info) => {
+        job.size = info.size;
+      },
+      () => {
+        job.phase = 'done'; // gone: uploaded or dropped meanwhile
+      },
     );
     void this.#queue
       .add(async () => {
@@ -176,7 +180,9 @@ export class Uploader {
       try {
         checked = await checkSegment(segment, {
           partSize: store.partSize, ffprobePath: settings.ffprobePath, log, signal: this.#stopping.signal,
-          onSize: (size) => void (job.size = size),
+          onSize: (size) => {
+            job.size = size;
+          },
         });
         break;
       } catch (err) {

@@ -187,6 +187,7 @@ describe('Grafana dashboard', () => {
     assert.equal((vars.get('datasource') as { query?: string }).query, 'prometheus');
     const camera = vars.get('camera');
     assert.ok(camera && camera.type === 'query' && camera.multi === true && camera.includeAll === true);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a template
     assert.equal(camera.datasource?.uid, '${datasource}');
     for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
       const q = typeof v.query === 'string' ? v.query : v.query?.query ?? '';
@@ -204,11 +205,13 @@ describe('Grafana dashboard', () => {
     const problems: string[] = [];
     for (const p of panels.filter((x) => x.type !== 'row')) {
       assert.ok(p.targets && p.targets.length > 0, `panel "${p.title}" has no query`);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a template
       assert.equal(p.datasource?.uid, '${datasource}', `panel "${p.title}": data source variable`);
       const refIds = new Set<string>();
       for (const t of p.targets) {
         assert.ok(!refIds.has(t.refId), `panel "${p.title}": duplicate refId ${t.refId}`);
         refIds.add(t.refId);
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a template
         assert.equal(t.datasource?.uid, '${datasource}', `panel "${p.title}" ${t.refId}: data source variable`);
         assert.ok(t.expr, `panel "${p.title}" ${t.refId}: no expr`);
         const expr = expandGrafanaVariables(t.expr);

@@ -127,7 +127,10 @@ describe('API input', () => {
     ask(0);
     ask(1);
     let joins: number[] = [];
-    await recorder.until(async () => (joins = clipJoins(recorder.child.pid!)).length === 2, 30_000, 'two clip joins running');
+    await recorder.until(async () => {
+      joins = clipJoins(recorder.child.pid!);
+      return joins.length === 2;
+    }, 30_000, 'two clip joins running');
     ask(2);
     await recorder.waitForLog((l) => l.msg === 'clip export waiting for a free slot', 10_000, 'the third export queued');
     clients[2]!.abort();

@@ -52,11 +52,13 @@ async function list(from: string, to: string): Promise<Listing> {
 }
 const isoAt = (ms: number): string => new Date(ms).toISOString();
 const ms = (iso: string): number => Date.parse(iso);
+// biome-ignore lint/suspicious/noExplicitAny: an event's JSON as the API and the bucket hold it, read field by field in assertions
+type EventAnswer = Record<string, any>;
 
-async function waitEvent(id: string, timeoutMs: number): Promise<Record<string, any>> {
-  let last: Record<string, any> = {};
+async function waitEvent(id: string, timeoutMs: number): Promise<EventAnswer> {
+  let last: EventAnswer = {};
   await recorder.until(async () => {
-    last = (await (await api(`/api/events/${id}`)).json()) as Record<string, any>;
+    last = (await (await api(`/api/events/${id}`)).json()) as EventAnswer;
     return last.status !== 'pending';
   }, timeoutMs, `event ${id} to finish`);
   return last;
@@ -146,7 +148,7 @@ describe('clips', () => {
     assert.equal(done.clip.key, `${base}.mp4`);
     const keys = await listKeys(client, BUCKET, 'events/');
     assert.ok(keys.includes(`${base}.mp4`) && keys.includes(`${base}.json`), keys.join(','));
-    const json = JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${base}.json` }))).Body!.transformToString()) as Record<string, any>;
+    const json = JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${base}.json` }))).Body!.transformToString()) as EventAnswer;
     assert.deepEqual(json.metadata, metadata);
     assert.equal(json.event_id, accepted.id);
     assert.equal(json.at, accepted.at);

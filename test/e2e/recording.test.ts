@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS } from '../../src/segment.ts';
 import { fetchSegment, listKeys, localSegments } from '../support/bucket.ts';
 import { isRunning } from '../support/child-exit.ts';
-import { RecorderProcess, type LogLine } from '../support/recorder-process.ts';
+import type { RecorderProcess, LogLine } from '../support/recorder-process.ts';
 import { SEGMENT_S, startS3Recorder } from '../support/s3-recorder.ts';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.ts';
 import { s3Client, startS3Server, type S3Server } from '../support/s3-server.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ClipError } from '../../src/clips/clip-error.ts';
+import type { ClipError } from '../../src/clips/clip-error.ts';
 import { parseEventRequest } from '../../src/clips/event-request.ts';
 import { eventKeyBase } from '../../src/clips/event-worker.ts';
 import { gapsIn, keyStart } from '../../src/clips/find-segments.ts';

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { effectiveConfig } from '../../src/config/print.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { configDir, CREDS, file, problems } from '../support/config-files.ts';
 
 const dir = configDir;
