@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { rawUserinfo, redactUrl } from '../redact.ts';
+import { maskUrl, rawUserinfo } from '../redact.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { type SealedText, seal, unseal } from './camera-secrets.ts';
 import type { CameraSpec } from './camera-spec.ts';
@@ -140,7 +140,7 @@ export class CameraRecords {
     if (password !== '' && !this.#key) throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its password with`, 'other');
     return {
       version: 1, id: spec.id, source_type: spec.sourceType,
-      source_url: redactUrl(spec.url),
+      source_url: maskUrl(spec.url),
       ...(password !== '' && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
       labels: spec.labels, enabled: spec.enabled, created_at: spec.createdAt, updated_at: spec.updatedAt,
     };

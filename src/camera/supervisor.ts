@@ -7,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { type Redactor, redactUrl } from '../redact.ts';
+import { maskUrl, type Redactor } from '../redact.ts';
 import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
 import type { CameraRecords } from './camera-records.ts';
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
@@ -163,7 +163,7 @@ export class CameraSupervisor implements CameraService {
       const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
       await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
       await this.#converge(id, spec);
-      this.#deps.log.info({ camera: id, source: redactUrl(url), labels, enabled }, 'camera added');
+      this.#deps.log.info({ camera: id, source: maskUrl(url), labels, enabled }, 'camera added');
       return this.#view(this.#entries.get(id) as Entry);
     });
   }
@@ -185,7 +185,7 @@ export class CameraSupervisor implements CameraService {
       };
       await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
       await this.#converge(id, spec);
-      this.#deps.log.info({ camera: id, source: redactUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) }, 'camera changed');
+      this.#deps.log.info({ camera: id, source: maskUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) }, 'camera changed');
       return this.#view(this.#entries.get(id) as Entry);
     });
   }

@@ -57,6 +57,19 @@ describe('runtime cameras across restarts', () => {
     assert.ok(record.source_url_sealed, 'the real URL is sealed');
   });
 
+  test('a password holding a quote or a space is masked whole in the stored object, the local copy and the view', async () => {
+    const store = new MemoryStore();
+    const t = testSupervisor({ store, newRecorder: new FakeRecorders().make, key: KEY });
+    await t.supervisor.start();
+    const password = `O'Neil"s pw`;
+    await t.supervisor.add({ id: 'cam-q', source_type: 'rtsp', source_url: `rtsp://admin:${password}@127.0.0.1:8554/q` });
+    for (const bytes of [store.objects.get('_cameras/cam-q.json')!.bytes, ...cacheFiles(t.tempDir)]) {
+      assert.ok(!bytes.toString('utf8').includes('Neil'), bytes.toString('utf8'));
+    }
+    assert.equal(t.supervisor.get('cam-q')?.source_url, 'rtsp://admin:***@127.0.0.1:8554/q');
+    await t.supervisor.stop();
+  });
+
   test('while the store does not answer, cameras come back from the local copy; once it answers, the store is the truth', async () => {
     const { store, tempDir } = await firstRun();
     store.down = true;

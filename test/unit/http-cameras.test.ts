@@ -49,6 +49,7 @@ describe('camera routes', () => {
       [{ ...good, source_url: 'synthetic:?size=320x240' }, 'source_url'],
       [{ ...good, source_url: `rtsp://viewer:${PASSWORD}#x@192.0.2.10/s` }, 'source_url'],
       [{ ...good, source_url: 'rtsp:///s' }, 'source_url'],
+      [{ ...good, source_url: `rtsp://viewer:it's-${PASSWORD}@192.0.2.10/s#x` }, 'source_url'],
       [{ ...good, labels: { '9lives': 'x' } }, 'labels'],
       [{ ...good, labels: { site: 7 } }, 'labels'],
       [{ ...good, enabled: 'yes' }, 'enabled'],
