@@ -41,6 +41,14 @@ export class CameraRecords {
   readonly #dir: string;
   readonly #key: Buffer | undefined;
   readonly #log: Logger;
+  /**
+   * Saves and deletes: a count, each camera's last (marked when it starts and when it ends), and
+   * those under way. A load that overlapped a camera's write read its record before or after it:
+   * that camera's local copy is left as the write made it.
+   */
+  #writes = 0;
+  readonly #lastWrite = new Map<string, number>();
+  readonly #writing = new Set<string>();
 
   constructor(deps: { store: ObjectStore; tempDir: string; key: Buffer | undefined; log: Logger }) {
     this.#store = deps.store;
@@ -59,18 +67,34 @@ export class CameraRecords {
   /** Stores the record, then the local copy. Throws StoreError: nothing is changed then. */
   async save(spec: CameraSpec, signal?: AbortSignal): Promise<void> {
     const body = Buffer.from(`${JSON.stringify(this.#encode(spec), null, 2)}\n`);
-    await this.#store.putBytes({ key: keyOf(spec.id), body, contentType: 'application/json', ...(signal ? { signal } : {}) });
-    // the store has it: a local copy that cannot be written costs only a start while the store is down
-    await this.#writeCache(spec.id, body).catch((err) => this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'));
+    await this.#write(spec.id, async () => {
+      await this.#store.putBytes({ key: keyOf(spec.id), body, contentType: 'application/json', ...(signal ? { signal } : {}) });
+      // the store has it: a local copy that cannot be written costs only a start while the store is down
+      await this.#writeCache(spec.id, body).catch((err) => this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'));
+    });
   }
 
   async delete(id: string, signal?: AbortSignal): Promise<void> {
-    await this.#store.delete(keyOf(id), signal);
-    await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) => this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'));
+    await this.#write(id, async () => {
+      await this.#store.delete(keyOf(id), signal);
+      await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) => this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'));
+    });
+  }
+
+  async #write(id: string, fn: () => Promise<void>): Promise<void> {
+    this.#lastWrite.set(id, ++this.#writes);
+    this.#writing.add(id);
+    try {
+      await fn();
+    } finally {
+      this.#writing.delete(id);
+      this.#lastWrite.set(id, ++this.#writes);
+    }
   }
 
   /** The stored cameras; from the local copy when the store does not answer. A record that cannot be read is logged and skipped. */
   async load(signal?: AbortSignal): Promise<LoadedCameras> {
+    const writes = this.#writes;
     let raw: Map<string, Buffer>;
     try {
       raw = await this.#readStore(signal);
@@ -78,7 +102,8 @@ export class CameraRecords {
       this.#log.warn({ err: errorMessage(err) }, 'the store does not answer: runtime cameras loaded from the local copy; the store is read again once it answers');
       return { from: 'cache', cameras: this.#decodeAll(await this.#readCache()) };
     }
-    await this.#replaceCache(raw).catch((err) => this.#log.warn({ err, dir: this.#dir }, 'cannot update the local copy of the cameras'));
+    const overlapped = (id: string): boolean => this.#writing.has(id) || (this.#lastWrite.get(id) ?? 0) > writes;
+    await this.#replaceCache(raw, overlapped).catch((err) => this.#log.warn({ err, dir: this.#dir }, 'cannot update the local copy of the cameras'));
     return { from: 'store', cameras: this.#decodeAll(raw) };
   }
 
@@ -116,10 +141,13 @@ export class CameraRecords {
     await rename(tmp, join(this.#dir, `${id}.json`));
   }
 
-  async #replaceCache(raw: Map<string, Buffer>): Promise<void> {
-    for (const [id, body] of raw) await this.#writeCache(id, body);
+  /** The local copy made to match the store, but for cameras written while it was read (`overlapped`): their copy is newer. */
+  async #replaceCache(raw: Map<string, Buffer>, overlapped: (id: string) => boolean): Promise<void> {
+    for (const [id, body] of raw) if (!overlapped(id)) await this.#writeCache(id, body);
     for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
-      if (!raw.has(name.replace(/\.json(\.tmp)?$/, '')) || name.endsWith('.tmp')) await rm(join(this.#dir, name), { force: true });
+      const id = name.replace(/\.json(\.tmp)?$/, '');
+      if (overlapped(id)) continue;
+      if (!raw.has(id) || name.endsWith('.tmp')) await rm(join(this.#dir, name), { force: true });
     }
   }
 

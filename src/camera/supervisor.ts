@@ -49,6 +49,13 @@ export class CameraSupervisor implements CameraService {
   /** A removed camera's labels, for its segments still uploading. */
   readonly #lastLabels = new Map<string, Record<string, string>>();
   #stopped: Promise<void> | undefined;
+  /**
+   * Counts changes made over the API; a camera's entry says when it last changed. A load of the
+   * store that began before a camera's change read the record as it was: applying it would undo
+   * the change (re-add a removed camera, drop one just added, bring back an old URL).
+   */
+  #changes = 0;
+  readonly #changedAt = new Map<string, number>();
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -75,11 +82,12 @@ export class CameraSupervisor implements CameraService {
     if (this.#phase !== 'created') return;
     for (const e of this.#entries.values()) e.recorder?.start();
     this.#phase = 'running';
+    const since = this.#changes; // the API takes changes while the load runs
     try {
       const loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
       this.#fromCache = loaded.from === 'cache';
       if (loaded.cameras.length > 0) this.#deps.log.info({ cameras: loaded.cameras.map((c) => c.id), from: loaded.from }, 'runtime cameras loaded');
-      await this.#adopt(loaded.cameras);
+      await this.#adopt(loaded.cameras, since);
     } catch (err) {
       this.#fromCache = true; // read again when the store answers
       this.#deps.log.warn({ err: errorMessage(err) }, 'cannot load the runtime cameras; trying again when the store answers');
@@ -92,6 +100,7 @@ export class CameraSupervisor implements CameraService {
    */
   async storeReachable(): Promise<void> {
     if (!this.#fromCache || this.#phase !== 'running') return;
+    const since = this.#changes;
     let loaded;
     try {
       loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
@@ -102,11 +111,14 @@ export class CameraSupervisor implements CameraService {
     if (loaded.from !== 'store') return;
     this.#fromCache = false;
     const stored = new Set(loaded.cameras.map((c) => c.id));
-    await this.#adopt(loaded.cameras);
+    await this.#adopt(loaded.cameras, since);
     for (const [id, e] of [...this.#entries]) {
       if (e.spec.origin !== 'api' || stored.has(id)) continue;
-      await this.#serial(id, () => this.#converge(id, undefined));
-      this.#deps.log.info({ camera: id }, 'camera removed: it is no longer in the store');
+      await this.#serial(id, async () => {
+        if (this.#changedSince(id, since) || !this.#entries.has(id)) return;
+        await this.#converge(id, undefined);
+        this.#deps.log.info({ camera: id }, 'camera removed: it is no longer in the store');
+      });
     }
     this.#deps.log.info({ cameras: [...stored] }, 'runtime cameras reconciled with the store');
   }
@@ -162,6 +174,7 @@ export class CameraSupervisor implements CameraService {
       const now = new Date(this.#deps.clock.now()).toISOString();
       const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
       await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
       this.#deps.log.info({ camera: id, source: maskUrl(url), labels, enabled }, 'camera added');
       return this.#view(this.#entries.get(id) as Entry);
@@ -184,6 +197,7 @@ export class CameraSupervisor implements CameraService {
         updatedAt: new Date(this.#deps.clock.now()).toISOString(),
       };
       await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
       this.#deps.log.info({ camera: id, source: maskUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) }, 'camera changed');
       return this.#view(this.#entries.get(id) as Entry);
@@ -195,6 +209,7 @@ export class CameraSupervisor implements CameraService {
       this.#assertRunning();
       this.#writable(id);
       await this.#persist(() => this.#deps.records.delete(id, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, undefined);
       const waiting = this.#deps.backlog(id).segments;
       this.#deps.log.info({ camera: id, segmentsWaiting: waiting }, 'camera removed; its segments are still uploaded');
@@ -203,7 +218,7 @@ export class CameraSupervisor implements CameraService {
   }
 
   /** Stored runtime cameras at start or after the store came back; a config camera's id wins. */
-  async #adopt(cameras: CameraSpec[]): Promise<void> {
+  async #adopt(cameras: CameraSpec[], since: number): Promise<void> {
     for (const spec of cameras) {
       const current = this.#entries.get(spec.id);
       if (current?.spec.origin === 'config') {
@@ -211,8 +226,15 @@ export class CameraSupervisor implements CameraService {
         continue;
       }
       this.#deps.redactor.addUrlPasswords([spec.url]);
-      await this.#serial(spec.id, () => this.#converge(spec.id, spec));
+      await this.#serial(spec.id, async () => {
+        if (!this.#changedSince(spec.id, since)) await this.#converge(spec.id, spec);
+      });
     }
+  }
+
+  /** A change made over the API since `since`: a load begun before it read the record as it was. */
+  #changedSince(id: string, since: number): boolean {
+    return (this.#changedAt.get(id) ?? 0) > since;
   }
 
   /** Makes one camera's recorder match `desired` (undefined: gone), touching no other camera. */

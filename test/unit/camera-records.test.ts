@@ -25,6 +25,29 @@ async function firstRun() {
   return { store, tempDir: first.tempDir };
 }
 
+/** The store of `inner`, whose reads of the cameras can be held once read: a load that is slow to finish. */
+class GatedStore extends MemoryStore {
+  gate: Promise<void> | undefined;
+  #reading!: () => void;
+  /** Resolves when a load has read every record and waits at the gate. */
+  reading = new Promise<void>((r) => (this.#reading = r));
+  constructor(inner: MemoryStore) {
+    super();
+    // one map for both, so the caller's view of the store stays true
+    (this as { objects: MemoryStore['objects'] }).objects = inner.objects;
+  }
+  override async read(key: string): Promise<NodeJS.ReadableStream> {
+    const body = await super.read(key);
+    const keys = await super.list('_cameras/');
+    if (this.gate && key === keys.at(-1)) {
+      this.#reading();
+      await this.gate;
+      this.gate = undefined;
+    }
+    return body;
+  }
+}
+
 function cacheFiles(tempDir: string): Buffer[] {
   const dir = join(tempDir, CAMERAS_CACHE_DIR);
   return readdirSync(dir).map((n) => readFileSync(join(dir, n)));
@@ -89,6 +112,30 @@ describe('runtime cameras across restarts', () => {
     assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-b', 'cam-c']);
     assert.equal(fakes.liveById.get('cam-a'), 0, 'cam-a was stopped');
     assert.deepEqual(readdirSync(join(tempDir, CAMERAS_CACHE_DIR)).sort(), ['cam-b.json', 'cam-c.json'], 'the local copy follows the store');
+    await next.supervisor.stop();
+  });
+
+  test('changes made over the API while the store is being read are not undone by what it read', async () => {
+    const { store, tempDir } = await firstRun();
+    const gated = new GatedStore(store);
+    gated.down = true;
+    const fakes = new FakeRecorders();
+    const next = testSupervisor({ store: gated, newRecorder: fakes.make, key: KEY, tempDir });
+    await next.supervisor.start(); // from the local copy: cam-a and cam-b
+    gated.down = false;
+    let release!: () => void;
+    gated.gate = new Promise((r) => (release = r));
+    const reconciled = next.supervisor.storeReachable(); // reads cam-a and cam-b, then waits
+    await gated.reading;
+    await next.supervisor.remove('cam-a');
+    await next.supervisor.add({ id: 'cam-z', source_type: 'rtsp', source_url: 'rtsp://127.0.0.1:8554/z' });
+    await next.supervisor.change('cam-b', { enabled: true });
+    release();
+    await reconciled;
+    assert.deepEqual(next.supervisor.list().map((c) => [c.id, c.state]), [['cam-b', 'recording'], ['cam-z', 'recording']]);
+    assert.equal(fakes.liveById.get('cam-a'), 0, 'cam-a stays removed');
+    assert.deepEqual([...store.objects.keys()].sort(), ['_cameras/cam-b.json', '_cameras/cam-z.json']);
+    assert.deepEqual(readdirSync(join(tempDir, CAMERAS_CACHE_DIR)).sort(), ['cam-b.json', 'cam-z.json'], 'the local copy keeps the changes');
     await next.supervisor.stop();
   });
 
