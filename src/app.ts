@@ -60,7 +60,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     store, health, log: log.child({ component: 'uploader' }), metrics, clock,
     onUploaded: (cameraId) => {
       worker.wake();
-      cameras.uploaded(cameraId);
+      void cameras.uploaded(cameraId);
     },
     labelsOf: (id) => cameras.labelsOf(id),
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
@@ -86,6 +86,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     rules: { allowSynthetic: config.api.allowSyntheticCameras },
     backlog: (id) => uploader.backlogByCamera().get(id) ?? { segments: 0, bytes: 0 },
     storeTimeoutMs: STORE_CHECK_MS,
+    tempDir: config.tempDir,
   });
   const recorders = (): ReturnType<CameraSupervisor['recorders']> => cameras.recorders();
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
@@ -173,7 +174,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   async function runChecks(): Promise<void> {
     while (!stopChecks.signal.aborted) {
       await checkStore();
-      cameras.sweepDrained();
+      await cameras.sweepDrained();
       await clock.sleep(STORE_CHECK_MS, stopChecks.signal);
     }
   }

@@ -3,6 +3,8 @@
 // that camera's recorder, so no other camera is ever interrupted; changes of one id run one after
 // another (two PATCHes at once never leave two ffmpegs). Runtime cameras are persisted before they
 // are started (camera-records.ts); config cameras are read-only here.
+import { rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -30,6 +32,8 @@ export interface SupervisorDeps {
   backlog: (id: string) => { segments: number; bytes: number };
   /** Deadline of one store request made for a camera change, and of the load at start. */
   storeTimeoutMs: number;
+  /** Where each camera's folder is (`{tempDir}/{id}`): a removed camera's goes once its segments have left. */
+  tempDir: string;
 }
 
 interface Entry {
@@ -124,16 +128,37 @@ export class CameraSupervisor implements CameraService {
   }
 
   /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series go too. */
-  sweepDrained(): void {
-    for (const id of [...this.#draining]) this.uploaded(id);
+  async sweepDrained(): Promise<void> {
+    await Promise.all([...this.#draining].map((id) => this.uploaded(id)));
   }
 
-  /** A segment of this camera reached the store: a removed camera's upload series go with its last one. */
-  uploaded(id: string): void {
-    if (this.#draining.has(id) && this.#deps.backlog(id).segments === 0) {
-      this.#draining.delete(id);
-      this.#lastLabels.delete(id);
-      this.#deps.metrics.forgetCamera(id, 'uploads');
+  /**
+   * A segment of this camera reached the store: a removed camera's upload series go with its last
+   * one, and so does its folder in temp_dir.
+   */
+  async uploaded(id: string): Promise<void> {
+    if (!this.#draining.has(id) || this.#deps.backlog(id).segments > 0) return;
+    this.#draining.delete(id);
+    this.#lastLabels.delete(id);
+    this.#deps.metrics.forgetCamera(id, 'uploads');
+    await this.#serial(id, () => this.#removeFolder(id));
+  }
+
+  /**
+   * The folder of a camera that is gone and has nothing waiting. rmdir, never a recursive delete:
+   * a file still there (one the uploader gave up on until the next start) keeps the folder, and the
+   * next start uploads it. Runs in the camera's turn, so a camera added again with this id meanwhile
+   * keeps its folder.
+   */
+  async #removeFolder(id: string): Promise<void> {
+    if (this.#entries.has(id)) return;
+    const dir = join(this.#deps.tempDir, id);
+    try {
+      await rmdir(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') this.#deps.log.info({ camera: id, dir }, 'the removed camera\'s folder still holds files; the next start uploads them');
+      else if (code !== 'ENOENT') this.#deps.log.warn({ camera: id, dir, err: errorMessage(err) }, 'cannot remove the removed camera\'s folder');
     }
   }
 
@@ -248,7 +273,7 @@ export class CameraSupervisor implements CameraService {
       this.#lastLabels.set(id, current.spec.labels);
       metrics.forgetCamera(id, 'recorder');
       this.#draining.add(id);
-      this.uploaded(id); // nothing waiting: its upload series go now
+      void this.uploaded(id); // nothing waiting: its upload series go now, its folder once this change is done
       this.#describe();
       return;
     }

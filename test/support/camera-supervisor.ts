@@ -88,6 +88,7 @@ export function testSupervisor(opts: {
     rules: { allowSynthetic: opts.allowSynthetic ?? false },
     backlog: opts.backlog ?? (() => ({ segments: 0, bytes: 0 })),
     storeTimeoutMs: 5000,
+    tempDir,
   });
   return { supervisor, metrics, redactor, lines, tempDir };
 }

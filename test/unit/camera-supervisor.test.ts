@@ -1,12 +1,21 @@
 // The camera set through the CameraService: what is refused and why, read-only config cameras,
 // one recorder per camera however changes interleave, and metric series that follow the cameras.
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CameraChangeError } from '../../src/camera/camera-service.ts';
 import { configCamera, FakeRecorders, testSupervisor } from '../support/camera-supervisor.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
 const KEY = Buffer.alloc(32, 1);
+const SEGMENT = '20260101-000000.mp4';
+
+function writeSegment(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, SEGMENT), 'footage');
+}
+const segmentsIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.mp4')) : []);
 
 function refused(kind: CameraChangeError['kind'], field?: string, message?: RegExp) {
   return (err: unknown): boolean => {
@@ -152,11 +161,35 @@ describe('camera supervisor', () => {
     assert.match(text, /camera_segments_uploaded_total\{camera_id="a"\} 1/, 'upload series stay while its segments wait');
     assert.deepEqual(supervisor.labelsOf('a'), { site: 's2', zone: 'z' }, 'its last segments keep their labels');
     backlog.set('a', 0); // its last segment was dropped: no upload to announce it
-    supervisor.sweepDrained();
+    await supervisor.sweepDrained();
     text = await metrics.registry.metrics();
     assert.doesNotMatch(text, /camera_id="a"/);
     assert.match(text, /camera_segments_recorded_total\{camera_id="b"\} 0/);
     await supervisor.stop();
+  });
+
+  test('a removed camera\'s folder goes once its last segment has left it; a file left behind, or the id added again, keeps it', async () => {
+    const { supervisor, tempDir } = await started({ backlog: (id) => ({ segments: segmentsIn(join(tempDir, id)).length, bytes: 0 }) });
+    for (const id of ['a', 'b', 'c']) await supervisor.add({ id, source_type: 'rtsp', source_url: `rtsp://h/${id}` });
+    for (const id of ['a', 'b', 'c']) writeSegment(join(tempDir, id));
+    await supervisor.remove('a');
+    await supervisor.remove('b');
+    assert.ok(existsSync(join(tempDir, 'a')), 'its segment still waits');
+    rmSync(join(tempDir, 'a', SEGMENT)); // uploaded
+    await supervisor.uploaded('a');
+    assert.ok(!existsSync(join(tempDir, 'a')), 'its folder is gone with its last segment');
+    writeFileSync(join(tempDir, 'b', 'not-a-segment.txt'), 'x'); // a file nobody uploads
+    rmSync(join(tempDir, 'b', SEGMENT));
+    await supervisor.uploaded('b');
+    assert.ok(existsSync(join(tempDir, 'b', 'not-a-segment.txt')), 'a file the uploader does not hold is never deleted');
+    await supervisor.remove('c');
+    await supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://h/c2' }); // while its old segment uploads
+    rmSync(join(tempDir, 'c', SEGMENT));
+    await supervisor.uploaded('c');
+    assert.ok(existsSync(join(tempDir, 'c')), 'the camera added again keeps its folder');
+    await supervisor.remove('c');
+    await supervisor.stop();
+    assert.ok(!existsSync(join(tempDir, 'c')), 'removed with nothing waiting: its folder goes at once');
   });
 
   test('a second stop resolves only when every recorder has stopped', async () => {
