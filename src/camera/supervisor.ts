@@ -60,6 +60,8 @@ export class CameraSupervisor implements CameraService {
    */
   #changes = 0;
   readonly #changedAt = new Map<string, number>();
+  /** When a camera's last recorder stopped, for the next recorder of that id (see #afterLastName). */
+  readonly #stoppedAt = new Map<string, number>();
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -268,7 +270,7 @@ export class CameraSupervisor implements CameraService {
     const current = this.#entries.get(id);
     if (desired === undefined) {
       if (!current) return;
-      await current.recorder?.stop(); // its last segment is finalized and handed to the uploader
+      await this.#stopRecorder(id, current.recorder); // its last segment is finalized and handed to the uploader
       this.#entries.delete(id);
       this.#lastLabels.set(id, current.spec.labels);
       metrics.forgetCamera(id, 'recorder');
@@ -286,11 +288,35 @@ export class CameraSupervisor implements CameraService {
       this.#draining.delete(id);
       metrics.initCamera(id);
     }
-    await current?.recorder?.stop();
+    await this.#stopRecorder(id, current?.recorder);
     const recorder = desired.enabled ? newRecorder(desired) : undefined;
     this.#entries.set(id, { spec: desired, recorder });
     this.#describe();
-    if (this.#phase === 'running') recorder?.start();
+    if (this.#phase !== 'running' || !recorder) return;
+    await this.#afterLastName(id);
+    if (this.#phase === 'running') recorder.start();
+  }
+
+  async #stopRecorder(id: string, recorder: Recorder | undefined): Promise<void> {
+    if (!recorder) return;
+    await recorder.stop();
+    const now = this.#deps.clock.now();
+    for (const [other, at] of this.#stoppedAt) if (now - at > 1000) this.#stoppedAt.delete(other);
+    this.#stoppedAt.set(id, now);
+  }
+
+  /**
+   * A segment is named (and keyed in the store) after the second ffmpeg opens it. A new recorder
+   * knows the names of the folder, but not of the last recorder's segments already uploaded and
+   * deleted: one started in the second the last one stopped could open a segment of the same name
+   * and overwrite that stored segment. So it starts once the clock has left that second (at most
+   * a second, only when a camera is restarted, removed and added again within it).
+   */
+  async #afterLastName(id: string): Promise<void> {
+    const stoppedAt = this.#stoppedAt.get(id);
+    if (stoppedAt === undefined) return;
+    const waitMs = Math.floor(stoppedAt / 1000) * 1000 + 1000 - this.#deps.clock.now();
+    if (waitMs > 0) await this.#deps.clock.sleep(waitMs);
   }
 
   #describe(): void {

@@ -20,6 +20,8 @@ export class FakeRecorders {
   maxLive = new Map<string, number>();
   liveById = new Map<string, number>();
   started: { id: string; url: string }[] = [];
+  /** Starts and the ends of stops, with the time they happened. */
+  events: { id: string; event: 'start' | 'stopped'; atMs: number }[] = [];
   /** How long a stop takes: an ffmpeg finalizing its segment. */
   stopMs = 20;
 
@@ -37,6 +39,7 @@ export class FakeRecorders {
       start() {
         state = 'recording';
         fakes.started.push(camera);
+        fakes.events.push({ id: camera.id, event: 'start', atMs: Date.now() });
         const n = (fakes.liveById.get(camera.id) ?? 0) + 1;
         fakes.liveById.set(camera.id, n);
         fakes.maxLive.set(camera.id, Math.max(n, fakes.maxLive.get(camera.id) ?? 0));
@@ -45,6 +48,7 @@ export class FakeRecorders {
         if (state === 'stopped') return;
         await new Promise((r) => setTimeout(r, fakes.stopMs));
         state = 'stopped';
+        fakes.events.push({ id: camera.id, event: 'stopped', atMs: Date.now() });
         fakes.liveById.set(camera.id, (fakes.liveById.get(camera.id) ?? 1) - 1);
       },
     };

@@ -192,6 +192,25 @@ describe('camera supervisor', () => {
     assert.ok(!existsSync(join(tempDir, 'c')), 'removed with nothing waiting: its folder goes at once');
   });
 
+  test('a camera\'s next recorder starts after the second its last one stopped in: a segment name, and its key, never repeat', async () => {
+    const { supervisor, fakes } = await started();
+    await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a1' });
+    await supervisor.change('a', { source_url: 'rtsp://h/a2' });
+    await supervisor.change('a', { enabled: false });
+    await supervisor.change('a', { enabled: true });
+    await supervisor.remove('a');
+    await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a3' });
+    await supervisor.stop();
+    const events = fakes.events.filter((e) => e.id === 'a');
+    assert.equal(events.filter((e) => e.event === 'start').length, 4);
+    for (const [i, e] of events.entries()) {
+      const previous = events[i - 1];
+      if (e.event !== 'start' || !previous) continue;
+      assert.equal(previous.event, 'stopped', 'never two recorders at once');
+      assert.ok(Math.floor(e.atMs / 1000) > Math.floor(previous.atMs / 1000), `started at ${new Date(e.atMs).toISOString()}, in the second the last one stopped (${new Date(previous.atMs).toISOString()})`);
+    }
+  });
+
   test('a second stop resolves only when every recorder has stopped', async () => {
     const { supervisor, fakes } = await started();
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a' });
