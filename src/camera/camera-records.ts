@@ -9,6 +9,8 @@ import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { maskUrl, rawUserinfo } from '../redact.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { CAMERA_ID } from '../config/schema.ts';
+import { checkId, checkLabelsInput, checkSourceUrl } from './camera-input.ts';
 import { type SealedText, seal, unseal } from './camera-secrets.ts';
 import type { CameraSpec } from './camera-spec.ts';
 
@@ -111,13 +113,19 @@ export class CameraRecords {
     const out = new Map<string, Buffer>();
     for (const key of await this.#store.list(CAMERAS_PREFIX, signal)) {
       if (!key.endsWith('.json')) continue;
+      const id = key.slice(CAMERAS_PREFIX.length, -'.json'.length);
+      if (!CAMERA_ID.test(id)) {
+        // its id would name the local copy's file and the camera's folder: not a record this service wrote
+        this.#log.warn({ key }, 'an object under _cameras/ is not named like a camera id; it is not loaded');
+        continue;
+      }
       const chunks: Buffer[] = [];
       try {
         for await (const chunk of await this.#store.read(key, signal)) chunks.push(Buffer.from(chunk as Uint8Array));
       } catch (err) {
         throw err instanceof StoreError ? err : new StoreError(`read ${key}: ${errorMessage(err)}`, 'other', { cause: err });
       }
-      out.set(key.slice(CAMERAS_PREFIX.length, -'.json'.length), Buffer.concat(chunks));
+      out.set(id, Buffer.concat(chunks));
     }
     return out;
   }
@@ -174,9 +182,16 @@ export class CameraRecords {
     };
   }
 
+  /**
+   * A record is checked with the API's rules before anything is done with it: its id becomes a
+   * folder and a file name (a record keyed `_cameras/../x.json` must not write outside temp_dir),
+   * and its URL what ffmpeg opens (a record edited in the bucket must not make it read a file).
+   */
   #decode(id: string, body: Buffer): CameraSpec {
     const r = JSON.parse(body.toString('utf8')) as CameraRecord;
-    if (r.version !== 1 || r.id !== id) throw new Error(`not a camera record of version 1 for "${id}"`);
+    if (r?.version !== 1 || r.id !== id) throw new Error(`not a camera record of version 1 for "${id}"`);
+    checkId(id);
+    if (r.source_type !== 'rtsp' && r.source_type !== 'synthetic') throw new Error(`source_type ${JSON.stringify(r.source_type)} cannot be stored: cameras from the API are rtsp (or synthetic)`);
     let url = r.source_url;
     if (r.source_url_sealed) {
       if (!this.#key) throw new Error('its URL is encrypted and CAMERA_SECRETS_KEY is not set: set the key it was stored with');
@@ -187,7 +202,7 @@ export class CameraRecords {
       }
     }
     return {
-      id, sourceType: r.source_type, url, labels: r.labels ?? {}, enabled: r.enabled !== false,
+      id, sourceType: r.source_type, url: checkSourceUrl(url, r.source_type), labels: checkLabelsInput(r.labels ?? {}), enabled: r.enabled !== false,
       origin: 'api', definedIn: null, createdAt: r.created_at, updatedAt: r.updated_at,
     };
   }

@@ -2,7 +2,7 @@
 // local copy in temp_dir for a start while the store does not answer; passwords only encrypted;
 // a record the key cannot open is logged and skipped, the other cameras load.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CAMERAS_CACHE_DIR } from '../../src/camera/camera-records.ts';
@@ -136,6 +136,26 @@ describe('runtime cameras across restarts', () => {
     assert.equal(fakes.liveById.get('cam-a'), 0, 'cam-a stays removed');
     assert.deepEqual([...store.objects.keys()].sort(), ['_cameras/cam-b.json', '_cameras/cam-z.json']);
     assert.deepEqual(readdirSync(join(tempDir, CAMERAS_CACHE_DIR)).sort(), ['cam-b.json', 'cam-z.json'], 'the local copy keeps the changes');
+    await next.supervisor.stop();
+  });
+
+  test('a record that breaks the API\'s rules is logged and skipped: no file source, no id that leaves temp_dir, no bad labels', async () => {
+    const { store, tempDir } = await firstRun();
+    const record = (id: string, fields: Record<string, unknown>) => Buffer.from(JSON.stringify({ version: 1, id, source_type: 'rtsp', source_url: 'rtsp://127.0.0.1:8554/x', labels: {}, enabled: true, created_at: 'x', updated_at: 'x', ...fields }));
+    const put = (key: string, body: Buffer) => store.objects.set(key, { bytes: body, metadata: {}, contentType: 'application/json' });
+    put('_cameras/leak.json', record('leak', { source_type: 'file', source_url: 'file:/etc/passwd' }));
+    put('_cameras/graph.json', record('graph', { source_url: 'lavfi:testsrc' }));
+    put('_cameras/../escape.json', record('../escape', {}));
+    put('_cameras/labelled.json', record('labelled', { labels: { camera_id: 'x' } }));
+    put('_cameras/broken.json', Buffer.from('null'));
+    const fakes = new FakeRecorders();
+    const next = testSupervisor({ store, newRecorder: fakes.make, key: KEY, tempDir });
+    await next.supervisor.start();
+    assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-a', 'cam-b']);
+    assert.deepEqual(fakes.started.map((c) => c.url), [WITH_PASSWORD]);
+    assert.ok(!existsSync(join(tempDir, 'escape.json')), 'nothing is written outside the local copy\'s folder');
+    for (const name of ['leak', 'graph', 'labelled', 'broken']) assert.ok(next.lines.some((l) => l.includes(`"camera":"${name}"`) && l.includes('"level":"warn"')), name);
+    assert.ok(next.lines.some((l) => l.includes('_cameras/../escape.json') && l.includes('"level":"warn"')));
     await next.supervisor.stop();
   });
 
