@@ -200,6 +200,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     for (const segment of leftovers) await uploader.enqueue(segment);
     if (stopRequested()) return address;
     await cameras.start();
+    cameras.leftoversOf(new Set(leftovers.map((s) => s.cameraId)));
     guard.start();
     await rm(join(config.tempDir, CLIPS_DIR), { recursive: true, force: true });
     await events.load(clock.now());

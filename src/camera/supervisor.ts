@@ -129,6 +129,15 @@ export class CameraSupervisor implements CameraService {
     this.#deps.log.info({ cameras: [...stored] }, 'runtime cameras reconciled with the store');
   }
 
+  /**
+   * Cameras whose segments an earlier run left in temp_dir but that are no longer defined (removed
+   * before those were uploaded, or taken out of the configuration): like a camera removed now, their
+   * upload series and folder go once those segments have left.
+   */
+  leftoversOf(ids: Iterable<string>): void {
+    for (const id of ids) if (!this.#entries.has(id)) this.#draining.add(id);
+  }
+
   /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series go too. */
   async sweepDrained(): Promise<void> {
     await Promise.all([...this.#draining].map((id) => this.uploaded(id)));

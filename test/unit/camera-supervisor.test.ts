@@ -192,6 +192,23 @@ describe('camera supervisor', () => {
     assert.ok(!existsSync(join(tempDir, 'c')), 'removed with nothing waiting: its folder goes at once');
   });
 
+  test('segments an earlier run left for a camera no longer defined: its upload series and folder go once they are uploaded', async () => {
+    const { supervisor, metrics, tempDir } = await started({ configCameras: [configCamera('door', 'rtsp://h/door', 'config.toml cameras[0]')], backlog: (id) => ({ segments: segmentsIn(join(tempDir, id)).length, bytes: 0 }) });
+    for (const id of ['gone', 'door']) writeSegment(join(tempDir, id));
+    supervisor.leftoversOf(['gone', 'door']);
+    for (const id of ['gone', 'door']) {
+      rmSync(join(tempDir, id, SEGMENT)); // uploaded
+      metrics.segmentsUploaded.inc({ camera_id: id });
+      await supervisor.uploaded(id);
+    }
+    const text = await metrics.registry.metrics();
+    assert.doesNotMatch(text, /camera_id="gone"/);
+    assert.ok(!existsSync(join(tempDir, 'gone')));
+    assert.match(text, /camera_segments_uploaded_total\{camera_id="door"\} 1/, 'a camera still defined keeps its series');
+    assert.ok(existsSync(join(tempDir, 'door')));
+    await supervisor.stop();
+  });
+
   test('a camera\'s next recorder starts after the second its last one stopped in: a segment name, and its key, never repeat', async () => {
     const { supervisor, fakes } = await started();
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a1' });
