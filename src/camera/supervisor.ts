@@ -298,11 +298,13 @@ export class CameraSupervisor implements CameraService {
       metrics.initCamera(id);
     }
     await this.#stopRecorder(id, current?.recorder);
-    const recorder = desired.enabled ? newRecorder(desired) : undefined;
-    this.#entries.set(id, { spec: desired, recorder });
+    this.#entries.set(id, { spec: desired, recorder: undefined });
     this.#describe();
-    if (this.#phase !== 'running' || !recorder) return;
-    await this.#afterLastName(id);
+    if (!desired.enabled) return;
+    // no recorder while it waits: a stopped one would make /ready say the service is not recording
+    if (this.#phase === 'running') await this.#afterLastName(id);
+    const recorder = newRecorder(desired);
+    this.#entries.set(id, { spec: desired, recorder });
     if (this.#phase === 'running') recorder.start();
   }
 

@@ -212,7 +212,11 @@ describe('camera supervisor', () => {
   test('a camera\'s next recorder starts after the second its last one stopped in: a segment name, and its key, never repeat', async () => {
     const { supervisor, fakes } = await started();
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a1' });
+    const seen = new Set<string>(); // what /ready would see meanwhile: a stopped recorder makes it 503
+    const look = setInterval(() => supervisor.recorders().forEach((r) => seen.add(r.state)), 5);
     await supervisor.change('a', { source_url: 'rtsp://h/a2' });
+    clearInterval(look);
+    assert.ok(!seen.has('stopped'), 'no stopped recorder is listed while the next one waits');
     await supervisor.change('a', { enabled: false });
     await supervisor.change('a', { enabled: true });
     await supervisor.remove('a');
