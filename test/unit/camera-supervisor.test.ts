@@ -56,6 +56,8 @@ describe('camera supervisor', () => {
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'file' as 'rtsp', source_url: 'file:/etc/passwd' }), refused('invalid', 'source_type', /configuration only/));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'synthetic', source_url: 'synthetic:?size=64x64' }), refused('invalid', 'source_type'));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { camera_id: 'x' } }), refused('invalid', 'labels'));
+    // S3 refuses more than 2 KB of metadata: every segment of this camera would fail to upload
+    await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { site: 'é'.repeat(300) } }), refused('invalid', 'labels', /over the 1536 they may: S3 limits an object's metadata to 2 KB/));
     assert.equal(store.objects.size, 0);
     assert.equal(fakes.started.length, 0);
     await supervisor.stop();
