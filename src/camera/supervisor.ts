@@ -369,6 +369,11 @@ export class CameraSupervisor implements CameraService {
       await write();
     } catch (err) {
       const message = err instanceof StoreError ? err.message : errorMessage(err);
+      // a request that timed out may still have been carried out by the store: say so, and that a retry is safe
+      if (err instanceof StoreError && err.kind === 'timeout') {
+        this.#deps.log.warn({ err: message }, 'the store did not confirm the camera change in time; it may be stored, nothing was started or stopped');
+        throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not confirm the change in time (${message}); it may be stored, but no recorder was started or stopped: send it again (repeating it is safe)`);
+      }
       this.#deps.log.warn({ err: message }, 'cannot store the camera change; nothing was changed');
       throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not take the change (${message}); nothing was changed, try again`);
     }

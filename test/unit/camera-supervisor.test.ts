@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CameraChangeError } from '../../src/camera/camera-service.ts';
+import { StoreError } from '../../src/errors.ts';
 import { configCamera, FakeRecorders, testSupervisor } from '../support/camera-supervisor.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
@@ -113,6 +114,22 @@ describe('camera supervisor', () => {
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s' }), refused('unavailable', undefined, /nothing was changed/));
     assert.equal(supervisor.get('a'), undefined);
     assert.equal(fakes.started.length, 0);
+    await supervisor.stop();
+  });
+
+  test('a store that times out may still have taken the change: the answer says so, and sending it again works', async () => {
+    const { supervisor, fakes, store } = await started();
+    const putBytes = store.putBytes.bind(store);
+    store.putBytes = async (input) => {
+      await putBytes(input);
+      store.putBytes = putBytes;
+      throw new StoreError('PutObject _cameras/cam-1.json: the request timed out', 'timeout');
+    };
+    await assert.rejects(supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' }), refused('unavailable', undefined, /may be stored, but no recorder was started or stopped: send it again/));
+    assert.ok(store.objects.has('_cameras/cam-1.json'), 'the store did take it');
+    assert.equal(fakes.started.length, 0);
+    await supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' });
+    assert.deepEqual(fakes.started.map((c) => c.id), ['cam-1']);
     await supervisor.stop();
   });
 
