@@ -3,8 +3,6 @@
 // that camera's recorder, so no other camera is ever interrupted; changes of one id run one after
 // another (two PATCHes at once never leave two ffmpegs). Runtime cameras are persisted before they
 // are started (camera-records.ts); config cameras are read-only here.
-import { rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -12,6 +10,9 @@ import type { Metrics } from '../metrics.ts';
 import { maskUrl, type Redactor } from '../redact.ts';
 import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
 import type { CameraRecords } from './camera-records.ts';
+import { RecorderHandover } from './recorder-handover.ts';
+import { RemovedCameras } from './removed-cameras.ts';
+import { Turns } from './turns.ts';
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
 import { type CameraSpec, needsRestart } from './camera-spec.ts';
 import { cameraView, type Recorder } from './camera-view.ts';
@@ -44,14 +45,11 @@ interface Entry {
 export class CameraSupervisor implements CameraService {
   readonly #deps: SupervisorDeps;
   readonly #entries = new Map<string, Entry>();
-  readonly #locks = new Map<string, Promise<unknown>>();
-  /** Removed cameras whose upload series stay until their last segment has left the disk. */
-  readonly #draining = new Set<string>();
+  readonly #turns = new Turns();
+  readonly #removed: RemovedCameras;
   #phase: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
   /** Runtime cameras came from the local copy: read the store again once it answers. */
   #fromCache = false;
-  /** A removed camera's labels, for its segments still uploading. */
-  readonly #lastLabels = new Map<string, Record<string, string>>();
   #stopped: Promise<void> | undefined;
   /**
    * Counts changes made over the API; a camera's entry says when it last changed. A load of the
@@ -60,11 +58,15 @@ export class CameraSupervisor implements CameraService {
    */
   #changes = 0;
   readonly #changedAt = new Map<string, number>();
-  /** When a camera's last recorder stopped, for the next recorder of that id (see #afterLastName). */
-  readonly #stoppedAt = new Map<string, number>();
+  readonly #handover: RecorderHandover;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
+    this.#handover = new RecorderHandover(deps.clock);
+    this.#removed = new RemovedCameras({
+      metrics: deps.metrics, log: deps.log, backlog: deps.backlog, tempDir: deps.tempDir,
+      defined: (id) => this.#entries.has(id), inTurn: (id, fn) => this.#serial(id, fn),
+    });
     for (const spec of deps.configCameras) {
       deps.redactor.addUrlPasswords([spec.url]);
       this.#entries.set(spec.id, { spec, recorder: deps.newRecorder(spec) });
@@ -80,7 +82,7 @@ export class CameraSupervisor implements CameraService {
 
   /** Labels of a camera, for its segments' metadata; a removed camera's segments keep the last ones. */
   labelsOf(id: string): Record<string, string> {
-    return this.#entries.get(id)?.spec.labels ?? this.#lastLabels.get(id) ?? {};
+    return this.#entries.get(id)?.spec.labels ?? this.#removed.labelsOf(id) ?? {};
   }
 
   /** Starts the config cameras, then loads the runtime ones and starts them. */
@@ -135,42 +137,17 @@ export class CameraSupervisor implements CameraService {
    * upload series and folder go once those segments have left.
    */
   leftoversOf(ids: Iterable<string>): void {
-    for (const id of ids) if (!this.#entries.has(id)) this.#draining.add(id);
+    this.#removed.leftovers(ids);
   }
 
-  /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series go too. */
-  async sweepDrained(): Promise<void> {
-    await Promise.all([...this.#draining].map((id) => this.uploaded(id)));
+  /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series and folder go too. */
+  sweepDrained(): Promise<void> {
+    return this.#removed.sweep();
   }
 
-  /**
-   * A segment of this camera reached the store: a removed camera's upload series go with its last
-   * one, and so does its folder in temp_dir.
-   */
-  async uploaded(id: string): Promise<void> {
-    if (!this.#draining.has(id) || this.#deps.backlog(id).segments > 0) return;
-    this.#draining.delete(id);
-    this.#lastLabels.delete(id);
-    this.#deps.metrics.forgetCamera(id, 'uploads');
-    await this.#serial(id, () => this.#removeFolder(id));
-  }
-
-  /**
-   * The folder of a camera that is gone and has nothing waiting. rmdir, never a recursive delete:
-   * a file still there (one the uploader gave up on until the next start) keeps the folder, and the
-   * next start uploads it. Runs in the camera's turn, so a camera added again with this id meanwhile
-   * keeps its folder.
-   */
-  async #removeFolder(id: string): Promise<void> {
-    if (this.#entries.has(id)) return;
-    const dir = join(this.#deps.tempDir, id);
-    try {
-      await rmdir(dir);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') this.#deps.log.info({ camera: id, dir }, 'the removed camera\'s folder still holds files; the next start uploads them');
-      else if (code !== 'ENOENT') this.#deps.log.warn({ camera: id, dir, err: errorMessage(err) }, 'cannot remove the removed camera\'s folder');
-    }
+  /** A segment of this camera reached the store: a removed camera's upload series and folder go with its last one. */
+  uploaded(id: string): Promise<void> {
+    return this.#removed.uploaded(id);
   }
 
   /** Lets changes under way finish, then stops every recorder. A second call resolves with the first. */
@@ -181,7 +158,7 @@ export class CameraSupervisor implements CameraService {
 
   async #stopAll(): Promise<void> {
     this.#phase = 'stopping';
-    await Promise.all([...this.#locks.values()]);
+    await this.#turns.settled();
     await Promise.all(this.recorders().map((r) => r.stop()));
     this.#phase = 'stopped';
   }
@@ -279,12 +256,10 @@ export class CameraSupervisor implements CameraService {
     const current = this.#entries.get(id);
     if (desired === undefined) {
       if (!current) return;
-      await this.#stopRecorder(id, current.recorder); // its last segment is finalized and handed to the uploader
+      await this.#handover.stop(id, current.recorder); // its last segment is finalized and handed to the uploader
       this.#entries.delete(id);
-      this.#lastLabels.set(id, current.spec.labels);
       metrics.forgetCamera(id, 'recorder');
-      this.#draining.add(id);
-      void this.uploaded(id); // nothing waiting: its upload series go now, its folder once this change is done
+      this.#removed.removed(id, current.spec.labels); // its upload series and folder go with its last segment
       this.#describe();
       return;
     }
@@ -294,40 +269,18 @@ export class CameraSupervisor implements CameraService {
       return;
     }
     if (!current) {
-      this.#draining.delete(id);
+      this.#removed.added(id);
       metrics.initCamera(id);
     }
-    await this.#stopRecorder(id, current?.recorder);
+    await this.#handover.stop(id, current?.recorder);
     this.#entries.set(id, { spec: desired, recorder: undefined });
     this.#describe();
     if (!desired.enabled) return;
     // no recorder while it waits: a stopped one would make /ready say the service is not recording
-    if (this.#phase === 'running') await this.#afterLastName(id);
+    if (this.#phase === 'running') await this.#handover.nextSecond(id); // a segment name never repeats
     const recorder = newRecorder(desired);
     this.#entries.set(id, { spec: desired, recorder });
     if (this.#phase === 'running') recorder.start();
-  }
-
-  async #stopRecorder(id: string, recorder: Recorder | undefined): Promise<void> {
-    if (!recorder) return;
-    await recorder.stop();
-    const now = this.#deps.clock.now();
-    for (const [other, at] of this.#stoppedAt) if (now - at > 1000) this.#stoppedAt.delete(other);
-    this.#stoppedAt.set(id, now);
-  }
-
-  /**
-   * A segment is named (and keyed in the store) after the second ffmpeg opens it. A new recorder
-   * knows the names of the folder, but not of the last recorder's segments already uploaded and
-   * deleted: one started in the second the last one stopped could open a segment of the same name
-   * and overwrite that stored segment. So it starts once the clock has left that second (at most
-   * a second, only when a camera is restarted, removed and added again within it).
-   */
-  async #afterLastName(id: string): Promise<void> {
-    const stoppedAt = this.#stoppedAt.get(id);
-    if (stoppedAt === undefined) return;
-    const waitMs = Math.floor(stoppedAt / 1000) * 1000 + 1000 - this.#deps.clock.now();
-    if (waitMs > 0) await this.#deps.clock.sleep(waitMs);
   }
 
   #describe(): void {
@@ -335,14 +288,7 @@ export class CameraSupervisor implements CameraService {
   }
 
   #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(id) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(() => undefined, () => undefined);
-    this.#locks.set(id, tail);
-    void tail.then(() => {
-      if (this.#locks.get(id) === tail) this.#locks.delete(id);
-    });
-    return run;
+    return this.#turns.run(id, fn);
   }
 
   #assertRunning(): void {
