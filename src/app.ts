@@ -73,8 +73,9 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   const cameras = new CameraSupervisor({
     configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
     records: new CameraRecords({ store, tempDir: config.tempDir, key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined, log: log.child({ component: 'cameras' }) }),
-    newRecorder: (camera) => new CameraRecorder({
+    newRecorder: (camera, newestNameMs) => new CameraRecorder({
       camera,
+      newestNameMs,
       settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
       log: log.child({ camera: camera.id }),
       metrics,

@@ -1,9 +1,10 @@
 // One camera's recorder replaced by the next (a new URL, enabled again, removed and added again).
 // A segment is named (and keyed in the store) after the second ffmpeg opens it. A new recorder knows
 // the names in the camera's folder, but not those of the last recorder's segments already uploaded
-// and deleted: one started in the second the last one stopped could open a segment of the same name
-// and overwrite that stored segment. So the next recorder starts once the clock has left that second
-// (at most a second, and only when a camera's recorder is replaced within it).
+// and deleted: one that opened a segment in the second the last one stopped in would reuse a name
+// and overwrite that stored segment. So the next recorder is told that second, and its names come
+// after it (SegmentReporter.waitForFreshName; the wait overlaps its audio probe, and is counted as
+// its start in the gap metric).
 import type { Clock } from '../clock.ts';
 
 export class RecorderHandover {
@@ -24,11 +25,9 @@ export class RecorderHandover {
     this.#stoppedAt.set(id, now);
   }
 
-  /** Resolves once the clock has left the second the camera's last recorder stopped in. */
-  async nextSecond(id: string): Promise<void> {
+  /** The second the camera's last recorder stopped in, while it may still be named by the next; else undefined. */
+  newestName(id: string): number | undefined {
     const stoppedAt = this.#stoppedAt.get(id);
-    if (stoppedAt === undefined) return;
-    const waitMs = Math.floor(stoppedAt / 1000) * 1000 + 1000 - this.#clock.now();
-    if (waitMs > 0) await this.#clock.sleep(waitMs);
+    return stoppedAt === undefined ? undefined : Math.floor(stoppedAt / 1000) * 1000;
   }
 }

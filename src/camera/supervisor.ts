@@ -23,7 +23,8 @@ export interface SupervisorDeps {
   /** The cameras of the configuration, in order. */
   configCameras: CameraSpec[];
   records: CameraRecords;
-  newRecorder: (camera: { id: string; url: string }) => Recorder;
+  /** `newestNameMs`: the second of the newest segment name an earlier recorder of this camera may have used. */
+  newRecorder: (camera: { id: string; url: string }, newestNameMs?: number) => Recorder;
   metrics: Metrics;
   redactor: Redactor;
   log: Logger;
@@ -273,14 +274,11 @@ export class CameraSupervisor implements CameraService {
       metrics.initCamera(id);
     }
     await this.#handover.stop(id, current?.recorder);
-    this.#entries.set(id, { spec: desired, recorder: undefined });
-    this.#describe();
-    if (!desired.enabled) return;
-    // no recorder while it waits: a stopped one would make /ready say the service is not recording
-    if (this.#phase === 'running') await this.#handover.nextSecond(id); // a segment name never repeats
-    const recorder = newRecorder(desired);
+    // its names come after the last recorder's, some of which may be uploaded and gone from the folder
+    const recorder = desired.enabled ? newRecorder(desired, this.#handover.newestName(id)) : undefined;
     this.#entries.set(id, { spec: desired, recorder });
-    if (this.#phase === 'running') recorder.start();
+    this.#describe();
+    if (this.#phase === 'running') recorder?.start();
   }
 
   #describe(): void {

@@ -20,12 +20,12 @@ export class FakeRecorders {
   maxLive = new Map<string, number>();
   liveById = new Map<string, number>();
   started: { id: string; url: string }[] = [];
-  /** Starts and the ends of stops, with the time they happened. */
-  events: { id: string; event: 'start' | 'stopped'; atMs: number }[] = [];
+  /** Starts (with the newest name the recorder was told of) and the ends of stops, with the time they happened. */
+  events: { id: string; event: 'start' | 'stopped'; atMs: number; newestNameMs?: number | undefined }[] = [];
   /** How long a stop takes: an ffmpeg finalizing its segment. */
   stopMs = 20;
 
-  make = (camera: { id: string; url: string }): Recorder => {
+  make = (camera: { id: string; url: string }, newestNameMs?: number): Recorder => {
     const fakes = this;
     let state: RecorderState = 'stopped';
     return {
@@ -39,7 +39,7 @@ export class FakeRecorders {
       start() {
         state = 'recording';
         fakes.started.push(camera);
-        fakes.events.push({ id: camera.id, event: 'start', atMs: Date.now() });
+        fakes.events.push({ id: camera.id, event: 'start', atMs: Date.now(), newestNameMs });
         const n = (fakes.liveById.get(camera.id) ?? 0) + 1;
         fakes.liveById.set(camera.id, n);
         fakes.maxLive.set(camera.id, Math.max(n, fakes.maxLive.get(camera.id) ?? 0));
