@@ -60,7 +60,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     store, health, log: log.child({ component: 'uploader' }), metrics, clock,
     onUploaded: (cameraId) => {
       worker.wake();
-      cameras.uploaded(cameraId);
+      void cameras.uploaded(cameraId);
     },
     labelsOf: (id) => cameras.labelsOf(id),
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
@@ -73,8 +73,9 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   const cameras = new CameraSupervisor({
     configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
     records: new CameraRecords({ store, tempDir: config.tempDir, key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined, log: log.child({ component: 'cameras' }) }),
-    newRecorder: (camera) => new CameraRecorder({
+    newRecorder: (camera, newestNameMs) => new CameraRecorder({
       camera,
+      newestNameMs,
       settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
       log: log.child({ camera: camera.id }),
       metrics,
@@ -86,6 +87,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     rules: { allowSynthetic: config.api.allowSyntheticCameras },
     backlog: (id) => uploader.backlogByCamera().get(id) ?? { segments: 0, bytes: 0 },
     storeTimeoutMs: STORE_CHECK_MS,
+    tempDir: config.tempDir,
   });
   const recorders = (): ReturnType<CameraSupervisor['recorders']> => cameras.recorders();
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
@@ -173,7 +175,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   async function runChecks(): Promise<void> {
     while (!stopChecks.signal.aborted) {
       await checkStore();
-      cameras.sweepDrained();
+      await cameras.sweepDrained();
       await clock.sleep(STORE_CHECK_MS, stopChecks.signal);
     }
   }
@@ -199,6 +201,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     for (const segment of leftovers) await uploader.enqueue(segment);
     if (stopRequested()) return address;
     await cameras.start();
+    cameras.leftoversOf(new Set(leftovers.map((s) => s.cameraId)));
     guard.start();
     await rm(join(config.tempDir, CLIPS_DIR), { recursive: true, force: true });
     await events.load(clock.now());

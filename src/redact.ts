@@ -14,6 +14,21 @@ export function redactUrl(text: string): string {
   return text.replace(URL_CREDENTIALS, `$1$2:${MASK}@`).replace(PASSWORD_PARAM, `$1=${MASK}`);
 }
 
+/**
+ * One URL (a camera's source, not a log line) with its password masked by position: everything
+ * between the first ":" after the user name and the last "@" is the password, whatever it holds.
+ * The pattern of redactUrl stops at quotes, "<", ">" and spaces (in a log line they end the URL),
+ * so a password holding one of them would pass it whole into a stored record or an answer.
+ */
+export function maskUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
+  const rest = m?.[2] ?? '';
+  const at = rest.lastIndexOf('@');
+  const colon = rest.slice(0, Math.max(at, 0)).indexOf(':');
+  if (!m || at < 0 || colon < 0) return redactUrl(url);
+  return redactUrl(`${m[1]}${rest.slice(0, colon)}:${MASK}@${rest.slice(at + 1)}`);
+}
+
 /** The user-info of a URL exactly as written (`user:pa@ss` of `rtsp://user:pa@ss@host/x`), if it has one. */
 export function rawUserinfo(url: string): { user: string; password: string | undefined } | undefined {
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';

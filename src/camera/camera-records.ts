@@ -7,8 +7,10 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { rawUserinfo, redactUrl } from '../redact.ts';
+import { maskUrl, rawUserinfo } from '../redact.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { CAMERA_ID } from '../config/schema.ts';
+import { checkId, checkLabelsInput, checkSourceUrl } from './camera-input.ts';
 import { type SealedText, seal, unseal } from './camera-secrets.ts';
 import type { CameraSpec } from './camera-spec.ts';
 
@@ -41,6 +43,14 @@ export class CameraRecords {
   readonly #dir: string;
   readonly #key: Buffer | undefined;
   readonly #log: Logger;
+  /**
+   * Saves and deletes: a count, each camera's last (marked when it starts and when it ends), and
+   * those under way. A load that overlapped a camera's write read its record before or after it:
+   * that camera's local copy is left as the write made it.
+   */
+  #writes = 0;
+  readonly #lastWrite = new Map<string, number>();
+  readonly #writing = new Set<string>();
 
   constructor(deps: { store: ObjectStore; tempDir: string; key: Buffer | undefined; log: Logger }) {
     this.#store = deps.store;
@@ -59,18 +69,34 @@ export class CameraRecords {
   /** Stores the record, then the local copy. Throws StoreError: nothing is changed then. */
   async save(spec: CameraSpec, signal?: AbortSignal): Promise<void> {
     const body = Buffer.from(`${JSON.stringify(this.#encode(spec), null, 2)}\n`);
-    await this.#store.putBytes({ key: keyOf(spec.id), body, contentType: 'application/json', ...(signal ? { signal } : {}) });
-    // the store has it: a local copy that cannot be written costs only a start while the store is down
-    await this.#writeCache(spec.id, body).catch((err) => this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'));
+    await this.#write(spec.id, async () => {
+      await this.#store.putBytes({ key: keyOf(spec.id), body, contentType: 'application/json', ...(signal ? { signal } : {}) });
+      // the store has it: a local copy that cannot be written costs only a start while the store is down
+      await this.#writeCache(spec.id, body).catch((err) => this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'));
+    });
   }
 
   async delete(id: string, signal?: AbortSignal): Promise<void> {
-    await this.#store.delete(keyOf(id), signal);
-    await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) => this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'));
+    await this.#write(id, async () => {
+      await this.#store.delete(keyOf(id), signal);
+      await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) => this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'));
+    });
+  }
+
+  async #write(id: string, fn: () => Promise<void>): Promise<void> {
+    this.#lastWrite.set(id, ++this.#writes);
+    this.#writing.add(id);
+    try {
+      await fn();
+    } finally {
+      this.#writing.delete(id);
+      this.#lastWrite.set(id, ++this.#writes);
+    }
   }
 
   /** The stored cameras; from the local copy when the store does not answer. A record that cannot be read is logged and skipped. */
   async load(signal?: AbortSignal): Promise<LoadedCameras> {
+    const writes = this.#writes;
     let raw: Map<string, Buffer>;
     try {
       raw = await this.#readStore(signal);
@@ -78,7 +104,8 @@ export class CameraRecords {
       this.#log.warn({ err: errorMessage(err) }, 'the store does not answer: runtime cameras loaded from the local copy; the store is read again once it answers');
       return { from: 'cache', cameras: this.#decodeAll(await this.#readCache()) };
     }
-    await this.#replaceCache(raw).catch((err) => this.#log.warn({ err, dir: this.#dir }, 'cannot update the local copy of the cameras'));
+    const overlapped = (id: string): boolean => this.#writing.has(id) || (this.#lastWrite.get(id) ?? 0) > writes;
+    await this.#replaceCache(raw, overlapped).catch((err) => this.#log.warn({ err, dir: this.#dir }, 'cannot update the local copy of the cameras'));
     return { from: 'store', cameras: this.#decodeAll(raw) };
   }
 
@@ -86,13 +113,19 @@ export class CameraRecords {
     const out = new Map<string, Buffer>();
     for (const key of await this.#store.list(CAMERAS_PREFIX, signal)) {
       if (!key.endsWith('.json')) continue;
+      const id = key.slice(CAMERAS_PREFIX.length, -'.json'.length);
+      if (!CAMERA_ID.test(id)) {
+        // its id would name the local copy's file and the camera's folder: not a record this service wrote
+        this.#log.warn({ key }, 'an object under _cameras/ is not named like a camera id; it is not loaded');
+        continue;
+      }
       const chunks: Buffer[] = [];
       try {
         for await (const chunk of await this.#store.read(key, signal)) chunks.push(Buffer.from(chunk as Uint8Array));
       } catch (err) {
         throw err instanceof StoreError ? err : new StoreError(`read ${key}: ${errorMessage(err)}`, 'other', { cause: err });
       }
-      out.set(key.slice(CAMERAS_PREFIX.length, -'.json'.length), Buffer.concat(chunks));
+      out.set(id, Buffer.concat(chunks));
     }
     return out;
   }
@@ -116,10 +149,13 @@ export class CameraRecords {
     await rename(tmp, join(this.#dir, `${id}.json`));
   }
 
-  async #replaceCache(raw: Map<string, Buffer>): Promise<void> {
-    for (const [id, body] of raw) await this.#writeCache(id, body);
+  /** The local copy made to match the store, but for cameras written while it was read (`overlapped`): their copy is newer. */
+  async #replaceCache(raw: Map<string, Buffer>, overlapped: (id: string) => boolean): Promise<void> {
+    for (const [id, body] of raw) if (!overlapped(id)) await this.#writeCache(id, body);
     for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
-      if (!raw.has(name.replace(/\.json(\.tmp)?$/, '')) || name.endsWith('.tmp')) await rm(join(this.#dir, name), { force: true });
+      const id = name.replace(/\.json(\.tmp)?$/, '');
+      if (overlapped(id)) continue;
+      if (!raw.has(id) || name.endsWith('.tmp')) await rm(join(this.#dir, name), { force: true });
     }
   }
 
@@ -140,15 +176,22 @@ export class CameraRecords {
     if (password !== '' && !this.#key) throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its password with`, 'other');
     return {
       version: 1, id: spec.id, source_type: spec.sourceType,
-      source_url: redactUrl(spec.url),
+      source_url: maskUrl(spec.url),
       ...(password !== '' && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
       labels: spec.labels, enabled: spec.enabled, created_at: spec.createdAt, updated_at: spec.updatedAt,
     };
   }
 
+  /**
+   * A record is checked with the API's rules before anything is done with it: its id becomes a
+   * folder and a file name (a record keyed `_cameras/../x.json` must not write outside temp_dir),
+   * and its URL what ffmpeg opens (a record edited in the bucket must not make it read a file).
+   */
   #decode(id: string, body: Buffer): CameraSpec {
     const r = JSON.parse(body.toString('utf8')) as CameraRecord;
-    if (r.version !== 1 || r.id !== id) throw new Error(`not a camera record of version 1 for "${id}"`);
+    if (r?.version !== 1 || r.id !== id) throw new Error(`not a camera record of version 1 for "${id}"`);
+    checkId(id);
+    if (r.source_type !== 'rtsp' && r.source_type !== 'synthetic') throw new Error(`source_type ${JSON.stringify(r.source_type)} cannot be stored: cameras from the API are rtsp (or synthetic)`);
     let url = r.source_url;
     if (r.source_url_sealed) {
       if (!this.#key) throw new Error('its URL is encrypted and CAMERA_SECRETS_KEY is not set: set the key it was stored with');
@@ -159,7 +202,7 @@ export class CameraRecords {
       }
     }
     return {
-      id, sourceType: r.source_type, url, labels: r.labels ?? {}, enabled: r.enabled !== false,
+      id, sourceType: r.source_type, url: checkSourceUrl(url, r.source_type), labels: checkLabelsInput(r.labels ?? {}), enabled: r.enabled !== false,
       origin: 'api', definedIn: null, createdAt: r.created_at, updatedAt: r.updated_at,
     };
   }

@@ -1,5 +1,5 @@
 // A camera as the API shows it: its spec with the password masked, and its recorder's state.
-import { redactUrl } from '../redact.ts';
+import { maskUrl } from '../redact.ts';
 import type { CameraView } from './camera-service.ts';
 import type { CameraSpec } from './camera-spec.ts';
 import type { RecorderState } from './recorder.ts';
@@ -20,7 +20,7 @@ export function cameraView(spec: CameraSpec, recorder: Recorder | undefined, bac
   return {
     id: spec.id,
     source_type: spec.sourceType,
-    source_url: redactUrl(spec.url),
+    source_url: maskUrl(spec.url),
     labels: { ...spec.labels },
     enabled: spec.enabled,
     origin: spec.origin,

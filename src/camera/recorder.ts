@@ -44,6 +44,8 @@ export interface RecorderDeps {
   onSegment: (segment: FinishedSegment) => void;
   /** ffmpeg failed for lack of space in temp_dir: free some now (the recorder retries with backoff). */
   onDiskFull?: () => void;
+  /** The second of the newest segment name an earlier recorder of this camera may have used (see SegmentReporter). */
+  newestNameMs?: number | undefined;
 }
 
 type RunReason = 'exited' | 'stalled' | 'stopping' | 'audio-changed';
@@ -79,7 +81,7 @@ export class CameraRecorder {
     this.id = deps.camera.id;
     this.#segments = new SegmentReporter({
       cameraId: this.id, dir: this.dir, segmentDurationMs: deps.settings.segmentDurationMs,
-      log: deps.log, metrics: deps.metrics, clock: deps.clock, onSegment: deps.onSegment,
+      log: deps.log, metrics: deps.metrics, clock: deps.clock, onSegment: deps.onSegment, newestNameMs: deps.newestNameMs,
     });
     this.#gaps = new RecordingGaps({ metrics: deps.metrics, cameraId: this.id, clock: deps.clock });
     this.#audio = new AudioCheck({ url: deps.camera.url, settings: deps.settings, log: deps.log });

@@ -28,6 +28,11 @@ export interface SegmentReporterDeps {
   metrics: Metrics;
   clock: Clock;
   onSegment: (segment: FinishedSegment) => void;
+  /**
+   * The second of the newest segment name an earlier recorder of this camera may have used (its
+   * segments may be uploaded and gone from the folder): this one's names come after it.
+   */
+  newestNameMs?: number | undefined;
 }
 
 export class SegmentReporter {
@@ -40,6 +45,7 @@ export class SegmentReporter {
 
   constructor(deps: SegmentReporterDeps) {
     this.#deps = deps;
+    this.#newestNameMs = deps.newestNameMs ?? 0;
   }
 
   /** End time (ms) of the newest segment reported. */

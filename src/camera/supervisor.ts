@@ -7,9 +7,12 @@ import type { Clock } from '../clock.ts';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { type Redactor, redactUrl } from '../redact.ts';
+import { maskUrl, type Redactor } from '../redact.ts';
 import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
 import type { CameraRecords } from './camera-records.ts';
+import { RecorderHandover } from './recorder-handover.ts';
+import { RemovedCameras } from './removed-cameras.ts';
+import { Turns } from './turns.ts';
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
 import { type CameraSpec, needsRestart } from './camera-spec.ts';
 import { cameraView, type Recorder } from './camera-view.ts';
@@ -20,7 +23,8 @@ export interface SupervisorDeps {
   /** The cameras of the configuration, in order. */
   configCameras: CameraSpec[];
   records: CameraRecords;
-  newRecorder: (camera: { id: string; url: string }) => Recorder;
+  /** `newestNameMs`: the second of the newest segment name an earlier recorder of this camera may have used. */
+  newRecorder: (camera: { id: string; url: string }, newestNameMs?: number) => Recorder;
   metrics: Metrics;
   redactor: Redactor;
   log: Logger;
@@ -30,6 +34,8 @@ export interface SupervisorDeps {
   backlog: (id: string) => { segments: number; bytes: number };
   /** Deadline of one store request made for a camera change, and of the load at start. */
   storeTimeoutMs: number;
+  /** Where each camera's folder is (`{tempDir}/{id}`): a removed camera's goes once its segments have left. */
+  tempDir: string;
 }
 
 interface Entry {
@@ -40,18 +46,28 @@ interface Entry {
 export class CameraSupervisor implements CameraService {
   readonly #deps: SupervisorDeps;
   readonly #entries = new Map<string, Entry>();
-  readonly #locks = new Map<string, Promise<unknown>>();
-  /** Removed cameras whose upload series stay until their last segment has left the disk. */
-  readonly #draining = new Set<string>();
+  readonly #turns = new Turns();
+  readonly #removed: RemovedCameras;
   #phase: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
   /** Runtime cameras came from the local copy: read the store again once it answers. */
   #fromCache = false;
-  /** A removed camera's labels, for its segments still uploading. */
-  readonly #lastLabels = new Map<string, Record<string, string>>();
   #stopped: Promise<void> | undefined;
+  /**
+   * Counts changes made over the API; a camera's entry says when it last changed. A load of the
+   * store that began before a camera's change read the record as it was: applying it would undo
+   * the change (re-add a removed camera, drop one just added, bring back an old URL).
+   */
+  #changes = 0;
+  readonly #changedAt = new Map<string, number>();
+  readonly #handover: RecorderHandover;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
+    this.#handover = new RecorderHandover(deps.clock);
+    this.#removed = new RemovedCameras({
+      metrics: deps.metrics, log: deps.log, backlog: deps.backlog, tempDir: deps.tempDir,
+      defined: (id) => this.#entries.has(id), inTurn: (id, fn) => this.#serial(id, fn),
+    });
     for (const spec of deps.configCameras) {
       deps.redactor.addUrlPasswords([spec.url]);
       this.#entries.set(spec.id, { spec, recorder: deps.newRecorder(spec) });
@@ -67,7 +83,7 @@ export class CameraSupervisor implements CameraService {
 
   /** Labels of a camera, for its segments' metadata; a removed camera's segments keep the last ones. */
   labelsOf(id: string): Record<string, string> {
-    return this.#entries.get(id)?.spec.labels ?? this.#lastLabels.get(id) ?? {};
+    return this.#entries.get(id)?.spec.labels ?? this.#removed.labelsOf(id) ?? {};
   }
 
   /** Starts the config cameras, then loads the runtime ones and starts them. */
@@ -75,11 +91,12 @@ export class CameraSupervisor implements CameraService {
     if (this.#phase !== 'created') return;
     for (const e of this.#entries.values()) e.recorder?.start();
     this.#phase = 'running';
+    const since = this.#changes; // the API takes changes while the load runs
     try {
       const loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
       this.#fromCache = loaded.from === 'cache';
       if (loaded.cameras.length > 0) this.#deps.log.info({ cameras: loaded.cameras.map((c) => c.id), from: loaded.from }, 'runtime cameras loaded');
-      await this.#adopt(loaded.cameras);
+      await this.#adopt(loaded.cameras, since);
     } catch (err) {
       this.#fromCache = true; // read again when the store answers
       this.#deps.log.warn({ err: errorMessage(err) }, 'cannot load the runtime cameras; trying again when the store answers');
@@ -92,6 +109,7 @@ export class CameraSupervisor implements CameraService {
    */
   async storeReachable(): Promise<void> {
     if (!this.#fromCache || this.#phase !== 'running') return;
+    const since = this.#changes;
     let loaded;
     try {
       loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
@@ -102,27 +120,35 @@ export class CameraSupervisor implements CameraService {
     if (loaded.from !== 'store') return;
     this.#fromCache = false;
     const stored = new Set(loaded.cameras.map((c) => c.id));
-    await this.#adopt(loaded.cameras);
+    await this.#adopt(loaded.cameras, since);
     for (const [id, e] of [...this.#entries]) {
       if (e.spec.origin !== 'api' || stored.has(id)) continue;
-      await this.#serial(id, () => this.#converge(id, undefined));
-      this.#deps.log.info({ camera: id }, 'camera removed: it is no longer in the store');
+      await this.#serial(id, async () => {
+        if (this.#changedSince(id, since) || !this.#entries.has(id)) return;
+        await this.#converge(id, undefined);
+        this.#deps.log.info({ camera: id }, 'camera removed: it is no longer in the store');
+      });
     }
     this.#deps.log.info({ cameras: [...stored] }, 'runtime cameras reconciled with the store');
   }
 
-  /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series go too. */
-  sweepDrained(): void {
-    for (const id of [...this.#draining]) this.uploaded(id);
+  /**
+   * Cameras whose segments an earlier run left in temp_dir but that are no longer defined (removed
+   * before those were uploaded, or taken out of the configuration): like a camera removed now, their
+   * upload series and folder go once those segments have left.
+   */
+  leftoversOf(ids: Iterable<string>): void {
+    this.#removed.leftovers(ids);
   }
 
-  /** A segment of this camera reached the store: a removed camera's upload series go with its last one. */
-  uploaded(id: string): void {
-    if (this.#draining.has(id) && this.#deps.backlog(id).segments === 0) {
-      this.#draining.delete(id);
-      this.#lastLabels.delete(id);
-      this.#deps.metrics.forgetCamera(id, 'uploads');
-    }
+  /** Removed cameras whose last segment was dropped or quarantined rather than uploaded: their upload series and folder go too. */
+  sweepDrained(): Promise<void> {
+    return this.#removed.sweep();
+  }
+
+  /** A segment of this camera reached the store: a removed camera's upload series and folder go with its last one. */
+  uploaded(id: string): Promise<void> {
+    return this.#removed.uploaded(id);
   }
 
   /** Lets changes under way finish, then stops every recorder. A second call resolves with the first. */
@@ -133,7 +159,7 @@ export class CameraSupervisor implements CameraService {
 
   async #stopAll(): Promise<void> {
     this.#phase = 'stopping';
-    await Promise.all([...this.#locks.values()]);
+    await this.#turns.settled();
     await Promise.all(this.recorders().map((r) => r.stop()));
     this.#phase = 'stopped';
   }
@@ -162,8 +188,9 @@ export class CameraSupervisor implements CameraService {
       const now = new Date(this.#deps.clock.now()).toISOString();
       const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
       await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
-      this.#deps.log.info({ camera: id, source: redactUrl(url), labels, enabled }, 'camera added');
+      this.#deps.log.info({ camera: id, source: maskUrl(url), labels, enabled }, 'camera added');
       return this.#view(this.#entries.get(id) as Entry);
     });
   }
@@ -184,8 +211,9 @@ export class CameraSupervisor implements CameraService {
         updatedAt: new Date(this.#deps.clock.now()).toISOString(),
       };
       await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
-      this.#deps.log.info({ camera: id, source: redactUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) }, 'camera changed');
+      this.#deps.log.info({ camera: id, source: maskUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) }, 'camera changed');
       return this.#view(this.#entries.get(id) as Entry);
     });
   }
@@ -195,6 +223,7 @@ export class CameraSupervisor implements CameraService {
       this.#assertRunning();
       this.#writable(id);
       await this.#persist(() => this.#deps.records.delete(id, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, undefined);
       const waiting = this.#deps.backlog(id).segments;
       this.#deps.log.info({ camera: id, segmentsWaiting: waiting }, 'camera removed; its segments are still uploaded');
@@ -203,7 +232,7 @@ export class CameraSupervisor implements CameraService {
   }
 
   /** Stored runtime cameras at start or after the store came back; a config camera's id wins. */
-  async #adopt(cameras: CameraSpec[]): Promise<void> {
+  async #adopt(cameras: CameraSpec[], since: number): Promise<void> {
     for (const spec of cameras) {
       const current = this.#entries.get(spec.id);
       if (current?.spec.origin === 'config') {
@@ -211,8 +240,15 @@ export class CameraSupervisor implements CameraService {
         continue;
       }
       this.#deps.redactor.addUrlPasswords([spec.url]);
-      await this.#serial(spec.id, () => this.#converge(spec.id, spec));
+      await this.#serial(spec.id, async () => {
+        if (!this.#changedSince(spec.id, since)) await this.#converge(spec.id, spec);
+      });
     }
+  }
+
+  /** A change made over the API since `since`: a load begun before it read the record as it was. */
+  #changedSince(id: string, since: number): boolean {
+    return (this.#changedAt.get(id) ?? 0) > since;
   }
 
   /** Makes one camera's recorder match `desired` (undefined: gone), touching no other camera. */
@@ -221,12 +257,10 @@ export class CameraSupervisor implements CameraService {
     const current = this.#entries.get(id);
     if (desired === undefined) {
       if (!current) return;
-      await current.recorder?.stop(); // its last segment is finalized and handed to the uploader
+      await this.#handover.stop(id, current.recorder); // its last segment is finalized and handed to the uploader
       this.#entries.delete(id);
-      this.#lastLabels.set(id, current.spec.labels);
       metrics.forgetCamera(id, 'recorder');
-      this.#draining.add(id);
-      this.uploaded(id); // nothing waiting: its upload series go now
+      this.#removed.removed(id, current.spec.labels); // its upload series and folder go with its last segment
       this.#describe();
       return;
     }
@@ -236,11 +270,12 @@ export class CameraSupervisor implements CameraService {
       return;
     }
     if (!current) {
-      this.#draining.delete(id);
+      this.#removed.added(id);
       metrics.initCamera(id);
     }
-    await current?.recorder?.stop();
-    const recorder = desired.enabled ? newRecorder(desired) : undefined;
+    await this.#handover.stop(id, current?.recorder);
+    // its names come after the last recorder's, some of which may be uploaded and gone from the folder
+    const recorder = desired.enabled ? newRecorder(desired, this.#handover.newestName(id)) : undefined;
     this.#entries.set(id, { spec: desired, recorder });
     this.#describe();
     if (this.#phase === 'running') recorder?.start();
@@ -251,14 +286,7 @@ export class CameraSupervisor implements CameraService {
   }
 
   #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(id) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(() => undefined, () => undefined);
-    this.#locks.set(id, tail);
-    void tail.then(() => {
-      if (this.#locks.get(id) === tail) this.#locks.delete(id);
-    });
-    return run;
+    return this.#turns.run(id, fn);
   }
 
   #assertRunning(): void {
@@ -285,6 +313,11 @@ export class CameraSupervisor implements CameraService {
       await write();
     } catch (err) {
       const message = err instanceof StoreError ? err.message : errorMessage(err);
+      // a request that timed out may still have been carried out by the store: say so, and that a retry is safe
+      if (err instanceof StoreError && err.kind === 'timeout') {
+        this.#deps.log.warn({ err: message }, 'the store did not confirm the camera change in time; it may be stored, nothing was started or stopped');
+        throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not confirm the change in time (${message}); it may be stored, but no recorder was started or stopped: send it again (repeating it is safe)`);
+      }
       this.#deps.log.warn({ err: message }, 'cannot store the camera change; nothing was changed');
       throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not take the change (${message}); nothing was changed, try again`);
     }

@@ -3,7 +3,7 @@
 // read `rtsp://viewer:12#ab@cam/s` as host "viewer", port 12 — silently. Such URLs are refused
 // with the fix (percent-encode), and every message shows the URL with its password masked.
 import type { ConfigProblem } from '../errors.ts';
-import { rawUserinfo, redactUrl } from '../redact.ts';
+import { maskUrl, rawUserinfo } from '../redact.ts';
 
 const ENCODE_HINT = 'percent-encode special characters in the user name and password ("@" as %40, "/" as %2F, "#" as %23, "?" as %3F, ":" in the user name as %3A, "%" as %25, a space as %20)';
 
@@ -12,7 +12,7 @@ export function checkUrl(value: unknown, at: string, problems: ConfigProblem[]):
     problems.push({ key: at, message: 'missing: set the camera\'s RTSP URL, e.g. "rtsp://user:password@192.0.2.10:554/stream1"' });
     return undefined;
   }
-  const shown = `"${redactUrl(value)}"`;
+  const shown = `"${maskUrl(value)}"`;
   const afterScheme = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   const afterHost = afterScheme === value ? '' : afterScheme.slice(afterScheme.search(/[/?#]|$/));
   if (afterHost.includes('@')) {

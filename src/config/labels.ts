@@ -7,6 +7,12 @@ import { isTable } from './table.ts';
 /** Prometheus label names; "__" is reserved for Prometheus itself, camera_id is ours. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const EXAMPLE = 'e.g. labels = { site = "store-12", zone = "checkout" }';
+/**
+ * S3 takes at most 2 KB of user metadata per object (keys and values, as sent); the segment's own
+ * fields (camera, start, end, duration, size, sha256) take about 250 bytes. Labels over the rest
+ * would make every upload of the camera fail, retried until the backlog cap drops its footage.
+ */
+export const LABELS_MAX_BYTES = 1536;
 
 export function checkLabels(value: unknown, at: string, problems: ConfigProblem[]): Record<string, string> | undefined {
   if (value === undefined) return {};
@@ -24,6 +30,10 @@ export function checkLabels(value: unknown, at: string, problems: ConfigProblem[
     const other = byKey.get(metadataKey(name));
     if (other !== undefined) bad.push(`"${other}" and "${name}" differ only in case or "_": object metadata keys are case-insensitive, rename one`);
     byKey.set(metadataKey(name), name);
+  }
+  const bytes = Object.entries(labelMetadata(value as Record<string, string>)).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > LABELS_MAX_BYTES) {
+    bad.push(`take ${bytes} bytes as object metadata (names as label-<name>, values percent-encoded), over the ${LABELS_MAX_BYTES} they may: S3 limits an object's metadata to 2 KB and would refuse every segment of this camera; shorten them`);
   }
   for (const message of bad) problems.push({ key: at, message: `${message}; ${EXAMPLE}` });
   return bad.length > 0 ? undefined : { ...(value as Record<string, string>) };

@@ -1,5 +1,5 @@
 // The effective configuration as a user would write it, secrets masked (for --check-config and logs).
-import { redactUrl } from '../redact.ts';
+import { maskUrl } from '../redact.ts';
 import { keyValue } from './key-value.ts';
 import { KEYS } from './schema.ts';
 import type { Config } from './schema.ts';
@@ -19,6 +19,6 @@ export function effectiveConfig(config: Config): Record<string, unknown> {
     for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
     node[leaf] = shown;
   }
-  out.cameras = config.cameras.map((c) => ({ id: c.id, source_type: c.sourceType, url: redactUrl(c.url), labels: c.labels }));
+  out.cameras = config.cameras.map((c) => ({ id: c.id, source_type: c.sourceType, url: maskUrl(c.url), labels: c.labels }));
   return out;
 }

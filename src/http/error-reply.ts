@@ -72,6 +72,13 @@ function fromValidation(err: FastifyError): HttpError {
     return new HttpError(400, `${name} is missing${hint(e.parentSchema?.properties?.[name]?.description)}`, name);
   }
   if (e.keyword === 'minProperties') return new HttpError(400, `send at least one of ${known.join(', ')}`, 'body');
+  if (e.keyword === 'const') {
+    // one of a union of values (source_type): name them all, with the union's description
+    const all = (err.validation as unknown as AjvError[]).filter((v) => v.instancePath === e.instancePath);
+    const allowed = all.filter((v) => v.keyword === 'const').map((v) => JSON.stringify(v.params.allowedValue));
+    const field = e.instancePath.split('/')[1] || 'body';
+    return new HttpError(400, `${where} ${field} must be one of ${allowed.join(', ')}${hint(all.find((v) => v.keyword === 'anyOf')?.parentSchema?.description)}`, field);
+  }
   const field = e.instancePath.split('/')[1] ?? 'body';
   const description = e.instancePath === '' ? undefined : e.parentSchema?.description;
   const what = e.keyword === 'pattern' ? 'has the wrong form' : (e.message ?? 'is not valid');

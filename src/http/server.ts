@@ -79,7 +79,12 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
-    if (isApi(req.url)) req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api request');
+    if (!isApi(req.url)) return;
+    // Changes (a camera added, an event posted) are an audit trail at info, with the request id a
+    // client can quote; reads only at debug.
+    const line = { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (req.method === 'GET' || req.method === 'HEAD') req.log.debug(line, 'api request');
+    else req.log.info(line, 'api request');
   });
   app.setErrorHandler((err, req, reply) => replyError(err as FastifyError, req, reply));
   app.setNotFoundHandler((req, reply) => {

@@ -2,7 +2,7 @@
 // a camera added at runtime records and uploads with its labels, is stored where the next start
 // finds it, and once removed its last segments are uploaded and its series leave /metrics.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -98,7 +98,8 @@ test('a runtime camera records and uploads with its labels, comes back at the ne
     await first.stop();
   }
 
-  const second = app(root); // a new pod: the runtime camera comes from the store
+  const secondTemp = mkdtempSync(join(tmpdir(), 'app-cameras-temp-'));
+  const second = app(root, { tempDir: secondTemp }); // a new pod: the runtime camera comes from the store
   try {
     await second.start();
     assert.deepEqual(second.cameras.list().map((c) => [c.id, c.origin]), [['camera-1', 'config'], ['extra', 'api']]);
@@ -108,6 +109,7 @@ test('a runtime camera records and uploads with its labels, comes back at the ne
     assert.equal(removed.id, 'extra');
     await until('extra\'s last segments are uploaded', () => second.uploader.waiting().every((w) => w.cameraId !== 'extra'));
     await until('extra\'s series are gone from /metrics', async () => !(await second.metrics.registry.metrics()).includes('camera_id="extra"'));
+    await until('extra\'s folder in temp_dir is gone', () => !existsSync(join(secondTemp, 'extra')));
     assert.match(await second.metrics.registry.metrics(), /camera_segments_recorded_total\{camera_id="camera-1"\}/);
     assert.deepEqual(readdirSync(join(root, '_cameras')).filter((n) => !n.endsWith(META_SUFFIX)), [], 'its record is deleted');
   } finally {

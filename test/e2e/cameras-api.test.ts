@@ -107,6 +107,9 @@ test('cameras are added, changed and removed at runtime, survive a restart, and 
   assert.match(String(a.body.source_url), /^rtsp:\/\/viewer:\*\*\*@127\.0\.0\.1:\d+\/a$/);
   const b = await api.call('POST', '/api/cameras', { id: 'cam-b', source_type: 'rtsp', source_url: withPassword(first, '/b', PASSWORD_B) });
   assert.equal(b.status, 201, b.text);
+  // every change is on the log at info, with the request id the client got back
+  const audit = recorder.logs.find((l) => l.msg === 'api request' && l.method === 'POST' && l.status === 201 && l.url === '/api/cameras');
+  assert.ok(audit && typeof audit.reqId === 'string' && audit.level === 'info', 'the POST is on the log at info with its request id');
 
   // bad input: each refused with the field named, nothing started
   assert.equal((await api.call('POST', '/api/cameras', { id: 'cam-a', source_type: 'rtsp', source_url: first.url('/a') })).status, 409);

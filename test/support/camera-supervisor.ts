@@ -20,10 +20,12 @@ export class FakeRecorders {
   maxLive = new Map<string, number>();
   liveById = new Map<string, number>();
   started: { id: string; url: string }[] = [];
+  /** Starts (with the newest name the recorder was told of) and the ends of stops, with the time they happened. */
+  events: { id: string; event: 'start' | 'stopped'; atMs: number; newestNameMs?: number | undefined }[] = [];
   /** How long a stop takes: an ffmpeg finalizing its segment. */
   stopMs = 20;
 
-  make = (camera: { id: string; url: string }): Recorder => {
+  make = (camera: { id: string; url: string }, newestNameMs?: number): Recorder => {
     const fakes = this;
     let state: RecorderState = 'stopped';
     return {
@@ -37,6 +39,7 @@ export class FakeRecorders {
       start() {
         state = 'recording';
         fakes.started.push(camera);
+        fakes.events.push({ id: camera.id, event: 'start', atMs: Date.now(), newestNameMs });
         const n = (fakes.liveById.get(camera.id) ?? 0) + 1;
         fakes.liveById.set(camera.id, n);
         fakes.maxLive.set(camera.id, Math.max(n, fakes.maxLive.get(camera.id) ?? 0));
@@ -45,6 +48,7 @@ export class FakeRecorders {
         if (state === 'stopped') return;
         await new Promise((r) => setTimeout(r, fakes.stopMs));
         state = 'stopped';
+        fakes.events.push({ id: camera.id, event: 'stopped', atMs: Date.now() });
         fakes.liveById.set(camera.id, (fakes.liveById.get(camera.id) ?? 1) - 1);
       },
     };
@@ -88,6 +92,7 @@ export function testSupervisor(opts: {
     rules: { allowSynthetic: opts.allowSynthetic ?? false },
     backlog: opts.backlog ?? (() => ({ segments: 0, bytes: 0 })),
     storeTimeoutMs: 5000,
+    tempDir,
   });
   return { supervisor, metrics, redactor, lines, tempDir };
 }

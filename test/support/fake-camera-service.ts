@@ -1,7 +1,7 @@
 // A CameraService kept in memory for the HTTP routes' tests: it records what it was asked, masks
 // passwords like the real one, and can be told to fail the next call with a given error.
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from '../../src/camera/camera-service.ts';
-import { redactUrl } from '../../src/redact.ts';
+import { maskUrl } from '../../src/redact.ts';
 
 const T = '2025-12-14T14:00:00.000Z';
 
@@ -43,7 +43,7 @@ export class FakeCameraService implements CameraService {
     this.#failIfAsked();
     const old = this.#existing(id);
     if (old.origin === 'config') throw new CameraChangeError('read_only', `camera "${id}" is defined in ${old.defined_in}; change it there`);
-    const v: CameraView = { ...old, ...(patch.source_url ? { source_url: redactUrl(patch.source_url) } : {}), ...(patch.labels ? { labels: patch.labels } : {}), ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }) };
+    const v: CameraView = { ...old, ...(patch.source_url ? { source_url: maskUrl(patch.source_url) } : {}), ...(patch.labels ? { labels: patch.labels } : {}), ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }) };
     this.cameras.set(id, v);
     return v;
   }
@@ -74,7 +74,7 @@ function view(input: Pick<NewCamera, 'id' | 'source_url' | 'labels' | 'enabled'>
   return {
     id: input.id,
     source_type: input.source_type,
-    source_url: redactUrl(input.source_url),
+    source_url: maskUrl(input.source_url),
     labels: input.labels ?? {},
     enabled: input.enabled ?? true,
     origin: 'api',

@@ -2,7 +2,7 @@
 // local copy in temp_dir for a start while the store does not answer; passwords only encrypted;
 // a record the key cannot open is logged and skipped, the other cameras load.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CAMERAS_CACHE_DIR } from '../../src/camera/camera-records.ts';
@@ -23,6 +23,29 @@ async function firstRun() {
   await first.supervisor.add({ id: 'cam-b', source_type: 'rtsp', source_url: 'rtsp://127.0.0.1:8554/b', enabled: false });
   await first.supervisor.stop();
   return { store, tempDir: first.tempDir };
+}
+
+/** The store of `inner`, whose reads of the cameras can be held once read: a load that is slow to finish. */
+class GatedStore extends MemoryStore {
+  gate: Promise<void> | undefined;
+  #reading!: () => void;
+  /** Resolves when a load has read every record and waits at the gate. */
+  reading = new Promise<void>((r) => (this.#reading = r));
+  constructor(inner: MemoryStore) {
+    super();
+    // one map for both, so the caller's view of the store stays true
+    (this as { objects: MemoryStore['objects'] }).objects = inner.objects;
+  }
+  override async read(key: string): Promise<NodeJS.ReadableStream> {
+    const body = await super.read(key);
+    const keys = await super.list('_cameras/');
+    if (this.gate && key === keys.at(-1)) {
+      this.#reading();
+      await this.gate;
+      this.gate = undefined;
+    }
+    return body;
+  }
 }
 
 function cacheFiles(tempDir: string): Buffer[] {
@@ -57,6 +80,19 @@ describe('runtime cameras across restarts', () => {
     assert.ok(record.source_url_sealed, 'the real URL is sealed');
   });
 
+  test('a password holding a quote or a space is masked whole in the stored object, the local copy and the view', async () => {
+    const store = new MemoryStore();
+    const t = testSupervisor({ store, newRecorder: new FakeRecorders().make, key: KEY });
+    await t.supervisor.start();
+    const password = `O'Neil"s pw`;
+    await t.supervisor.add({ id: 'cam-q', source_type: 'rtsp', source_url: `rtsp://admin:${password}@127.0.0.1:8554/q` });
+    for (const bytes of [store.objects.get('_cameras/cam-q.json')!.bytes, ...cacheFiles(t.tempDir)]) {
+      assert.ok(!bytes.toString('utf8').includes('Neil'), bytes.toString('utf8'));
+    }
+    assert.equal(t.supervisor.get('cam-q')?.source_url, 'rtsp://admin:***@127.0.0.1:8554/q');
+    await t.supervisor.stop();
+  });
+
   test('while the store does not answer, cameras come back from the local copy; once it answers, the store is the truth', async () => {
     const { store, tempDir } = await firstRun();
     store.down = true;
@@ -76,6 +112,50 @@ describe('runtime cameras across restarts', () => {
     assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-b', 'cam-c']);
     assert.equal(fakes.liveById.get('cam-a'), 0, 'cam-a was stopped');
     assert.deepEqual(readdirSync(join(tempDir, CAMERAS_CACHE_DIR)).sort(), ['cam-b.json', 'cam-c.json'], 'the local copy follows the store');
+    await next.supervisor.stop();
+  });
+
+  test('changes made over the API while the store is being read are not undone by what it read', async () => {
+    const { store, tempDir } = await firstRun();
+    const gated = new GatedStore(store);
+    gated.down = true;
+    const fakes = new FakeRecorders();
+    const next = testSupervisor({ store: gated, newRecorder: fakes.make, key: KEY, tempDir });
+    await next.supervisor.start(); // from the local copy: cam-a and cam-b
+    gated.down = false;
+    let release!: () => void;
+    gated.gate = new Promise((r) => (release = r));
+    const reconciled = next.supervisor.storeReachable(); // reads cam-a and cam-b, then waits
+    await gated.reading;
+    await next.supervisor.remove('cam-a');
+    await next.supervisor.add({ id: 'cam-z', source_type: 'rtsp', source_url: 'rtsp://127.0.0.1:8554/z' });
+    await next.supervisor.change('cam-b', { enabled: true });
+    release();
+    await reconciled;
+    assert.deepEqual(next.supervisor.list().map((c) => [c.id, c.state]), [['cam-b', 'recording'], ['cam-z', 'recording']]);
+    assert.equal(fakes.liveById.get('cam-a'), 0, 'cam-a stays removed');
+    assert.deepEqual([...store.objects.keys()].sort(), ['_cameras/cam-b.json', '_cameras/cam-z.json']);
+    assert.deepEqual(readdirSync(join(tempDir, CAMERAS_CACHE_DIR)).sort(), ['cam-b.json', 'cam-z.json'], 'the local copy keeps the changes');
+    await next.supervisor.stop();
+  });
+
+  test('a record that breaks the API\'s rules is logged and skipped: no file source, no id that leaves temp_dir, no bad labels', async () => {
+    const { store, tempDir } = await firstRun();
+    const record = (id: string, fields: Record<string, unknown>) => Buffer.from(JSON.stringify({ version: 1, id, source_type: 'rtsp', source_url: 'rtsp://127.0.0.1:8554/x', labels: {}, enabled: true, created_at: 'x', updated_at: 'x', ...fields }));
+    const put = (key: string, body: Buffer) => store.objects.set(key, { bytes: body, metadata: {}, contentType: 'application/json' });
+    put('_cameras/leak.json', record('leak', { source_type: 'file', source_url: 'file:/etc/passwd' }));
+    put('_cameras/graph.json', record('graph', { source_url: 'lavfi:testsrc' }));
+    put('_cameras/../escape.json', record('../escape', {}));
+    put('_cameras/labelled.json', record('labelled', { labels: { camera_id: 'x' } }));
+    put('_cameras/broken.json', Buffer.from('null'));
+    const fakes = new FakeRecorders();
+    const next = testSupervisor({ store, newRecorder: fakes.make, key: KEY, tempDir });
+    await next.supervisor.start();
+    assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-a', 'cam-b']);
+    assert.deepEqual(fakes.started.map((c) => c.url), [WITH_PASSWORD]);
+    assert.ok(!existsSync(join(tempDir, 'escape.json')), 'nothing is written outside the local copy\'s folder');
+    for (const name of ['leak', 'graph', 'labelled', 'broken']) assert.ok(next.lines.some((l) => l.includes(`"camera":"${name}"`) && l.includes('"level":"warn"')), name);
+    assert.ok(next.lines.some((l) => l.includes('_cameras/../escape.json') && l.includes('"level":"warn"')));
     await next.supervisor.stop();
   });
 

@@ -1,12 +1,22 @@
 // The camera set through the CameraService: what is refused and why, read-only config cameras,
 // one recorder per camera however changes interleave, and metric series that follow the cameras.
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CameraChangeError } from '../../src/camera/camera-service.ts';
+import { StoreError } from '../../src/errors.ts';
 import { configCamera, FakeRecorders, testSupervisor } from '../support/camera-supervisor.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
 const KEY = Buffer.alloc(32, 1);
+const SEGMENT = '20260101-000000.mp4';
+
+function writeSegment(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, SEGMENT), 'footage');
+}
+const segmentsIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.mp4')) : []);
 
 function refused(kind: CameraChangeError['kind'], field?: string, message?: RegExp) {
   return (err: unknown): boolean => {
@@ -47,6 +57,8 @@ describe('camera supervisor', () => {
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'file' as 'rtsp', source_url: 'file:/etc/passwd' }), refused('invalid', 'source_type', /configuration only/));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'synthetic', source_url: 'synthetic:?size=64x64' }), refused('invalid', 'source_type'));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { camera_id: 'x' } }), refused('invalid', 'labels'));
+    // S3 refuses more than 2 KB of metadata: every segment of this camera would fail to upload
+    await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { site: 'é'.repeat(300) } }), refused('invalid', 'labels', /over the 1536 they may: S3 limits an object's metadata to 2 KB/));
     assert.equal(store.objects.size, 0);
     assert.equal(fakes.started.length, 0);
     await supervisor.stop();
@@ -105,6 +117,22 @@ describe('camera supervisor', () => {
     await supervisor.stop();
   });
 
+  test('a store that times out may still have taken the change: the answer says so, and sending it again works', async () => {
+    const { supervisor, fakes, store } = await started();
+    const putBytes = store.putBytes.bind(store);
+    store.putBytes = async (input) => {
+      await putBytes(input);
+      store.putBytes = putBytes;
+      throw new StoreError('PutObject _cameras/cam-1.json: the request timed out', 'timeout');
+    };
+    await assert.rejects(supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' }), refused('unavailable', undefined, /may be stored, but no recorder was started or stopped: send it again/));
+    assert.ok(store.objects.has('_cameras/cam-1.json'), 'the store did take it');
+    assert.equal(fakes.started.length, 0);
+    await supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' });
+    assert.deepEqual(fakes.started.map((c) => c.id), ['cam-1']);
+    await supervisor.stop();
+  });
+
   test('a new URL replaces only that camera\'s recorder; labels alone restart nothing; disabled stops it and keeps it listed', async () => {
     const { supervisor, fakes } = await started();
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a' });
@@ -152,11 +180,75 @@ describe('camera supervisor', () => {
     assert.match(text, /camera_segments_uploaded_total\{camera_id="a"\} 1/, 'upload series stay while its segments wait');
     assert.deepEqual(supervisor.labelsOf('a'), { site: 's2', zone: 'z' }, 'its last segments keep their labels');
     backlog.set('a', 0); // its last segment was dropped: no upload to announce it
-    supervisor.sweepDrained();
+    await supervisor.sweepDrained();
     text = await metrics.registry.metrics();
     assert.doesNotMatch(text, /camera_id="a"/);
     assert.match(text, /camera_segments_recorded_total\{camera_id="b"\} 0/);
     await supervisor.stop();
+  });
+
+  test('a removed camera\'s folder goes once its last segment has left it; a file left behind, or the id added again, keeps it', async () => {
+    const { supervisor, tempDir } = await started({ backlog: (id) => ({ segments: segmentsIn(join(tempDir, id)).length, bytes: 0 }) });
+    for (const id of ['a', 'b', 'c']) await supervisor.add({ id, source_type: 'rtsp', source_url: `rtsp://h/${id}` });
+    for (const id of ['a', 'b', 'c']) writeSegment(join(tempDir, id));
+    await supervisor.remove('a');
+    await supervisor.remove('b');
+    assert.ok(existsSync(join(tempDir, 'a')), 'its segment still waits');
+    rmSync(join(tempDir, 'a', SEGMENT)); // uploaded
+    await supervisor.uploaded('a');
+    assert.ok(!existsSync(join(tempDir, 'a')), 'its folder is gone with its last segment');
+    writeFileSync(join(tempDir, 'b', 'not-a-segment.txt'), 'x'); // a file nobody uploads
+    rmSync(join(tempDir, 'b', SEGMENT));
+    await supervisor.uploaded('b');
+    assert.ok(existsSync(join(tempDir, 'b', 'not-a-segment.txt')), 'a file the uploader does not hold is never deleted');
+    await supervisor.remove('c');
+    await supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://h/c2' }); // while its old segment uploads
+    rmSync(join(tempDir, 'c', SEGMENT));
+    await supervisor.uploaded('c');
+    assert.ok(existsSync(join(tempDir, 'c')), 'the camera added again keeps its folder');
+    await supervisor.remove('c');
+    await supervisor.stop();
+    assert.ok(!existsSync(join(tempDir, 'c')), 'removed with nothing waiting: its folder goes at once');
+  });
+
+  test('segments an earlier run left for a camera no longer defined: its upload series and folder go once they are uploaded', async () => {
+    const { supervisor, metrics, tempDir } = await started({ configCameras: [configCamera('door', 'rtsp://h/door', 'config.toml cameras[0]')], backlog: (id) => ({ segments: segmentsIn(join(tempDir, id)).length, bytes: 0 }) });
+    for (const id of ['gone', 'door']) writeSegment(join(tempDir, id));
+    supervisor.leftoversOf(['gone', 'door']);
+    for (const id of ['gone', 'door']) {
+      rmSync(join(tempDir, id, SEGMENT)); // uploaded
+      metrics.segmentsUploaded.inc({ camera_id: id });
+      await supervisor.uploaded(id);
+    }
+    const text = await metrics.registry.metrics();
+    assert.doesNotMatch(text, /camera_id="gone"/);
+    assert.ok(!existsSync(join(tempDir, 'gone')));
+    assert.match(text, /camera_segments_uploaded_total\{camera_id="door"\} 1/, 'a camera still defined keeps its series');
+    assert.ok(existsSync(join(tempDir, 'door')));
+    await supervisor.stop();
+  });
+
+  test('a camera\'s next recorder is told the second its last one stopped in: a segment name, and its key, never repeat', async () => {
+    const { supervisor, fakes } = await started();
+    await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a1' });
+    const seen = new Set<string>(); // what /ready would see meanwhile: a stopped recorder makes it 503
+    const look = setInterval(() => supervisor.recorders().forEach((r) => seen.add(r.state)), 5);
+    await supervisor.change('a', { source_url: 'rtsp://h/a2' });
+    clearInterval(look);
+    assert.ok(!seen.has('stopped'), 'no stopped recorder is listed meanwhile');
+    await supervisor.change('a', { enabled: false });
+    await supervisor.change('a', { enabled: true });
+    await supervisor.remove('a');
+    await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a3' });
+    await supervisor.stop();
+    const events = fakes.events.filter((e) => e.id === 'a');
+    assert.equal(events.filter((e) => e.event === 'start').length, 4);
+    for (const [i, e] of events.entries()) {
+      const previous = events[i - 1];
+      if (e.event !== 'start' || !previous) continue;
+      assert.equal(previous.event, 'stopped', 'never two recorders at once');
+      assert.ok(e.newestNameMs !== undefined && e.newestNameMs >= Math.floor(previous.atMs / 1000) * 1000, `told ${String(e.newestNameMs)}, the last one stopped at ${previous.atMs}`);
+    }
   });
 
   test('a second stop resolves only when every recorder has stopped', async () => {

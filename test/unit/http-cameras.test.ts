@@ -49,6 +49,7 @@ describe('camera routes', () => {
       [{ ...good, source_url: 'synthetic:?size=320x240' }, 'source_url'],
       [{ ...good, source_url: `rtsp://viewer:${PASSWORD}#x@192.0.2.10/s` }, 'source_url'],
       [{ ...good, source_url: 'rtsp:///s' }, 'source_url'],
+      [{ ...good, source_url: `rtsp://viewer:it's-${PASSWORD}@192.0.2.10/s#x` }, 'source_url'],
       [{ ...good, labels: { '9lives': 'x' } }, 'labels'],
       [{ ...good, labels: { site: 7 } }, 'labels'],
       [{ ...good, enabled: 'yes' }, 'enabled'],
@@ -67,6 +68,7 @@ describe('camera routes', () => {
 
   test('a 400 says how to fix it: the id rule, the allowed fields, the URL form', async () => {
     assert.match((await failure(await post({ id: 'Cam_2', source_type: 'rtsp', source_url: 'rtsp://h/s' }))).error, /lowercase letters, digits and "-"/);
+    assert.match((await failure(await post({ id: 'cam-2', source_type: 'file', source_url: 'rtsp://h/s' }))).error, /source_type must be one of "rtsp", "synthetic": Where the video comes from/);
     assert.match((await failure(await post({ id: 'cam-2', source_type: 'rtsp', source_url: 'rtsp://h/s', colour: 'red' }))).error, /unknown field "colour"; allowed: id, source_type, source_url, labels, enabled/);
     assert.match((await failure(await post({ id: 'cam-2', source_type: 'rtsp', source_url: 'http://h/s' }))).error, /rtsp:\/\/ or rtsps:\/\//);
   });

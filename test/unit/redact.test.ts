@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '../../src/logger.ts';
-import { Redactor, redactUrl } from '../../src/redact.ts';
+import { maskUrl, Redactor, redactUrl } from '../../src/redact.ts';
 
 test('URL credentials and password parameters are masked, the user name kept', () => {
   assert.equal(redactUrl('rtsp://admin:hunter2@10.0.0.5:554/stream1'), 'rtsp://admin:***@10.0.0.5:554/stream1');
@@ -82,4 +82,13 @@ test('URL credentials are masked up to the last "@", whatever the password holds
   assert.equal(redactUrl('"rtsp://viewer:pa/ss@10.0.0.5/s" is not a URL'), '"rtsp://viewer:***@10.0.0.5/s" is not a URL');
   assert.equal(redactUrl('rtsp://viewer:123#abc@10.0.0.5:8554/s'), 'rtsp://viewer:***@10.0.0.5:8554/s');
   assert.equal(redactUrl('["rtsp://a:b@h1/x","rtsp://c:d@h2/y"]'), '["rtsp://a:***@h1/x","rtsp://c:***@h2/y"]');
+});
+
+test('one URL is masked by position: a password holding quotes, "<", ">" or spaces is masked whole', () => {
+  assert.equal(maskUrl(`rtsp://admin:O'Neil"s pw@10.0.0.5/s`), 'rtsp://admin:***@10.0.0.5/s');
+  assert.equal(maskUrl('rtsp://admin:a<b>c@10.0.0.5/s#x'), 'rtsp://admin:***@10.0.0.5/s#x');
+  assert.equal(maskUrl("rtsp://admin:it's/x@10.0.0.5/s"), 'rtsp://admin:***@10.0.0.5/s');
+  assert.equal(maskUrl('rtsp://viewer:Pw@Three333@10.0.0.5/s'), 'rtsp://viewer:***@10.0.0.5/s');
+  assert.equal(maskUrl('rtsp://admin@10.0.0.5:554/s'), 'rtsp://admin@10.0.0.5:554/s');
+  assert.equal(maskUrl('rtsp://10.0.0.5:554/s?password=x'), 'rtsp://10.0.0.5:554/s?password=***');
 });
