@@ -68,7 +68,11 @@ export async function runCameraAdds(ctx: Ctx, cfg: CameraAddsConfig): Promise<Ca
       await run.proc.waitForLog(isLog('stream connected', id), 60_000, `${id} connected`);
     }
     const b = ctx.sampler.snap();
-    await run.proc.waitForLog(() => ids.every((id) => run.proc.logs.some(isLog('segment finished', id))), 3 * cfg.segmentSeconds * 1000, 'a finished segment of every added camera');
+    await run.proc.waitForLog(
+      () => ids.every((id) => run.proc.logs.some(isLog('segment finished', id))),
+      3 * cfg.segmentSeconds * 1000,
+      'a finished segment of every added camera',
+    );
     const settled = ctx.sampler.snap();
     await sleep(Math.max(b.t - a.t, cfg.segmentSeconds * 1000));
     const c = ctx.sampler.snap();
@@ -88,13 +92,21 @@ export async function runCameraAdds(ctx: Ctx, cfg: CameraAddsConfig): Promise<Ca
   ctx.log(`camera adds: baseline, the same ${cfg.cameras + 1} cameras from the environment at start`);
   const a = ctx.sampler.snap();
   const spawnedAt = Date.now();
-  const base = await startRecorder({ store: ctx.store, cameras: Array.from({ length: cfg.cameras + 1 }, (_, i) => ctx.cameras.url(i + 1)), segmentSeconds: cfg.segmentSeconds });
+  const base = await startRecorder({
+    store: ctx.store,
+    cameras: Array.from({ length: cfg.cameras + 1 }, (_, i) => ctx.cameras.url(i + 1)),
+    segmentSeconds: cfg.segmentSeconds,
+  });
   let startup: CameraAddsResult['startup'];
   try {
     const baseIds = Array.from({ length: cfg.cameras + 1 }, (_, i) => `camera-${i + 1}`);
     await base.proc.waitForLog(() => baseIds.every((id) => base.proc.logs.some(isLog('stream connected', id))), 120_000, 'every camera connected');
     const b = ctx.sampler.snap();
-    await base.proc.waitForLog(() => baseIds.every((id) => base.proc.logs.some(isLog('segment finished', id))), 3 * cfg.segmentSeconds * 1000, 'a finished segment of every camera');
+    await base.proc.waitForLog(
+      () => baseIds.every((id) => base.proc.logs.some(isLog('segment finished', id))),
+      3 * cfg.segmentSeconds * 1000,
+      'a finished segment of every camera',
+    );
     startup = { samples: baseIds.slice(1).map((id) => sample(base, id, spawnedAt, Number.NaN)), window: windowOf(ctx, a, b) };
   } finally {
     saveLogs(base, join(ctx.outDir, 'camera-adds-startup.log'));

@@ -69,7 +69,9 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
   await freshCameras(ctx);
   const ids = Array.from({ length: n }, (_, i) => `camera-${i + 1}`);
   const urls = ids.map((_, i) => ctx.cameras.url(i + 1));
-  const deepCams = new Set(Array.from({ length: Math.min(cfg.deepCheckCameras, n) }, (_, i) => ids[Math.floor((i * n) / Math.min(cfg.deepCheckCameras, n))] as string));
+  const deepCams = new Set(
+    Array.from({ length: Math.min(cfg.deepCheckCameras, n) }, (_, i) => ids[Math.floor((i * n) / Math.min(cfg.deepCheckCameras, n))] as string),
+  );
   const run = await startRecorder({ store: ctx.store, cameras: urls, segmentSeconds: S });
   const tap = new SegmentTap(run.tempDir, ids);
   // keep, for a few cameras, the second object (first full segment) and the two newest (the last full one is among them)
@@ -94,7 +96,9 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
       await waitConnected(run, n, connectTimeoutSec * 1000);
       a = ctx.sampler.snap();
     } catch {
-      reasons.push(`only ${new Set(run.proc.logs.filter(isLog('stream connected')).map((l) => l.camera)).size}/${n} cameras connected within ${connectTimeoutSec} s`);
+      reasons.push(
+        `only ${new Set(run.proc.logs.filter(isLog('stream connected')).map((l) => l.camera)).size}/${n} cameras connected within ${connectTimeoutSec} s`,
+      );
     }
     const t0 = Date.now();
     let nextJanitor = t0 + 20_000;
@@ -109,7 +113,10 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
       // from the moment every camera recorded: a camera that needed a second try to connect at start
       // (the camera server busy with N new clients) is not a failure of steady-state recording
       const bad = run.proc.logs.filter((l) => (isRestart(l) || isStall(l) || isLoss(l)) && logTime(l) >= a.t);
-      if (bad.length > 0) reasons.push(`${bad.length} × ${[...new Set(bad.map((l) => l.msg))].join(', ')} (first: ${bad[0]?.camera ?? ''} at ${Math.round((logTime(bad[0]!) - t0) / 1000)} s)`);
+      if (bad.length > 0)
+        reasons.push(
+          `${bad.length} × ${[...new Set(bad.map((l) => l.msg))].join(', ')} (first: ${bad[0]?.camera ?? ''} at ${Math.round((logTime(bad[0]!) - t0) / 1000)} s)`,
+        );
       if (Date.now() >= nextJanitor) {
         nextJanitor = Date.now() + 20_000;
         await janitor.pass({ delete: true }).catch((err) => ctx.log(`janitor: ${String(err)}`));
@@ -132,17 +139,26 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
   // up to one AAC frame past it. A segment off by more than one GOP by that measure is downloaded
   // and judged by its video track's own duration.
   const overContainer = checkContinuity(byCamera, checkOpts).badDurations.slice(0, 200);
-  const rechecked = await deepCheck(ctx.store.client, run.bucket, overContainer.map((o) => o.key)).catch((err) => {
+  const rechecked = await deepCheck(
+    ctx.store.client,
+    run.bucket,
+    overContainer.map((o) => o.key),
+  ).catch((err) => {
     reasons.push(`video duration check failed: ${String(err)}`);
     return [];
   });
   const videoSec = new Map(rechecked.map((d) => [d.key, d.durationSec]));
   const videoRechecked = overContainer.map((o) => ({ key: o.key, containerSec: o.durationSec, videoSec: videoSec.get(o.key) ?? NaN }));
-  const cont = checkContinuity(new Map([...byCamera].map(([cam, list]) => [cam, list.map((o) => ({ ...o, durationSec: videoSec.get(o.key) ?? o.durationSec }))])), checkOpts);
+  const cont = checkContinuity(
+    new Map([...byCamera].map(([cam, list]) => [cam, list.map((o) => ({ ...o, durationSec: videoSec.get(o.key) ?? o.durationSec }))])),
+    checkOpts,
+  );
   const finishedLogs = run.proc.logs.filter(isLog('segment finished'));
   const keyOf = (camera: string, file: string): string => objectKey(camera, startFromFileName(file) ?? NaN);
   const stored = new Set(janitor.objects.keys());
-  const lost = [...new Set([...finishedLogs.map((l) => keyOf(String(l.camera), String(l.file))), ...tap.closed.map((c) => keyOf(c.camera, c.name))])].filter((k) => !stored.has(k));
+  const lost = [...new Set([...finishedLogs.map((l) => keyOf(String(l.camera), String(l.file))), ...tap.closed.map((c) => keyOf(c.camera, c.name))])].filter(
+    (k) => !stored.has(k),
+  );
   const uploadedAt = new Map(run.proc.logs.filter(isLog('segment uploaded')).map((l) => [String(l.key), logTime(l)]));
   const lat = tap.closed.flatMap((c) => {
     const t = uploadedAt.get(keyOf(c.camera, c.name));
@@ -163,11 +179,13 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
 
   if (lost.length > 0) reasons.push(`${lost.length} segments finished but not in the store`);
   if (leftOnDisk > 0) reasons.push(`${leftOnDisk} segments still on disk after the shutdown drain (uploads fell behind)`);
-  if (cont.badDurations.length > 0) reasons.push(`${cont.badDurations.length} segments with a video duration off by more than one GOP (max ${cont.maxDurationDevSec.toFixed(2)} s)`);
+  if (cont.badDurations.length > 0)
+    reasons.push(`${cont.badDurations.length} segments with a video duration off by more than one GOP (max ${cont.maxDurationDevSec.toFixed(2)} s)`);
   if (cont.badGaps.length > 0) reasons.push(`${cont.badGaps.length} gaps > 0.5 s between consecutive segments (max ${cont.maxGapSec.toFixed(2)} s)`);
   if (cont.shortCameras.length > 0) reasons.push(`${cont.shortCameras.length} cameras with fewer than ${expectedFull} full segments`);
   const slow = deep.filter((d) => d.fps < CAMERA.fps * 0.98);
-  if (slow.length > 0) reasons.push(`${slow.length}/${deep.length} checked segments below ${CAMERA.fps} fps (min ${Math.min(...slow.map((d) => d.fps)).toFixed(2)})`);
+  if (slow.length > 0)
+    reasons.push(`${slow.length}/${deep.length} checked segments below ${CAMERA.fps} fps (min ${Math.min(...slow.map((d) => d.fps)).toFixed(2)})`);
 
   const w = ctx.sampler.window(a, b);
   const cpu: Record<string, number> = {
@@ -211,9 +229,11 @@ async function runStep(ctx: Ctx, cfg: CapacityConfig, n: number, seconds: number
 
 function describe(s: StepResult): string {
   const c = s.cpu;
-  return `${s.kind} n=${s.n} ${s.pass ? 'PASS' : 'FAIL'} (${s.ranSeconds.toFixed(0)} s, ${s.continuity.fullSegments} full segments, max |dur-S| ${s.continuity.maxDurationDevSec.toFixed(2)} s, gaps ${s.continuity.minGapSec.toFixed(2)}..${s.continuity.maxGapSec.toFixed(2)} s, latency p50 ${s.latency.medianSec.toFixed(2)} s p95 ${s.latency.p95Sec.toFixed(2)} s, backlog max ${s.backlogMaxSegments}) ` +
+  return (
+    `${s.kind} n=${s.n} ${s.pass ? 'PASS' : 'FAIL'} (${s.ranSeconds.toFixed(0)} s, ${s.continuity.fullSegments} full segments, max |dur-S| ${s.continuity.maxDurationDevSec.toFixed(2)} s, gaps ${s.continuity.minGapSec.toFixed(2)}..${s.continuity.maxGapSec.toFixed(2)} s, latency p50 ${s.latency.medianSec.toFixed(2)} s p95 ${s.latency.p95Sec.toFixed(2)} s, backlog max ${s.backlogMaxSegments}) ` +
     `cpu%: node ${c.recorderNode?.toFixed(1)} ffmpeg ${c.recorderFfmpeg?.toFixed(1)} ffprobe ${c.recorderFfprobe?.toFixed(1)} cams ${c.cameraServer?.toFixed(1)} store ${c.store?.toFixed(1)} bench ${c.bench?.toFixed(1)} machine ${c.machineBusy?.toFixed(0)} outside ${c.outside?.toFixed(0)}` +
-    (s.reasons.length ? ` — ${s.reasons.join('; ')}` : '');
+    (s.reasons.length ? ` — ${s.reasons.join('; ')}` : '')
+  );
 }
 
 export async function runCapacity(ctx: Ctx, cfg: CapacityConfig): Promise<CapacityResult> {
@@ -264,6 +284,7 @@ export interface EncoderCost {
  */
 export async function measureEncoderCost(ctx: Ctx, seconds: number): Promise<EncoderCost> {
   const cams = await startCameras(2, { sharedSource: false, first: 1 });
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   const clients = [1, 2].map((i) => spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', cams.url(i), '-c', 'copy', '-f', 'null', '-'], { stdio: 'ignore' }));
   try {
     await sleep(4000);
@@ -272,7 +293,10 @@ export async function measureEncoderCost(ctx: Ctx, seconds: number): Promise<Enc
     const b = ctx.sampler.snap();
     const w = ctx.sampler.window(a, b);
     // both camera servers run now: the default one is the one with two encoders; tell them apart by pid
-    const pidOf = (s: typeof b, port: number): string | undefined => [...s.procs.entries()].find(([, p]) => p.group === 'camera-server' && p.stat.ppid === process.pid && cmdlineHas(p.stat.pid, `--exit-on-eof ${port}`))?.[0];
+    const pidOf = (s: typeof b, port: number): string | undefined =>
+      [...s.procs.entries()].find(
+        ([, p]) => p.group === 'camera-server' && p.stat.ppid === process.pid && cmdlineHas(p.stat.pid, `--exit-on-eof ${port}`),
+      )?.[0];
     const key = pidOf(b, cams.server.port);
     const before = key ? a.procs.get(key) : undefined;
     const after = key ? b.procs.get(key) : undefined;

@@ -149,10 +149,14 @@ async function measureRecorder(ctx: Ctx, cfg: CostConfig, n: number, round: numb
     r.bytesUploaded = uploaded.reduce((sum, l) => sum + Number(l.bytes ?? 0), 0);
     // a segment boundary (clock-aligned) inside the window: not the steady state
     const closed = run.proc.logs.filter((l) => isLog('segment finished')(l) && logTime(l) >= a.t - 2000 && logTime(l) <= b.t);
-    if (variant === 'steady' && (closed.length > 0 || uploaded.length > 0)) r.problems.push(`${Math.max(closed.length, uploaded.length)} segments closed within the steady-state window`);
+    if (variant === 'steady' && (closed.length > 0 || uploaded.length > 0))
+      r.problems.push(`${Math.max(closed.length, uploaded.length)} segments closed within the steady-state window`);
     if (r.ffmpegCount !== n) r.problems.push(`${r.ffmpegCount} ffmpeg processes for ${n} cameras`);
     const restarts = run.proc.logs.filter((l) => isRestart(l) || isStall(l));
-    if (restarts.length > 0) r.problems.push(`${restarts.length} ffmpeg restarts (first: ${String(restarts[0]?.msg)} ${String(restarts[0]?.err ?? (restarts[0]?.stderr as string[] | undefined)?.join(' ') ?? '')})`);
+    if (restarts.length > 0)
+      r.problems.push(
+        `${restarts.length} ffmpeg restarts (first: ${String(restarts[0]?.msg)} ${String(restarts[0]?.err ?? (restarts[0]?.stderr as string[] | undefined)?.join(' ') ?? '')})`,
+      );
     const plans = run.proc.logs.filter(isLog('starting ffmpeg'));
     const wrong = plans.filter((l) => l.audio !== (audioOf(Number(String(l.camera).replace('camera-', ''))) === 'aac' ? 'copy' : 'transcode'));
     if (wrong.length > 0) r.problems.push(`${wrong.length} cameras with an unexpected audio plan`);
@@ -168,7 +172,11 @@ async function measureRecorder(ctx: Ctx, cfg: CostConfig, n: number, round: numb
 
 async function measureBaseline(ctx: Ctx, cfg: CostConfig, n: number, round: number): Promise<CostRun> {
   const dir = mkdtempSync(join(tmpdir(), 'camrec-baseline-'));
-  const cams = Array.from({ length: n }, (_, i) => ({ id: `camera-${i + 1}`, url: ctx.cameras.url(i + 1), audioCodec: audioOf(i + 1) === 'aac' ? 'aac' : 'pcm_alaw' }));
+  const cams = Array.from({ length: n }, (_, i) => ({
+    id: `camera-${i + 1}`,
+    url: ctx.cameras.url(i + 1),
+    audioCodec: audioOf(i + 1) === 'aac' ? 'aac' : 'pcm_alaw',
+  }));
   const base = startBaseline(cams, dir, cfg.segmentSeconds);
   try {
     await base.waitRecording(120_000);
@@ -214,7 +222,9 @@ export async function runCost(ctx: Ctx, cfg: CostConfig): Promise<CostResult> {
           ctx.sampler.clear();
           r = await measure();
         }
-        ctx.log(`cost:   ${variant} n=${n}: node ${r.nodePct.toFixed(2)}% ffmpeg ${r.ffmpegPct.toFixed(2)}% (${r.ffmpegCount}) ffprobe ${r.childrenPct.toFixed(2)}% node PSS ${((r.nodePssMedian ?? 0) / 2 ** 20).toFixed(1)} MiB; machine ${r.machineBusyPct.toFixed(0)}% (outside ${r.outsidePct.toFixed(0)}%)${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`);
+        ctx.log(
+          `cost:   ${variant} n=${n}: node ${r.nodePct.toFixed(2)}% ffmpeg ${r.ffmpegPct.toFixed(2)}% (${r.ffmpegCount}) ffprobe ${r.childrenPct.toFixed(2)}% node PSS ${((r.nodePssMedian ?? 0) / 2 ** 20).toFixed(1)} MiB; machine ${r.machineBusyPct.toFixed(0)}% (outside ${r.outsidePct.toFixed(0)}%)${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`,
+        );
         runs.push(r);
       }
     }
@@ -231,11 +241,13 @@ function summarize(runs: CostRun[], counts: number[]): CostSummary[] {
     // ratios per round (same round = closest in time), then the median of the ratios
     const rounds = [...new Set(rec.map((r) => r.round))];
     const pairOf = (xs: CostRun[], ys: CostRun[], f: (x: CostRun, y: CostRun) => number): number =>
-      median(rounds.flatMap((k) => {
-        const x = xs.find((r) => r.round === k);
-        const y = ys.find((r) => r.round === k);
-        return x && y ? [f(x, y)] : [];
-      }));
+      median(
+        rounds.flatMap((k) => {
+          const x = xs.find((r) => r.round === k);
+          const y = ys.find((r) => r.round === k);
+          return x && y ? [f(x, y)] : [];
+        }),
+      );
     const pair = (f: (r: CostRun, b: CostRun) => number): number => pairOf(rec, base, f);
     const nodePct = m(rec, (r) => r.nodePct);
     return {
@@ -266,7 +278,9 @@ function summarize(runs: CostRun[], counts: number[]): CostSummary[] {
       steadyNodeAddsPct: pairOf(steady, base, (r, b) => (r.nodePct / b.ffmpegPct) * 100),
       steadyNodePssMedianMiB: m(steady, (r) => r.nodePssMedian) / 2 ** 20,
       steadyNodePssMaxMiB: m(steady, (r) => r.nodePssMax) / 2 ** 20,
-      perSegmentCpuSecPerGiB: pairOf(rec, steady, (r, st) => (r.bytesUploaded > 0 ? (((r.nodePct - st.nodePct) / 100) * r.seconds) / (r.bytesUploaded / 2 ** 30) : NaN)),
+      perSegmentCpuSecPerGiB: pairOf(rec, steady, (r, st) =>
+        r.bytesUploaded > 0 ? (((r.nodePct - st.nodePct) / 100) * r.seconds) / (r.bytesUploaded / 2 ** 30) : NaN,
+      ),
     };
   });
 }

@@ -45,7 +45,12 @@ export function category(url: string, functionName: string): string {
   }
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1] as string;
-  if (url.startsWith('node:')) return url.replace(/^node:internal\/(deps\/)?/, 'node:').split('/').slice(0, 2).join('/');
+  if (url.startsWith('node:'))
+    return url
+      .replace(/^node:internal\/(deps\/)?/, 'node:')
+      .split('/')
+      .slice(0, 2)
+      .join('/');
   const src = /\/(dist|src)\/(.*)$/.exec(url);
   if (src) return `service ${src[2]}`;
   return url;
@@ -81,7 +86,8 @@ export function summarize(file: string, opts: { fromSec?: number; toSec?: number
     const c = category(url, functionName);
     if (c !== '(idle)') busy += us;
     cats.set(c, (cats.get(c) ?? 0) + us);
-    const fn = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    const fn =
+      `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
     if (c !== '(idle)') fns.set(fn, (fns.get(fn) ?? 0) + us);
   }
   const top = opts.top ?? 25;
@@ -89,13 +95,23 @@ export function summarize(file: string, opts: { fromSec?: number; toSec?: number
     file,
     wallSec: Number.isFinite(first) ? (last - first) / 1e6 : 0,
     busySec: busy / 1e6,
-    byCategory: [...cats].filter(([c]) => c !== '(idle)').sort((a, b) => b[1] - a[1]).map(([category, us]) => ({ category, sec: us / 1e6, share: us / busy })),
-    topFunctions: [...fns].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, us]) => ({ fn, sec: us / 1e6, share: us / busy })),
+    byCategory: [...cats]
+      .filter(([c]) => c !== '(idle)')
+      .sort((a, b) => b[1] - a[1])
+      .map(([category, us]) => ({ category, sec: us / 1e6, share: us / busy })),
+    topFunctions: [...fns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([fn, us]) => ({ fn, sec: us / 1e6, share: us / busy })),
   };
 }
 
 export function printSummary(s: ProfileSummary): string {
-  const lines = [`${s.file}: ${s.busySec.toFixed(2)} s CPU in ${s.wallSec.toFixed(1)} s (${((s.busySec / Math.max(s.wallSec, 1e-9)) * 100).toFixed(2)}% of one core)`, '', 'self time by package / file:'];
+  const lines = [
+    `${s.file}: ${s.busySec.toFixed(2)} s CPU in ${s.wallSec.toFixed(1)} s (${((s.busySec / Math.max(s.wallSec, 1e-9)) * 100).toFixed(2)}% of one core)`,
+    '',
+    'self time by package / file:',
+  ];
   for (const c of s.byCategory.slice(0, 20)) lines.push(`  ${(c.share * 100).toFixed(1).padStart(5)}%  ${c.sec.toFixed(3).padStart(8)} s  ${c.category}`);
   lines.push('', 'top functions (self time):');
   for (const f of s.topFunctions) lines.push(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.sec.toFixed(3).padStart(8)} s  ${f.fn}`);
@@ -103,7 +119,10 @@ export function printSummary(s: ProfileSummary): string {
 }
 
 function profilesIn(path: string): string[] {
-  if (statSync(path).isDirectory()) return readdirSync(path).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(path, f));
+  if (statSync(path).isDirectory())
+    return readdirSync(path)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(path, f));
   return [path];
 }
 

@@ -57,7 +57,16 @@ export interface StoreOutage {
 export interface RecoveryResult {
   config: RecoveryConfig;
   latency: LatencySample[];
-  latencySummary: { n: number; medianSec: number; p95Sec: number; medianUploadSec: number; overheadMedianSec: number; overheadP95Sec: number; detectMedianSec: number; bytesMedianMiB: number };
+  latencySummary: {
+    n: number;
+    medianSec: number;
+    p95Sec: number;
+    medianUploadSec: number;
+    overheadMedianSec: number;
+    overheadP95Sec: number;
+    detectMedianSec: number;
+    bytesMedianMiB: number;
+  };
   cameraOutages: CameraOutage[];
   storeOutage: StoreOutage | undefined;
   lost: string[];
@@ -105,7 +114,9 @@ async function cameraOutage(ctx: Ctx, cams: Cameras, run: RecorderRun, ids: stri
     const last = retries[retries.length - 1];
     if (last) lastBackoffMs[id] = Number(last.delayMs);
   }
-  ctx.log(`recovery: camera back → first new segment: ${ids.map((id) => `${id} ${recoverySec[id]?.toFixed(2) ?? 'none'} s (backoff ${lastBackoffMs[id] ?? '?'} ms)`).join(', ')}`);
+  ctx.log(
+    `recovery: camera back → first new segment: ${ids.map((id) => `${id} ${recoverySec[id]?.toFixed(2) ?? 'none'} s (backoff ${lastBackoffMs[id] ?? '?'} ms)`).join(', ')}`,
+  );
   return { outageSec, recoverySec, connectedSec, lastBackoffMs };
 }
 
@@ -116,7 +127,8 @@ async function storeOutage(ctx: Ctx, run: RecorderRun, outageSec: number): Promi
   await sleep(outageSec * 1000);
   await ctx.store.server.startGateway();
   const back = Date.now();
-  const uploadedBy = (t: number): Set<string> => new Set(run.proc.logs.filter((l) => isLog('segment uploaded')(l) && logTime(l) <= t).map((l) => String(l.key)));
+  const uploadedBy = (t: number): Set<string> =>
+    new Set(run.proc.logs.filter((l) => isLog('segment uploaded')(l) && logTime(l) <= t).map((l) => String(l.key)));
   const done = uploadedBy(back);
   const pending = run.proc.logs
     .filter((l) => isLog('segment finished')(l) && logTime(l) <= back)
@@ -124,7 +136,12 @@ async function storeOutage(ctx: Ctx, run: RecorderRun, outageSec: number): Promi
     .filter((p) => !done.has(p.key));
   const keys = new Set(pending.map((p) => p.key));
   ctx.log(`recovery: store back; backlog ${pending.length} segments, ${(pending.reduce((s, p) => s + p.bytes, 0) / MiB).toFixed(0)} MiB`);
-  const drained = await run.proc.waitForLog(() => [...keys].every((k) => run.proc.logs.some((l) => isLog('segment uploaded')(l) && l.key === k)), 15 * 60_000, 'backlog drained').then(() => true, () => false);
+  const drained = await run.proc
+    .waitForLog(() => [...keys].every((k) => run.proc.logs.some((l) => isLog('segment uploaded')(l) && l.key === k)), 15 * 60_000, 'backlog drained')
+    .then(
+      () => true,
+      () => false,
+    );
   const ups = run.proc.logs.filter((l) => isLog('segment uploaded')(l) && keys.has(String(l.key)));
   const times = ups.map(logTime);
   // the first segment of the backlog stored (new segments, not yet failed once, go at once and say nothing)
@@ -183,7 +200,9 @@ export async function runRecovery(ctx: Ctx, cfg: RecoveryConfig): Promise<Recove
         const up = uploaded.get(key);
         const fin = finished.get(`${c.camera}/${c.name}`);
         if (v === undefined || !up || fin === undefined) return [];
-        return [{ camera: c.camera, key, bytes: Number(up.bytes), latencySec: (v - c.t) / 1000, detectSec: (fin - c.t) / 1000, uploadSec: Number(up.uploadSeconds) }];
+        return [
+          { camera: c.camera, key, bytes: Number(up.bytes), latencySec: (v - c.t) / 1000, detectSec: (fin - c.t) / 1000, uploadSec: Number(up.uploadSeconds) },
+        ];
       });
     const latencySummary = {
       n: latency.length,
@@ -195,7 +214,9 @@ export async function runRecovery(ctx: Ctx, cfg: RecoveryConfig): Promise<Recove
       detectMedianSec: median(latency.map((l) => l.detectSec)),
       bytesMedianMiB: median(latency.map((l) => l.bytes)) / MiB,
     };
-    ctx.log(`recovery: latency closed → visible: median ${latencySummary.medianSec.toFixed(2)} s, p95 ${latencySummary.p95Sec.toFixed(2)} s (n=${latency.length}); minus the upload itself: median ${latencySummary.overheadMedianSec.toFixed(2)} s, p95 ${latencySummary.overheadP95Sec.toFixed(2)} s`);
+    ctx.log(
+      `recovery: latency closed → visible: median ${latencySummary.medianSec.toFixed(2)} s, p95 ${latencySummary.p95Sec.toFixed(2)} s (n=${latency.length}); minus the upload itself: median ${latencySummary.overheadMedianSec.toFixed(2)} s, p95 ${latencySummary.overheadP95Sec.toFixed(2)} s`,
+    );
 
     const cameraOutages: CameraOutage[] = [];
     for (const d of cfg.cameraOutagesSeconds) {
@@ -205,7 +226,9 @@ export async function runRecovery(ctx: Ctx, cfg: RecoveryConfig): Promise<Recove
     const storeOut = cfg.storeOutageSeconds > 0 ? await storeOutage(ctx, run, cfg.storeOutageSeconds) : undefined;
     await run.stop();
     const stored = new Set(await listAll(ctx.store.client, run.bucket));
-    const lost = [...new Set(run.proc.logs.filter(isLog('segment finished')).map((l) => objectKey(String(l.camera), startFromFileName(String(l.file)) ?? NaN)))].filter((k) => !stored.has(k));
+    const lost = [
+      ...new Set(run.proc.logs.filter(isLog('segment finished')).map((l) => objectKey(String(l.camera), startFromFileName(String(l.file)) ?? NaN))),
+    ].filter((k) => !stored.has(k));
     if (lost.length > 0) ctx.log(`recovery: ${lost.length} finished segments not in the store: ${lost.slice(0, 5).join(', ')}`);
     return { config: cfg, latency, latencySummary, cameraOutages, storeOutage: storeOut, lost };
   } finally {

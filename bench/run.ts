@@ -53,7 +53,14 @@ const log = progressLog();
 const t0 = Date.now();
 const results: Results = {
   mode: mode.name,
-  command: `npm run ${mode.name === 'quick' ? 'bench:quick' : 'bench'}${process.argv.slice(2).filter((a) => a !== '--quick').length ? ` -- ${process.argv.slice(2).filter((a) => a !== '--quick').join(' ')}` : ''}`,
+  command: `npm run ${mode.name === 'quick' ? 'bench:quick' : 'bench'}${
+    process.argv.slice(2).filter((a) => a !== '--quick').length
+      ? ` -- ${process.argv
+          .slice(2)
+          .filter((a) => a !== '--quick')
+          .join(' ')}`
+      : ''
+  }`,
   machine: machineInfo(),
   startedAt: new Date().toISOString(),
   errors: [],
@@ -67,7 +74,11 @@ let exitCode = 0;
 try {
   log(`${mode.name} mode: ${[...only].join(', ')}; results in ${outDir}`);
   const needCameras = only.has('cost') || only.has('capacity') || only.has('adds');
-  const mounts = Math.max(...(only.has('cost') ? mode.cost.counts : [1]), ...(only.has('capacity') ? mode.capacity.ladder : [1]), only.has('adds') ? mode.adds.cameras + 1 : 1);
+  const mounts = Math.max(
+    ...(only.has('cost') ? mode.cost.counts : [1]),
+    ...(only.has('capacity') ? mode.capacity.ladder : [1]),
+    only.has('adds') ? mode.adds.cameras + 1 : 1,
+  );
   // objects live in the memstore OSD's RAM until deleted and garbage-collected (every 10 s here)
   const [store, cameras] = await Promise.all([startStore(8 * 2 ** 30), needCameras ? startCameras(mounts) : Promise.resolve(undefined)]);
   log(`servers up: store ${store.server.endpoint}${cameras ? `, ${mounts} cameras on port ${cameras.server.port} (shared source)` : ''}`);
@@ -91,7 +102,9 @@ try {
   await step('capacity', async () => {
     sampler.clear();
     results.encoder = await measureEncoderCost(ctx, mode.name === 'quick' ? 10 : 30);
-    log(`capacity: one x264 1080p15 camera pipeline costs ${results.encoder.perEncoderPct.toFixed(1)} % of a core; the shared-source server ${results.encoder.sharedServerPct?.toFixed(1)} %`);
+    log(
+      `capacity: one x264 1080p15 camera pipeline costs ${results.encoder.perEncoderPct.toFixed(1)} % of a core; the shared-source server ${results.encoder.sharedServerPct?.toFixed(1)} %`,
+    );
     results.capacity = await runCapacity(ctx, mode.capacity);
   });
   await step('adds', async () => {

@@ -39,7 +39,13 @@ export async function runSoak(ctx: Ctx, cfg: SoakConfig, seed: number): Promise<
   const rec: SoakRecord = { seed, faults, ids, bucket, tempDir, runs: [], cameraDowns: [], recorderKills: [], storePauses: [], rss: [], errors: [] };
 
   const launch = async (): Promise<RecorderRun> => {
-    const run = await startRecorder({ store: ctx.store, cameras: ids.map((_, i) => (cams[i] as Cameras).url(i + 1)), segmentSeconds: cfg.segmentSeconds, tempDir, env: { S3_BUCKET: bucket } });
+    const run = await startRecorder({
+      store: ctx.store,
+      cameras: ids.map((_, i) => (cams[i] as Cameras).url(i + 1)),
+      segmentSeconds: cfg.segmentSeconds,
+      tempDir,
+      env: { S3_BUCKET: bucket },
+    });
     rec.runs.push({ run, startedAt: Date.now(), metrics: [] });
     return run;
   };
@@ -54,9 +60,12 @@ export async function runSoak(ctx: Ctx, cfg: SoakConfig, seed: number): Promise<
       if (entry && Date.now() - lastMetrics >= METRICS_EVERY_MS) {
         lastMetrics = Date.now();
         // a run's counters die with it: keep its last scrape
-        void entry.run.proc.get('/metrics').then(({ body }) => {
-          entry.metrics = body.split('\n').filter((l) => KEPT_METRICS.test(l));
-        }, () => undefined);
+        void entry.run.proc.get('/metrics').then(
+          ({ body }) => {
+            entry.metrics = body.split('\n').filter((l) => KEPT_METRICS.test(l));
+          },
+          () => undefined,
+        );
       }
       await sleep(RSS_EVERY_MS);
     }
@@ -115,10 +124,15 @@ export async function runSoak(ctx: Ctx, cfg: SoakConfig, seed: number): Promise<
     ctx.log('soak: faults over; waiting for the backlog to drain');
     const drained = await current.proc
       .until(async () => segmentFiles(tempDir).every((f) => f.mtimeMs > faultsEnd), 10 * 60_000, 'backlog drained')
-      .then(() => true, (err: Error) => {
-        rec.errors.push(`backlog not drained: ${err.message.split('\n')[0]}; left: ${segmentFiles(tempDir).filter((f) => f.mtimeMs <= faultsEnd).length} segments`);
-        return false;
-      });
+      .then(
+        () => true,
+        (err: Error) => {
+          rec.errors.push(
+            `backlog not drained: ${err.message.split('\n')[0]}; left: ${segmentFiles(tempDir).filter((f) => f.mtimeMs <= faultsEnd).length} segments`,
+          );
+          return false;
+        },
+      );
     rec.drainedAt = drained ? Date.now() : undefined;
     const entry = rec.runs.at(-1);
     if (entry) entry.metrics = (await current.proc.get('/metrics')).body.split('\n').filter((l) => KEPT_METRICS.test(l));

@@ -48,22 +48,32 @@ export interface DigestCost {
   pairsPerSize: number;
   runs: DigestRun[];
   summary: {
-    sizeMiB: number; oldCpuSecPerGiB: number; newCpuSecPerGiB: number; newOverOld: number; oldReadCpuSecPerGiB: number; newReadCpuSecPerGiB: number;
-    noMd5CpuSecPerGiB: number; noMd5ReadCpuSecPerGiB: number; newOverNoMd5: number;
+    sizeMiB: number;
+    oldCpuSecPerGiB: number;
+    newCpuSecPerGiB: number;
+    newOverOld: number;
+    oldReadCpuSecPerGiB: number;
+    newReadCpuSecPerGiB: number;
+    noMd5CpuSecPerGiB: number;
+    noMd5ReadCpuSecPerGiB: number;
+    newOverNoMd5: number;
   }[];
 }
 
 /** A client that sends no Content-MD5: the header is removed before the request is signed. */
 function withoutContentMd5(client: S3Client): { client: S3Client; removed: () => number } {
   let removed = 0;
-  client.middlewareStack.add((next) => async (args) => {
-    const headers = (args.request as { headers?: Record<string, string> }).headers;
-    if (headers?.['content-md5'] !== undefined) {
-      delete headers['content-md5'];
-      removed++;
-    }
-    return next(args);
-  }, { step: 'build', name: 'benchDropContentMd5' });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const headers = (args.request as { headers?: Record<string, string> }).headers;
+      if (headers?.['content-md5'] !== undefined) {
+        delete headers['content-md5'];
+        removed++;
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'benchDropContentMd5' },
+  );
   return { client, removed: () => removed };
 }
 
@@ -90,7 +100,12 @@ async function sha256Only(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: number; path: string; size: number }[], pairsPerSize: number): Promise<DigestCost> {
+export async function runDigestCost(
+  ctx: Ctx,
+  bucket: string,
+  files: { sizeMiB: number; path: string; size: number }[],
+  pairsPerSize: number,
+): Promise<DigestCost> {
   const plain = s3Client(ctx.store.server, { maxAttempts: 1 });
   const { client: noMd5, removed } = withoutContentMd5(s3Client(ctx.store.server, { maxAttempts: 1 }));
   const runs: DigestRun[] = [];
@@ -102,7 +117,17 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
         const Key = `digests/${which}-${f.sizeMiB}-${n}.mp4`;
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        const common = { client: plain, bucket, key: Key, path: f.path, size: f.size, contentType: 'video/mp4', partSize: PART_SIZE, partConcurrency: PART_CONCURRENCY, signal: AbortSignal.timeout(300_000) };
+        const common = {
+          client: plain,
+          bucket,
+          key: Key,
+          path: f.path,
+          size: f.size,
+          contentType: 'video/mp4',
+          partSize: PART_SIZE,
+          partConcurrency: PART_CONCURRENCY,
+          signal: AbortSignal.timeout(300_000),
+        };
         let read: NodeJS.CpuUsage;
         if (which === 'old') {
           const sha256 = await sha256Only(f.path);
@@ -138,7 +163,9 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
         for (const which of n % 4 < 2 ? [...pair, 'no-md5' as const] : ['no-md5' as const, ...pair]) {
           const r = await once(which, n);
           runs.push(r);
-          ctx.log(`upload digests: ${which} path ${f.sizeMiB} MiB: ${r.cpuSecPerGiB.toFixed(2)} CPU s/GiB (read ${r.readCpuSecPerGiB.toFixed(2)}), ${(f.size / MiB / r.seconds).toFixed(0)} MiB/s`);
+          ctx.log(
+            `upload digests: ${which} path ${f.sizeMiB} MiB: ${r.cpuSecPerGiB.toFixed(2)} CPU s/GiB (read ${r.readCpuSecPerGiB.toFixed(2)}), ${(f.size / MiB / r.seconds).toFixed(0)} MiB/s`,
+          );
         }
       }
     }
@@ -167,7 +194,10 @@ export async function runDigestCost(ctx: Ctx, bucket: string, files: { sizeMiB: 
 }
 
 export function digestTable(d: DigestCost): string {
-  const rows = d.summary.map((s) => `| ${s.sizeMiB} MiB | ${fmt(s.oldCpuSecPerGiB, 2)} s (read ${fmt(s.oldReadCpuSecPerGiB, 2)}) | ${fmt(s.newCpuSecPerGiB, 2)} s (read ${fmt(s.newReadCpuSecPerGiB, 2)}) | **${fmt(s.newOverOld * 100, 0)} %** | ${fmt(s.noMd5CpuSecPerGiB, 2)} s (read ${fmt(s.noMd5ReadCpuSecPerGiB, 2)}) | ${fmt(s.newOverNoMd5 * 100, 0)} % |`);
+  const rows = d.summary.map(
+    (s) =>
+      `| ${s.sizeMiB} MiB | ${fmt(s.oldCpuSecPerGiB, 2)} s (read ${fmt(s.oldReadCpuSecPerGiB, 2)}) | ${fmt(s.newCpuSecPerGiB, 2)} s (read ${fmt(s.newReadCpuSecPerGiB, 2)}) | **${fmt(s.newOverOld * 100, 0)} %** | ${fmt(s.noMd5CpuSecPerGiB, 2)} s (read ${fmt(s.noMd5ReadCpuSecPerGiB, 2)}) | ${fmt(s.newOverNoMd5 * 100, 0)} % |`,
+  );
   return [
     '| segment | old path (before the change): sha256 file stream, no Content-MD5 | new path: sha256 + MD5 read, Content-MD5 | new / old (per pair) | new code without MD5 | new / new without MD5 |',
     '|---|---|---|---|---|---|',

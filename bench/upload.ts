@@ -114,7 +114,13 @@ async function recorderUpload(ctx: Ctx, files: { path: string; size: number }[])
   for (const f of files) linkSync(f.path, join(tempDir, 'upload-bench', leftoverName()));
   // one camera is required by the configuration: a closed port, so it only retries cheaply
   const closed = `rtsp://127.0.0.1:${await freePort()}/none`;
-  const run = await startRecorder({ store: ctx.store, cameras: [closed], segmentSeconds: 60, tempDir, ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, 'upload') } : {}) });
+  const run = await startRecorder({
+    store: ctx.store,
+    cameras: [closed],
+    segmentSeconds: 60,
+    tempDir,
+    ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, 'upload') } : {}),
+  });
   try {
     const started = await run.proc.waitForLog(isLog('uploading segments left by an earlier run'), 60_000, 'leftover upload start');
     const s0 = readStat(run.pid);
@@ -130,7 +136,7 @@ async function recorderUpload(ctx: Ctx, files: { path: string; size: number }[])
       endToEndSec,
       endToEndMiBps: total / MiB / endToEndSec,
       uploadSec,
-      uploadMiBps: (total / files.length) / MiB / uploadSec,
+      uploadMiBps: total / files.length / MiB / uploadSec,
       nodeCpuSecPerGiB: s0 && s1 ? (s1.cpu - s0.cpu) * (2 ** 30 / total) : NaN,
       ffprobeCpuSec: s0 && s1 ? s1.childCpu - s0.childCpu : NaN,
       peakRssMiB: (peak?.hwm ?? NaN) / MiB,
@@ -190,7 +196,9 @@ export async function runUpload(ctx: Ctx, cfg: UploadConfig): Promise<UploadResu
             const r = await recorderUpload(ctx, [f]);
             recorder[s] ??= [];
             recorder[s].push(r);
-            ctx.log(`upload: recorder ${s} MiB: upload ${r.uploadMiBps.toFixed(0)} MiB/s, end to end ${r.endToEndMiBps.toFixed(0)} MiB/s, node ${r.nodeCpuSecPerGiB.toFixed(2)} CPU s/GiB, peak RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+            ctx.log(
+              `upload: recorder ${s} MiB: upload ${r.uploadMiBps.toFixed(0)} MiB/s, end to end ${r.endToEndMiBps.toFixed(0)} MiB/s, node ${r.nodeCpuSecPerGiB.toFixed(2)} CPU s/GiB, peak RSS ${r.peakRssMiB.toFixed(1)} MiB`,
+            );
           }
         }
       }
@@ -198,9 +206,19 @@ export async function runUpload(ctx: Ctx, cfg: UploadConfig): Promise<UploadResu
     ctx.log(`upload: ${cfg.concurrent.count} × ${cfg.concurrent.sizeMiB} MiB at once`);
     const concRaw = await rawConcurrent(ctx, conc);
     const concRec = await recorderUpload(ctx, conc);
-    ctx.log(`upload: concurrent raw ${concRaw.mibPerSec.toFixed(0)} MiB/s; recorder end to end ${concRec.endToEndMiBps.toFixed(0)} MiB/s, peak RSS ${concRec.peakRssMiB.toFixed(1)} MiB`);
-    const digests = await runDigestCost(ctx, RAW_BUCKET, cfg.sizesMiB.map((s) => ({ sizeMiB: s, ...(files.get(s) as { path: string; size: number }) })), cfg.digestPairs);
-    for (const d of digests.summary) ctx.log(`upload digests ${d.sizeMiB} MiB: old ${d.oldCpuSecPerGiB.toFixed(2)}, new ${d.newCpuSecPerGiB.toFixed(2)} CPU s/GiB (new/old ${(d.newOverOld * 100).toFixed(0)} %)`);
+    ctx.log(
+      `upload: concurrent raw ${concRaw.mibPerSec.toFixed(0)} MiB/s; recorder end to end ${concRec.endToEndMiBps.toFixed(0)} MiB/s, peak RSS ${concRec.peakRssMiB.toFixed(1)} MiB`,
+    );
+    const digests = await runDigestCost(
+      ctx,
+      RAW_BUCKET,
+      cfg.sizesMiB.map((s) => ({ sizeMiB: s, ...(files.get(s) as { path: string; size: number }) })),
+      cfg.digestPairs,
+    );
+    for (const d of digests.summary)
+      ctx.log(
+        `upload digests ${d.sizeMiB} MiB: old ${d.oldCpuSecPerGiB.toFixed(2)}, new ${d.newCpuSecPerGiB.toFixed(2)} CPU s/GiB (new/old ${(d.newOverOld * 100).toFixed(0)} %)`,
+      );
 
     const summary = sizes.map((s) => {
       const rs = raw[s] ?? [];

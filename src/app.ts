@@ -51,13 +51,26 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
   const health = new StoreHealth(clock);
   const events = new EventStore(join(config.tempDir, EVENTS_DIR));
   const worker = new EventWorker({
-    events, store, clock, log: log.child({ component: 'events' }),
+    events,
+    store,
+    clock,
+    log: log.child({ component: 'events' }),
     localBacklog: (cameraId) => uploader.waiting().filter((w) => w.cameraId === cameraId),
-    settings: { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, workDir: join(config.tempDir, CLIPS_DIR), ...config.events, segmentDurationMs: config.segmentDurationMs },
+    settings: {
+      ffmpegPath: config.recorder.ffmpegPath,
+      ffprobePath: config.recorder.ffprobePath,
+      workDir: join(config.tempDir, CLIPS_DIR),
+      ...config.events,
+      segmentDurationMs: config.segmentDurationMs,
+    },
   });
   const api = config.api.token === '' ? undefined : { config, store, events, worker, clock, log: log.child({ component: 'api' }) };
   const uploader = new Uploader({
-    store, health, log: log.child({ component: 'uploader' }), metrics, clock,
+    store,
+    health,
+    log: log.child({ component: 'uploader' }),
+    metrics,
+    clock,
     onUploaded: (cameraId) => {
       worker.wake();
       void cameras.uploaded(cameraId);
@@ -65,25 +78,44 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     labelsOf: (id) => cameras.labelsOf(id),
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
   });
-  const guard = new BacklogGuard({
-    ...config.backlog, budgetBytes: config.tempDirMaxBytes, segmentDurationMs: config.segmentDurationMs,
-    tempDir: config.tempDir, quarantineDir: join(config.tempDir, QUARANTINE_DIR), clipsDir: join(config.tempDir, CLIPS_DIR), eventsDir: join(config.tempDir, EVENTS_DIR),
-  }, uploader, log.child({ component: 'backlog' }), clock);
+  const guard = new BacklogGuard(
+    {
+      ...config.backlog,
+      budgetBytes: config.tempDirMaxBytes,
+      segmentDurationMs: config.segmentDurationMs,
+      tempDir: config.tempDir,
+      quarantineDir: join(config.tempDir, QUARANTINE_DIR),
+      clipsDir: join(config.tempDir, CLIPS_DIR),
+      eventsDir: join(config.tempDir, EVENTS_DIR),
+    },
+    uploader,
+    log.child({ component: 'backlog' }),
+    clock,
+  );
   const secretsKey = config.api.cameraSecretsKey === '' ? undefined : parseSecretsKey(config.api.cameraSecretsKey);
   const cameras = new CameraSupervisor({
     configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
-    records: new CameraRecords({ store, tempDir: config.tempDir, key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined, log: log.child({ component: 'cameras' }) }),
-    newRecorder: (camera, newestNameMs) => new CameraRecorder({
-      camera,
-      newestNameMs,
-      settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
-      log: log.child({ camera: camera.id }),
-      metrics,
-      clock,
-      onSegment: (segment) => void uploader.enqueue(segment),
-      onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
+    records: new CameraRecords({
+      store,
+      tempDir: config.tempDir,
+      key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined,
+      log: log.child({ component: 'cameras' }),
     }),
-    metrics, redactor, clock, log: log.child({ component: 'cameras' }),
+    newRecorder: (camera, newestNameMs) =>
+      new CameraRecorder({
+        camera,
+        newestNameMs,
+        settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
+        log: log.child({ camera: camera.id }),
+        metrics,
+        clock,
+        onSegment: (segment) => void uploader.enqueue(segment),
+        onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
+      }),
+    metrics,
+    redactor,
+    clock,
+    log: log.child({ component: 'cameras' }),
     rules: { allowSynthetic: config.api.allowSyntheticCameras },
     backlog: (id) => uploader.backlogByCamera().get(id) ?? { segments: 0, bytes: 0 },
     storeTimeoutMs: STORE_CHECK_MS,
@@ -100,20 +132,31 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
 
   metrics.bind({
     backlog: () => uploader.backlogByCamera(),
-    newestSegmentEnd: () => new Map(recorders().filter((r) => r.newestSegmentEndMs !== undefined).map((r) => [r.id, r.newestSegmentEndMs as number])),
+    newestSegmentEnd: () =>
+      new Map(
+        recorders()
+          .filter((r) => r.newestSegmentEndMs !== undefined)
+          .map((r) => [r.id, r.newestSegmentEndMs as number]),
+      ),
     recorderStates: () => new Map(recorders().map((r) => [r.id, r.state])),
     store: () => ({ up: health.up, lastSuccessMs: health.lastSuccessMs }),
   });
 
   const http = new HttpServer({
-    registry: metrics.registry, redactor, log: log.child({ component: 'http' }), ...(api ? { api } : {}), cameras,
+    registry: metrics.registry,
+    redactor,
+    log: log.child({ component: 'http' }),
+    ...(api ? { api } : {}),
+    cameras,
     views: {
       health: () => ({
         status: camerasNotRecording().length > 0 ? 'degraded' : 'ok',
         phase,
         notRecording: camerasNotRecording(),
         cameras: recorders().map((r) => ({
-          id: r.id, state: r.state, connected: r.connected,
+          id: r.id,
+          state: r.state,
+          connected: r.connected,
           newestSegmentEnd: r.newestSegmentEndMs === undefined ? null : new Date(r.newestSegmentEndMs).toISOString(),
           notRecordingSince: r.notRecording === undefined ? null : new Date(r.notRecording.sinceMs).toISOString(),
         })),
@@ -128,7 +171,9 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       notReadyReasons: () => {
         const reasons: string[] = [];
         if (phase !== 'running') reasons.push(`service is ${phase}`);
-        const stopped = recorders().filter((r) => r.state === 'stopped').map((r) => r.id);
+        const stopped = recorders()
+          .filter((r) => r.state === 'stopped')
+          .map((r) => r.id);
         if (stopped.length > 0) reasons.push(`recorders not running: ${stopped.join(', ')}`);
         const last = health.lastSuccessMs;
         if (!health.up || last === undefined || clock.now() - last > STORE_FRESH_MS) {
@@ -184,16 +229,32 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     try {
       await mkdir(config.tempDir, { recursive: true });
     } catch (err) {
-      throw new ConfigError([{ key: 'temp_dir', message: `cannot create ${config.tempDir} (${(err as NodeJS.ErrnoException).code}); point TEMP_DIR at a writable directory` }]);
+      throw new ConfigError([
+        { key: 'temp_dir', message: `cannot create ${config.tempDir} (${(err as NodeJS.ErrnoException).code}); point TEMP_DIR at a writable directory` },
+      ]);
     }
     if (stopRequested()) return undefined;
     let address: AddressInfo;
     try {
       address = await http.listen(config.http.port, config.http.host);
     } catch (err) {
-      throw new ConfigError([{ key: 'http.port', message: `cannot listen on ${config.http.host}:${config.http.port} (${(err as NodeJS.ErrnoException).code}); choose another METRICS_PORT` }]);
+      throw new ConfigError([
+        {
+          key: 'http.port',
+          message: `cannot listen on ${config.http.host}:${config.http.port} (${(err as NodeJS.ErrnoException).code}); choose another METRICS_PORT`,
+        },
+      ]);
     }
-    log.info({ port: address.port, store: store.description, cameras: config.cameras.map((c) => c.id), segmentSeconds: config.segmentDurationMs / 1000, api: api ? 'on' : 'off (set API_TOKEN)' }, 'camera-recorder starting');
+    log.info(
+      {
+        port: address.port,
+        store: store.description,
+        cameras: config.cameras.map((c) => c.id),
+        segmentSeconds: config.segmentDurationMs / 1000,
+        api: api ? 'on' : 'off (set API_TOKEN)',
+      },
+      'camera-recorder starting',
+    );
     checkLoop = runChecks();
     // orphaned ffmpegs are stopped (and their segments queued) even when a stop is waiting
     const leftovers = await findLeftovers(config.tempDir, { clock, log, timeoutMs: config.recorder.stopTimeoutMs });

@@ -7,7 +7,9 @@ import { StopSignals } from './stop-signals.ts';
 const NODE_MAJOR = 24;
 
 if (Number(process.versions.node.split('.')[0]) < NODE_MAJOR) {
-  process.stderr.write(`camera-recorder needs Node.js ≥ ${NODE_MAJOR}; this is v${process.versions.node} (${process.execPath}). Run it with Node.js ${NODE_MAJOR} or later, or use the container image.\n`);
+  process.stderr.write(
+    `camera-recorder needs Node.js ≥ ${NODE_MAJOR}; this is v${process.versions.node} (${process.execPath}). Run it with Node.js ${NODE_MAJOR} or later, or use the container image.\n`,
+  );
   process.exit(1);
 }
 const signals = new StopSignals();

@@ -39,7 +39,16 @@ export function createMetrics(registry: Registry = new Registry()) {
      */
     initCamera(id: string): void {
       const camera_id = id;
-      for (const c of [metrics.segmentsRecorded, metrics.segmentsUploaded, metrics.uploadFailures, metrics.uploadVerificationFailures, metrics.ffmpegRestarts, metrics.recordingBytes, metrics.uploadedBytes]) c.inc({ camera_id }, 0);
+      for (const c of [
+        metrics.segmentsRecorded,
+        metrics.segmentsUploaded,
+        metrics.uploadFailures,
+        metrics.uploadVerificationFailures,
+        metrics.ffmpegRestarts,
+        metrics.recordingBytes,
+        metrics.uploadedBytes,
+      ])
+        c.inc({ camera_id }, 0);
       for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.inc({ camera_id, reason }, 0);
       for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.inc({ camera_id, reason }, 0);
       for (const reason of GAP_REASONS) metrics.recordingGap.inc({ camera_id, reason }, 0);
@@ -54,7 +63,12 @@ export function createMetrics(registry: Registry = new Registry()) {
     describeCameras(cameras: readonly { id: string; labels: Record<string, string> }[]): void {
       registry.removeSingleMetric('camera_info');
       const names = [...new Set(cameras.flatMap((c) => Object.keys(c.labels)))].sort();
-      const info = new Gauge({ name: 'camera_info', help: 'Always 1; its labels are the camera\'s configured labels (missing ones empty).', labelNames: ['camera_id', ...names], registers: reg });
+      const info = new Gauge({
+        name: 'camera_info',
+        help: "Always 1; its labels are the camera's configured labels (missing ones empty).",
+        labelNames: ['camera_id', ...names],
+        registers: reg,
+      });
       for (const c of cameras) info.set({ camera_id: c.id, ...Object.fromEntries(names.map((n) => [n, c.labels[n] ?? ''])) }, 1);
     },
     /**
@@ -74,59 +88,124 @@ export function createMetrics(registry: Registry = new Registry()) {
         for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.remove({ camera_id, reason });
       }
     },
-    streamConnected: new Gauge({ name: 'camera_stream_connected', help: '1 while ffmpeg is receiving the camera\'s stream, else 0.', labelNames: camera, registers: reg }),
-    segmentsRecorded: new Counter({ name: 'camera_segments_recorded_total', help: 'Segments ffmpeg finished writing (including ones cut short by a crash).', labelNames: camera, registers: reg }),
-    segmentsUploaded: new Counter({ name: 'camera_segments_uploaded_total', help: 'Segments stored and verified in the store, then deleted locally.', labelNames: camera, registers: reg }),
-    uploadFailures: new Counter({ name: 'camera_upload_failures_total', help: 'Failed upload attempts (each is retried).', labelNames: camera, registers: reg }),
-    uploadVerificationFailures: new Counter({ name: 'camera_upload_verification_failures_total', help: 'Upload attempts whose bytes did not match the file: refused by the store\'s Content-MD5 check, or stored with another size or ETag. The file stays and is retried.', labelNames: camera, registers: reg }),
-    uploadDuration: new Histogram({
-      name: 'camera_segment_upload_duration_seconds', help: 'Time of one successful upload attempt, including verification.',
-      labelNames: camera, registers: reg, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    streamConnected: new Gauge({
+      name: 'camera_stream_connected',
+      help: "1 while ffmpeg is receiving the camera's stream, else 0.",
+      labelNames: camera,
+      registers: reg,
     }),
-    ffmpegRestarts: new Counter({ name: 'camera_ffmpeg_restarts_total', help: 'Times the recorder restarted ffmpeg after it exited or stalled.', labelNames: camera, registers: reg }),
-    recordingBytes: new Counter({ name: 'camera_recording_bytes_total', help: 'Bytes of finished segments written by ffmpeg.', labelNames: camera, registers: reg }),
+    segmentsRecorded: new Counter({
+      name: 'camera_segments_recorded_total',
+      help: 'Segments ffmpeg finished writing (including ones cut short by a crash).',
+      labelNames: camera,
+      registers: reg,
+    }),
+    segmentsUploaded: new Counter({
+      name: 'camera_segments_uploaded_total',
+      help: 'Segments stored and verified in the store, then deleted locally.',
+      labelNames: camera,
+      registers: reg,
+    }),
+    uploadFailures: new Counter({
+      name: 'camera_upload_failures_total',
+      help: 'Failed upload attempts (each is retried).',
+      labelNames: camera,
+      registers: reg,
+    }),
+    uploadVerificationFailures: new Counter({
+      name: 'camera_upload_verification_failures_total',
+      help: "Upload attempts whose bytes did not match the file: refused by the store's Content-MD5 check, or stored with another size or ETag. The file stays and is retried.",
+      labelNames: camera,
+      registers: reg,
+    }),
+    uploadDuration: new Histogram({
+      name: 'camera_segment_upload_duration_seconds',
+      help: 'Time of one successful upload attempt, including verification.',
+      labelNames: camera,
+      registers: reg,
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    }),
+    ffmpegRestarts: new Counter({
+      name: 'camera_ffmpeg_restarts_total',
+      help: 'Times the recorder restarted ffmpeg after it exited or stalled.',
+      labelNames: camera,
+      registers: reg,
+    }),
+    recordingBytes: new Counter({
+      name: 'camera_recording_bytes_total',
+      help: 'Bytes of finished segments written by ffmpeg.',
+      labelNames: camera,
+      registers: reg,
+    }),
 
     uploadedBytes: new Counter({ name: 'camera_uploaded_bytes_total', help: 'Bytes of segments stored and verified.', labelNames: camera, registers: reg }),
-    segmentsDropped: new Counter({ name: 'camera_segments_dropped_total', help: 'Finished segments deleted without being stored: footage lost. reason: backlog_cap or disk_full.', labelNames: ['camera_id', 'reason'], registers: reg }),
-    segmentsQuarantined: new Counter({ name: 'camera_segments_quarantined_total', help: 'Segments moved to the quarantine folder instead of uploaded. reason: empty or unreadable.', labelNames: ['camera_id', 'reason'], registers: reg }),
+    segmentsDropped: new Counter({
+      name: 'camera_segments_dropped_total',
+      help: 'Finished segments deleted without being stored: footage lost. reason: backlog_cap or disk_full.',
+      labelNames: ['camera_id', 'reason'],
+      registers: reg,
+    }),
+    segmentsQuarantined: new Counter({
+      name: 'camera_segments_quarantined_total',
+      help: 'Segments moved to the quarantine folder instead of uploaded. reason: empty or unreadable.',
+      labelNames: ['camera_id', 'reason'],
+      registers: reg,
+    }),
     /** Called before each scrape, so a gap still open is counted up to the moment of the scrape. */
     gapClocks: new Set<() => void>(),
     recordingGap: new Counter({
-      name: 'camera_recording_gap_seconds_total', help: 'Seconds in which no frame of the camera was recorded, by reason: starting, camera_unreachable, stalled, disk_full, restart.',
-      labelNames: ['camera_id', 'reason'], registers: reg,
+      name: 'camera_recording_gap_seconds_total',
+      help: 'Seconds in which no frame of the camera was recorded, by reason: starting, camera_unreachable, stalled, disk_full, restart.',
+      labelNames: ['camera_id', 'reason'],
+      registers: reg,
       collect() {
         for (const flush of metrics.gapClocks) flush();
       },
     }),
     segmentDuration: new Histogram({
-      name: 'camera_segment_duration_seconds', help: 'Media duration of finished segments.',
-      labelNames: camera, registers: reg, buckets: [1, 5, 10, 30, 60, 300, 600, 840, 890, 900, 910, 960, 1800, 3600],
+      name: 'camera_segment_duration_seconds',
+      help: 'Media duration of finished segments.',
+      labelNames: camera,
+      registers: reg,
+      buckets: [1, 5, 10, 30, 60, 300, 600, 840, 890, 900, 910, 960, 1800, 3600],
     }),
   };
 
   new Gauge({
-    name: 'camera_upload_queue_segments', help: 'Segments waiting for upload or being uploaded.', labelNames: camera, registers: reg,
+    name: 'camera_upload_queue_segments',
+    help: 'Segments waiting for upload or being uploaded.',
+    labelNames: camera,
+    registers: reg,
     collect() {
       this.reset();
       for (const [id, b] of views?.backlog() ?? []) this.set({ camera_id: id }, b.segments);
     },
   });
   new Gauge({
-    name: 'camera_backlog_bytes', help: 'Bytes of finished segments on local disk not yet stored.', labelNames: camera, registers: reg,
+    name: 'camera_backlog_bytes',
+    help: 'Bytes of finished segments on local disk not yet stored.',
+    labelNames: camera,
+    registers: reg,
     collect() {
       this.reset();
       for (const [id, b] of views?.backlog() ?? []) this.set({ camera_id: id }, b.bytes);
     },
   });
   new Gauge({
-    name: 'camera_last_segment_age_seconds', help: 'Seconds since the end of the newest finished segment.', labelNames: camera, registers: reg,
+    name: 'camera_last_segment_age_seconds',
+    help: 'Seconds since the end of the newest finished segment.',
+    labelNames: camera,
+    registers: reg,
     collect() {
       this.reset();
       for (const [id, end] of views?.newestSegmentEnd() ?? []) this.set({ camera_id: id }, Math.max(0, (Date.now() - end) / 1000));
     },
   });
   new Gauge({
-    name: 'camera_recorder_state', help: '1 for the recorder\'s current state (starting, recording, backoff, stopped).', labelNames: ['camera_id', 'state'], registers: reg,
+    name: 'camera_recorder_state',
+    help: "1 for the recorder's current state (starting, recording, backoff, stopped).",
+    labelNames: ['camera_id', 'state'],
+    registers: reg,
     collect() {
       this.reset();
       for (const [id, current] of views?.recorderStates() ?? []) {
@@ -135,13 +214,17 @@ export function createMetrics(registry: Registry = new Registry()) {
     },
   });
   new Gauge({
-    name: 'camera_store_up', help: '1 when the store answered the last health check.', registers: reg,
+    name: 'camera_store_up',
+    help: '1 when the store answered the last health check.',
+    registers: reg,
     collect() {
       this.set(views?.store().up ? 1 : 0);
     },
   });
   new Gauge({
-    name: 'camera_store_last_success_timestamp_seconds', help: 'Unix time the store last answered a request successfully.', registers: reg,
+    name: 'camera_store_last_success_timestamp_seconds',
+    help: 'Unix time the store last answered a request successfully.',
+    registers: reg,
     collect() {
       const t = views?.store().lastSuccessMs;
       if (t !== undefined) this.set(t / 1000);

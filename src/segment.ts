@@ -42,7 +42,11 @@ const OPENED_WITHIN_MS = 1000;
  * timestamps that jump when ffmpeg syncs the streams to the camera's clock (RTCP): ffprobe then
  * reads hours. When none fits, the file times give it. An mtime before the name is not trusted.
  */
-export function plausibleDuration(durations: (number | undefined)[], nameStartMs: number, mtimeMs: number): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
+export function plausibleDuration(
+  durations: (number | undefined)[],
+  nameStartMs: number,
+  mtimeMs: number,
+): { durationSec: number; from: 'media' | 'file times'; rejected: number[] } {
   const known = durations.filter((d): d is number => d !== undefined && d > 0);
   if (mtimeMs < nameStartMs) return { durationSec: known[0] ?? 0, from: 'media', rejected: [] };
   const maxSec = (mtimeMs - nameStartMs + START_BEFORE_NAME_MS) / 1000 + 1; // + 1 s: file times are not exact

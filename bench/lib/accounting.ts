@@ -69,31 +69,52 @@ export function account(f: CameraFacts, tol: Tolerances): CameraAccount {
     remaining = subtract(remaining, allowance);
   };
 
-  explain('dropped', f.lost.filter((l) => l.why === 'dropped'));
-  explain('quarantined', f.lost.filter((l) => l.why === 'quarantined'));
-  explain('leftOnDisk', f.lost.filter((l) => l.why === 'leftOnDisk'));
+  explain(
+    'dropped',
+    f.lost.filter((l) => l.why === 'dropped'),
+  );
+  explain(
+    'quarantined',
+    f.lost.filter((l) => l.why === 'quarantined'),
+  );
+  explain(
+    'leftOnDisk',
+    f.lost.filter((l) => l.why === 'leftOnDisk'),
+  );
 
   const restartGapSec: number[] = [];
   const lostBeforeKillSec: number[] = [];
-  explain('recorderRestart', f.recorderKills.map((k) => {
-    const next = firstStartAfter(covered, k.killAt);
-    if (next !== undefined) restartGapSec.push(Math.max(0, next - k.killAt) / 1000);
-    // the expected footage right before the kill that is not stored (0 when the last frame before it is)
-    const gapAtKill = uncovered.find((u) => u.start < k.killAt && u.end >= k.killAt - 1);
-    lostBeforeKillSec.push(gapAtKill ? (k.killAt - gapAtKill.start) / 1000 : 0);
-    return { start: k.killAt - tol.recorderKillBeforeMs, end: (k.connectedAt ?? f.window.end) + tol.afterConnectMs };
-  }));
+  explain(
+    'recorderRestart',
+    f.recorderKills.map((k) => {
+      const next = firstStartAfter(covered, k.killAt);
+      if (next !== undefined) restartGapSec.push(Math.max(0, next - k.killAt) / 1000);
+      // the expected footage right before the kill that is not stored (0 when the last frame before it is)
+      const gapAtKill = uncovered.find((u) => u.start < k.killAt && u.end >= k.killAt - 1);
+      lostBeforeKillSec.push(gapAtKill ? (k.killAt - gapAtKill.start) / 1000 : 0);
+      return { start: k.killAt - tol.recorderKillBeforeMs, end: (k.connectedAt ?? f.window.end) + tol.afterConnectMs };
+    }),
+  );
 
   const reconnectSec: number[] = [];
-  explain('cameraReconnect', f.cameraDown.flatMap((d) => {
-    const next = firstStartAfter(covered, d.backAt);
-    const gap = next === undefined ? f.window.end - d.backAt : Math.max(0, next - d.backAt);
-    if (next !== undefined) reconnectSec.push(gap / 1000);
-    return [{ start: d.killAt - tol.cameraKillBeforeMs, end: d.killAt }, { start: d.backAt, end: d.backAt + Math.min(gap, tol.reconnectCapMs) }];
-  }));
+  explain(
+    'cameraReconnect',
+    f.cameraDown.flatMap((d) => {
+      const next = firstStartAfter(covered, d.backAt);
+      const gap = next === undefined ? f.window.end - d.backAt : Math.max(0, next - d.backAt);
+      if (next !== undefined) reconnectSec.push(gap / 1000);
+      return [
+        { start: d.killAt - tol.cameraKillBeforeMs, end: d.killAt },
+        { start: d.backAt, end: d.backAt + Math.min(gap, tol.reconnectCapMs) },
+      ];
+    }),
+  );
 
   explain('shutdown', [{ start: f.window.end - tol.endMs, end: f.window.end }]);
-  explain('jitter', remaining.filter((r) => r.end - r.start <= tol.jitterMs));
+  explain(
+    'jitter',
+    remaining.filter((r) => r.end - r.start <= tol.jitterMs),
+  );
 
   return {
     camera: f.camera,

@@ -67,7 +67,12 @@ export function planFaults(plan: FaultPlan, seed: number): Fault[] {
   const lastEnd = plan.durationSec - plan.quietTailSec;
 
   for (const s of slots(plan.recorderKills, 20, plan.durationSec * plan.killShare)) {
-    faults.push({ kind: 'recorder-kill', atSec: round(s.start + s.len * uniform(0.2, 0.8)), how: random() < 0.5 ? 'tree' : 'node', restartAfterSec: round(uniform(0.5, 5)) });
+    faults.push({
+      kind: 'recorder-kill',
+      atSec: round(s.start + s.len * uniform(0.2, 0.8)),
+      how: random() < 0.5 ? 'tree' : 'node',
+      restartAfterSec: round(uniform(0.5, 5)),
+    });
   }
   for (const s of slots(plan.storePauses, 15, lastEnd)) {
     const downSec = round(Math.min(uniform(...plan.storePauseSec), s.len * 0.7));

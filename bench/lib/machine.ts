@@ -5,7 +5,11 @@ import { availableParallelism, totalmem } from 'node:os';
 
 function firstLine(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]?.trim() ?? '';
+    return (
+      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .split('\n')[0]
+        ?.trim() ?? ''
+    );
   } catch {
     return 'unknown';
   }

@@ -11,6 +11,7 @@ const FRAG = '+frag_keyframe+empty_moov+default_base_moof';
 export async function makeBase(dir: string): Promise<string> {
   const base = join(dir, 'base.mp4');
   if (existsSync(base)) return base;
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=15:duration=20',
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=20',
@@ -24,6 +25,7 @@ export async function makeSegment(dir: string, mib: number, tag = ''): Promise<{
   const path = join(dir, `segment-${mib}MiB${tag}.mp4`);
   if (!existsSync(path)) {
     const base = await makeBase(dir);
+    // biome-ignore format: ffmpeg arguments read as flag-value pairs
     await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '-1', '-i', base, '-c', 'copy',
       '-fs', String(mib * 2 ** 20), '-movflags', FRAG, '-f', 'mp4', path]);
   }

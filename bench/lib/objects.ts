@@ -94,8 +94,22 @@ export interface Continuity {
 }
 
 /** Durations within `durationTolSec` of the target, and no gap larger than `gapTolSec` between consecutive segments. */
-export function checkContinuity(byCamera: Map<string, StoredObject[]>, opts: { targetSec: number; durationTolSec: number; gapTolSec: number; expectedFull: number }): Continuity {
-  const c: Continuity = { cameras: byCamera.size, objects: 0, fullSegments: 0, badDurations: [], maxDurationDevSec: 0, gaps: [], badGaps: [], maxGapSec: -Infinity, minGapSec: Infinity, shortCameras: [] };
+export function checkContinuity(
+  byCamera: Map<string, StoredObject[]>,
+  opts: { targetSec: number; durationTolSec: number; gapTolSec: number; expectedFull: number },
+): Continuity {
+  const c: Continuity = {
+    cameras: byCamera.size,
+    objects: 0,
+    fullSegments: 0,
+    badDurations: [],
+    maxDurationDevSec: 0,
+    gaps: [],
+    badGaps: [],
+    maxGapSec: -Infinity,
+    minGapSec: Infinity,
+    shortCameras: [],
+  };
   for (const [camera, list] of byCamera) {
     c.objects += list.length;
     const full = list.slice(1, -1);
@@ -134,8 +148,15 @@ export async function deepCheck(client: S3Client, bucket: string, keys: string[]
       const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const file = join(dir, key.replaceAll('/', '_'));
       writeFileSync(file, Buffer.from(await obj.Body!.transformToByteArray()));
-      const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,codec_name,nb_read_packets,duration:format=duration', '-of', 'json', file], { encoding: 'utf8' });
-      const j = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string; nb_read_packets?: string; duration?: string }[]; format: { duration: string } };
+      const { stdout } = await run(
+        'ffprobe',
+        ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,codec_name,nb_read_packets,duration:format=duration', '-of', 'json', file],
+        { encoding: 'utf8' },
+      );
+      const j = JSON.parse(stdout) as {
+        streams: { codec_type: string; codec_name: string; nb_read_packets?: string; duration?: string }[];
+        format: { duration: string };
+      };
       const video = j.streams.find((s) => s.codec_type === 'video');
       // the video stream's own span (the audio of a segment may start a little earlier)
       const durationSec = Number(video?.duration ?? j.format.duration);

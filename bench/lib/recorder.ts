@@ -77,7 +77,10 @@ export async function startRecorder(opts: RecorderOptions): Promise<RecorderRun>
   };
 }
 
-export const isLog = (msg: string, camera?: string) => (l: LogLine): boolean => l.msg === msg && (camera === undefined || l.camera === camera);
+export const isLog =
+  (msg: string, camera?: string) =>
+  (l: LogLine): boolean =>
+    l.msg === msg && (camera === undefined || l.camera === camera);
 
 /** Waits until `n` distinct cameras logged "stream connected". */
 export async function waitConnected(run: RecorderRun, n: number, timeoutMs: number): Promise<void> {

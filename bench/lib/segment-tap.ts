@@ -60,7 +60,10 @@ export class SegmentTap {
 
   #read(camera: string): void {
     const prev = this.#busy.get(camera) ?? Promise.resolve();
-    this.#busy.set(camera, prev.then(() => this.#readNow(camera)).catch(() => undefined));
+    this.#busy.set(
+      camera,
+      prev.then(() => this.#readNow(camera)).catch(() => undefined),
+    );
   }
 
   async #readNow(camera: string): Promise<void> {

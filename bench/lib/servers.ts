@@ -44,7 +44,13 @@ export async function startCameras(count: number, opts: { sharedSource?: boolean
   const first = opts.first ?? 1;
   const mounts: Record<string, AudioKind> = {};
   for (let i = first; i < first + count; i++) mounts[mountOf(i)] = audioOf(i);
-  const server = await startRtspServer({ mounts, size: opts.size ?? CAMERA.size, fps: CAMERA.fps, kbps: opts.kbps ?? CAMERA.kbps, sharedSource: opts.sharedSource ?? true });
+  const server = await startRtspServer({
+    mounts,
+    size: opts.size ?? CAMERA.size,
+    fps: CAMERA.fps,
+    kbps: opts.kbps ?? CAMERA.kbps,
+    sharedSource: opts.sharedSource ?? true,
+  });
   const stop = onCleanup('rtsp server', () => server.kill());
   return { server, count, url: (i) => server.url(mountOf(i)), stop };
 }

@@ -76,7 +76,18 @@ export interface SoakResult {
   tempDirLeft: { file: string; bytes: number }[];
   exit: SoakRecord['exit'];
   drainSec: number;
-  rss: { samples: number; medianMiB: number; maxMiB: number; afterRestartMiB: number[]; stretchSec: number; midMiB: number; endMiB: number; growthPct: number; slopeMiBPerHour: number; lastRun: [number, number][] };
+  rss: {
+    samples: number;
+    medianMiB: number;
+    maxMiB: number;
+    afterRestartMiB: number[];
+    stretchSec: number;
+    midMiB: number;
+    endMiB: number;
+    growthPct: number;
+    slopeMiBPerHour: number;
+    lastRun: [number, number][];
+  };
   errorLines: { run: number; camera?: string; msg: string; file?: string }[];
   harnessErrors: string[];
   pass: boolean;
@@ -102,14 +113,24 @@ function filesUnder(dir: string): { file: string; bytes: number }[] {
 }
 
 /** The stored objects with their [start, end] metadata, by camera. */
-async function storedSegments(ctx: Ctx, bucket: string): Promise<{ key: string; camera: string; start: number; end: number; size: number; durationSec: number }[]> {
+async function storedSegments(
+  ctx: Ctx,
+  bucket: string,
+): Promise<{ key: string; camera: string; start: number; end: number; size: number; durationSec: number }[]> {
   const keys = await listAll(ctx.store.client, bucket);
   const out: { key: string; camera: string; start: number; end: number; size: number; durationSec: number }[] = [];
   await pool(keys, 8, async (key) => {
     const h = await head(ctx.store.client, bucket, key);
     if (!h) return;
     const m = h.metadata;
-    out.push({ key, camera: m.camera ?? key.split('/')[0] ?? '', start: Date.parse(m.start ?? ''), end: Date.parse(m.end ?? ''), size: h.size, durationSec: Number(m.duration) });
+    out.push({
+      key,
+      camera: m.camera ?? key.split('/')[0] ?? '',
+      start: Date.parse(m.start ?? ''),
+      end: Date.parse(m.end ?? ''),
+      size: h.size,
+      durationSec: Number(m.duration),
+    });
   });
   return out;
 }
@@ -130,7 +151,15 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
   const stored = await storedSegments(ctx, rec.bucket);
   // a header-only object (ffmpeg killed right after it opened the file) claims a duration but holds no frame
   const tiny = stored.filter((x) => x.size < 16_384 || !(x.durationSec > 0.2) || !(x.end > x.start));
-  const probed = new Map((await deepCheck(ctx.store.client, rec.bucket, tiny.map((x) => x.key)).catch(() => [])).map((p) => [p.key, p.videoPackets]));
+  const probed = new Map(
+    (
+      await deepCheck(
+        ctx.store.client,
+        rec.bucket,
+        tiny.map((x) => x.key),
+      ).catch(() => [])
+    ).map((p) => [p.key, p.videoPackets]),
+  );
   const suspicious = tiny.map((x) => ({ key: x.key, size: x.size, durationSec: x.durationSec, videoPackets: probed.get(x.key) ?? NaN }));
   const frameless = new Set(suspicious.filter((x) => !(x.videoPackets > 0)).map((x) => x.key));
   const footage = stored.filter((x) => !frameless.has(x.key));
@@ -157,19 +186,43 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
     const window = { start: firstConnected ? logTime(firstConnected) : (rec.t0 ?? stopAt), end: stopAt };
     const recorderKills = rec.recorderKills.map((k) => {
       // the next run may itself be killed before this camera connected: the first connection in any later run
-      const next = logsOf.slice(k.run + 1).flat().find((l) => isLog('stream connected', camera)(l) && logTime(l) >= k.killAt);
+      const next = logsOf
+        .slice(k.run + 1)
+        .flat()
+        .find((l) => isLog('stream connected', camera)(l) && logTime(l) >= k.killAt);
       return { killAt: k.killAt, connectedAt: next ? logTime(next) : undefined };
     });
     const lost = [
-      ...lostLines.filter((l) => l.camera === camera).map((l) => ({ ...lostInterval(allLogs, camera, String(l.file), logTime(l), cfg.segmentSeconds), why: l.msg === DROPPED ? ('dropped' as const) : ('quarantined' as const), file: String(l.file) })),
-      ...leftSegments.filter((f) => f.camera === camera).map((f) => ({ ...lostInterval(allLogs, camera, f.name, stopAt + 60_000, cfg.segmentSeconds), why: 'leftOnDisk' as const, file: f.name })),
+      ...lostLines
+        .filter((l) => l.camera === camera)
+        .map((l) => ({
+          ...lostInterval(allLogs, camera, String(l.file), logTime(l), cfg.segmentSeconds),
+          why: l.msg === DROPPED ? ('dropped' as const) : ('quarantined' as const),
+          file: String(l.file),
+        })),
+      ...leftSegments
+        .filter((f) => f.camera === camera)
+        .map((f) => ({ ...lostInterval(allLogs, camera, f.name, stopAt + 60_000, cfg.segmentSeconds), why: 'leftOnDisk' as const, file: f.name })),
     ];
-    const a = account({ camera, window, cameraDown: rec.cameraDowns.filter((d) => d.camera === camera), recorderKills, segments: footage.filter((x) => x.camera === camera), lost }, tol);
+    const a = account(
+      {
+        camera,
+        window,
+        cameraDown: rec.cameraDowns.filter((d) => d.camera === camera),
+        recorderKills,
+        segments: footage.filter((x) => x.camera === camera),
+        lost,
+      },
+      tol,
+    );
     const unaccounted = a.unaccounted.map((u) => ({
       from: iso(u.start),
       to: iso(u.end),
       sec: (u.end - u.start) / 1000,
-      context: allLogs.filter((l) => (l.camera === camera || l.camera === undefined) && logTime(l) >= u.start - 15_000 && logTime(l) <= u.end + 15_000).slice(0, 16).map((l) => `${iso(logTime(l))} ${l.level} ${l.camera ?? ''} ${l.msg}${l.file ? ` ${String(l.file)}` : ''}${l.key ? ` ${String(l.key)}` : ''}`),
+      context: allLogs
+        .filter((l) => (l.camera === camera || l.camera === undefined) && logTime(l) >= u.start - 15_000 && logTime(l) <= u.end + 15_000)
+        .slice(0, 16)
+        .map((l) => `${iso(logTime(l))} ${l.level} ${l.camera ?? ''} ${l.msg}${l.file ? ` ${String(l.file)}` : ''}${l.key ? ` ${String(l.key)}` : ''}`),
     }));
     return { ...a, unaccounted };
   });
@@ -199,12 +252,16 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
 
   const uploaded = new Set(allLogs.filter(isLog('segment uploaded')).map((l) => String(l.key)));
   const lostFiles = new Set([...lostLines.map((l) => `${l.camera}/${String(l.file)}`), ...leftSegments.map((f) => `${f.camera}/${f.name}`)]);
-  const unstoredFinished = [...new Set(allLogs.filter(isLog('segment finished')).flatMap((l) => {
-    const start = startFromFileName(String(l.file));
-    if (start === undefined || lostFiles.has(`${l.camera}/${String(l.file)}`)) return [];
-    const key = objectKey(String(l.camera), start);
-    return storedKeys.has(key) ? [] : [key];
-  }))];
+  const unstoredFinished = [
+    ...new Set(
+      allLogs.filter(isLog('segment finished')).flatMap((l) => {
+        const start = startFromFileName(String(l.file));
+        if (start === undefined || lostFiles.has(`${l.camera}/${String(l.file)}`)) return [];
+        const key = objectKey(String(l.camera), start);
+        return storedKeys.has(key) ? [] : [key];
+      }),
+    ),
+  ];
   const missingUploaded = [...uploaded].filter((k) => !storedKeys.has(k));
   const overlaps = rec.ids.flatMap((camera) => {
     const list = footage.filter((x) => x.camera === camera).sort((a, b) => a.start - b.start);
@@ -221,7 +278,8 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
   if (unaccountedSec > 0) reasons.push(`${unaccountedSec.toFixed(1)} s of footage unaccounted`);
   if (!(rss.growthPct < 5)) reasons.push(`RSS grew ${rss.growthPct.toFixed(1)} % over the second half of the last run`);
   if (tempDirLeft.length > 0) reasons.push(`${tempDirLeft.length} files left in TEMP_DIR`);
-  if (missingUploaded.length + unstoredFinished.length > 0) reasons.push(`bucket incomplete: ${missingUploaded.length} uploaded and ${unstoredFinished.length} finished segments missing`);
+  if (missingUploaded.length + unstoredFinished.length > 0)
+    reasons.push(`bucket incomplete: ${missingUploaded.length} uploaded and ${unstoredFinished.length} finished segments missing`);
   if (rec.exit?.code !== 0) reasons.push(`recorder exit ${JSON.stringify(rec.exit)} on SIGTERM`);
   if (rec.drainedAt === undefined) reasons.push('backlog did not drain');
 
@@ -233,30 +291,48 @@ export async function judgeSoak(ctx: Ctx, cfg: SoakConfig, rec: SoakRecord): Pro
     recorderRuns: rec.runs.length,
     wallSec: ((rec.stopAt ?? Date.now()) - (rec.t0 ?? Date.now())) / 1000,
     cameras: accounts,
-    totals: { expectedSec: sumOf((a) => a.expectedSec), coveredSec: sumOf((a) => a.coveredSec), uncoveredSec: sumOf((a) => a.uncoveredSec), unaccountedSec, explainedSec, overlapSec: sumOf((a) => a.overlapSec) },
+    totals: {
+      expectedSec: sumOf((a) => a.expectedSec),
+      coveredSec: sumOf((a) => a.coveredSec),
+      uncoveredSec: sumOf((a) => a.uncoveredSec),
+      unaccountedSec,
+      explainedSec,
+      overlapSec: sumOf((a) => a.overlapSec),
+    },
     reconnect: dist(accounts.flatMap((a) => a.reconnectSec)),
     restartGap: dist(accounts.flatMap((a) => a.restartGapSec)),
-    startToConnected: dist(rec.recorderKills.flatMap((k) => {
-      const next = rec.runs[k.run + 1];
-      if (!next) return [];
-      return rec.ids.flatMap((camera) => {
-        const c = next.run.proc.logs.find(isLog('stream connected', camera));
-        return c ? [(logTime(c) - next.startedAt) / 1000] : [];
-      });
-    })),
+    startToConnected: dist(
+      rec.recorderKills.flatMap((k) => {
+        const next = rec.runs[k.run + 1];
+        if (!next) return [];
+        return rec.ids.flatMap((camera) => {
+          const c = next.run.proc.logs.find(isLog('stream connected', camera));
+          return c ? [(logTime(c) - next.startedAt) / 1000] : [];
+        });
+      }),
+    ),
     lostBeforeKill: dist(accounts.flatMap((a) => a.lostBeforeKillSec)),
     gapCounter,
     counters,
     lost: lostLines.map((l) => {
       const i = lostInterval(allLogs, String(l.camera), String(l.file), logTime(l), cfg.segmentSeconds);
-      return { camera: String(l.camera), file: String(l.file), why: l.msg === DROPPED ? `dropped (${String(l.reason)})` : `quarantined (${String(l.reason)})`, sec: (i.end - i.start - 1000) / 1000 };
+      return {
+        camera: String(l.camera),
+        file: String(l.file),
+        why: l.msg === DROPPED ? `dropped (${String(l.reason)})` : `quarantined (${String(l.reason)})`,
+        sec: (i.end - i.start - 1000) / 1000,
+      };
     }),
     bucket: { objects: stored.length, missingUploaded, unstoredFinished, suspicious, overlaps },
     tempDirLeft,
     exit: rec.exit,
     drainSec: rec.drainedAt !== undefined && rec.faultsEnd !== undefined ? (rec.drainedAt - rec.faultsEnd) / 1000 : NaN,
     rss,
-    errorLines: rec.runs.flatMap((r, run) => r.run.proc.logs.filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => ({ run: run + 1, camera: l.camera, msg: l.msg, ...(l.file ? { file: String(l.file) } : {}) }))),
+    errorLines: rec.runs.flatMap((r, run) =>
+      r.run.proc.logs
+        .filter((l) => l.level === 'error' || l.level === 'fatal')
+        .map((l) => ({ run: run + 1, camera: l.camera, msg: l.msg, ...(l.file ? { file: String(l.file) } : {}) })),
+    ),
     harnessErrors: rec.errors,
     pass: reasons.length === 0,
     reasons,

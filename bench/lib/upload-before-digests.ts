@@ -37,29 +37,45 @@ const PART_RETRY_DELAYS_MS = [250, 1000, 3000];
 
 export async function uploadFile(u: FileUpload): Promise<void> {
   if (u.size <= u.partSize) {
-    await u.client.send(new PutObjectCommand({
-      Bucket: u.bucket,
-      Key: u.key,
-      Body: u.size === 0 ? new Uint8Array(0) : fileRange(u.path, 0, u.size, u.signal),
-      ContentLength: u.size,
-      ContentType: u.contentType,
-      Metadata: u.metadata,
-    }), { abortSignal: u.signal });
+    await u.client.send(
+      new PutObjectCommand({
+        Bucket: u.bucket,
+        Key: u.key,
+        Body: u.size === 0 ? new Uint8Array(0) : fileRange(u.path, 0, u.size, u.signal),
+        ContentLength: u.size,
+        ContentType: u.contentType,
+        Metadata: u.metadata,
+      }),
+      { abortSignal: u.signal },
+    );
     return;
   }
-  const created = await u.client.send(new CreateMultipartUploadCommand({
-    Bucket: u.bucket, Key: u.key, ContentType: u.contentType, Metadata: u.metadata,
-  }), { abortSignal: u.signal });
+  const created = await u.client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: u.bucket,
+      Key: u.key,
+      ContentType: u.contentType,
+      Metadata: u.metadata,
+    }),
+    { abortSignal: u.signal },
+  );
   const uploadId = created.UploadId;
   if (!uploadId) throw toStoreError(new Error('the store returned no UploadId'), `CreateMultipartUpload ${u.key}`);
   try {
     const parts = await uploadParts(u, uploadId);
-    await u.client.send(new CompleteMultipartUploadCommand({
-      Bucket: u.bucket, Key: u.key, UploadId: uploadId, MultipartUpload: { Parts: parts },
-    }), { abortSignal: u.signal });
+    await u.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: u.bucket,
+        Key: u.key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+      { abortSignal: u.signal },
+    );
   } catch (err) {
     // best effort, and not under the caller's (maybe aborted) signal: parts left behind cost storage
-    await u.client.send(new AbortMultipartUploadCommand({ Bucket: u.bucket, Key: u.key, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(10_000) })
+    await u.client
+      .send(new AbortMultipartUploadCommand({ Bucket: u.bucket, Key: u.key, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(10_000) })
       .catch(() => undefined);
     throw err;
   }
@@ -72,20 +88,22 @@ async function uploadParts(u: FileUpload, uploadId: string): Promise<CompletedPa
   const failed = new AbortController();
   const signal = AbortSignal.any([u.signal, failed.signal]);
   let firstError: unknown;
-  const tasks = Array.from({ length: count }, (_, i) => queue.add(async () => {
-    if (signal.aborted) return;
-    const start = i * u.partSize;
-    const length = Math.min(u.partSize, u.size - start);
-    try {
-      parts[i] = { PartNumber: i + 1, ETag: await uploadPart(u, uploadId, i + 1, start, length, signal) };
-    } catch (err) {
-      // the first failure is the cause; the parts it stops fail with an abort
-      if (!failed.signal.aborted) {
-        firstError = err;
-        failed.abort(err); // the whole upload is retried later, with backoff
+  const tasks = Array.from({ length: count }, (_, i) =>
+    queue.add(async () => {
+      if (signal.aborted) return;
+      const start = i * u.partSize;
+      const length = Math.min(u.partSize, u.size - start);
+      try {
+        parts[i] = { PartNumber: i + 1, ETag: await uploadPart(u, uploadId, i + 1, start, length, signal) };
+      } catch (err) {
+        // the first failure is the cause; the parts it stops fail with an abort
+        if (!failed.signal.aborted) {
+          firstError = err;
+          failed.abort(err); // the whole upload is retried later, with backoff
+        }
       }
-    }
-  }));
+    }),
+  );
   await Promise.all(tasks);
   if (u.signal.aborted) throw u.signal.reason;
   if (failed.signal.aborted) throw firstError;
@@ -96,14 +114,17 @@ async function uploadPart(u: FileUpload, uploadId: string, partNumber: number, s
   const attempts = u.partAttempts ?? 3;
   for (let attempt = 1; ; attempt++) {
     try {
-      const out = await u.client.send(new UploadPartCommand({
-        Bucket: u.bucket,
-        Key: u.key,
-        UploadId: uploadId,
-        PartNumber: partNumber,
-        Body: fileRange(u.path, start, length, signal),
-        ContentLength: length,
-      }), { abortSignal: signal });
+      const out = await u.client.send(
+        new UploadPartCommand({
+          Bucket: u.bucket,
+          Key: u.key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: fileRange(u.path, start, length, signal),
+          ContentLength: length,
+        }),
+        { abortSignal: signal },
+      );
       if (!out.ETag) throw new Error(`the store returned no ETag for part ${partNumber}`);
       return out.ETag;
     } catch (err) {

@@ -57,20 +57,31 @@ export class AudioCheck {
     try {
       const fresh = await this.#decide(signal);
       if (fresh.plan === known.plan) return undefined;
-      this.#log.warn({ was: known.plan, wasCodec: known.codec, now: fresh.plan, audioCodec: fresh.codec }, 'the camera\'s audio changed; restarting ffmpeg with the new audio plan');
+      this.#log.warn(
+        { was: known.plan, wasCodec: known.codec, now: fresh.plan, audioCodec: fresh.codec },
+        "the camera's audio changed; restarting ffmpeg with the new audio plan",
+      );
       if (fresh.warning) this.#log.warn({ codec: fresh.codec }, fresh.warning);
       return fresh;
     } catch (err) {
-      if (!signal.aborted) this.#log.info({ err: errorMessage(err) }, 'cannot confirm the camera\'s audio while it records; keeping the last decision');
+      if (!signal.aborted) this.#log.info({ err: errorMessage(err) }, "cannot confirm the camera's audio while it records; keeping the last decision");
       return undefined;
     }
   }
 
   /** What the run that used `audio` showed: whether it recorded, a changed decision, a stream that ended during the check. */
-  async runEnded(run: { audio: AudioDecision; recorded: boolean; changed: AudioDecision | undefined; endedWhileConfirming: boolean; cameraAnswers: () => Promise<boolean> }): Promise<void> {
+  async runEnded(run: {
+    audio: AudioDecision;
+    recorded: boolean;
+    changed: AudioDecision | undefined;
+    endedWhileConfirming: boolean;
+    cameraAnswers: () => Promise<boolean>;
+  }): Promise<void> {
     if (run.endedWhileConfirming) {
       this.#confirmBeside = false;
-      this.#log.warn('the stream ended while a second connection checked the camera\'s audio; this camera may allow one client only, so from now on its audio is probed before each start');
+      this.#log.warn(
+        "the stream ended while a second connection checked the camera's audio; this camera may allow one client only, so from now on its audio is probed before each start",
+      );
     }
     this.#probedWhileRecording = run.changed !== undefined;
     if (run.recorded) this.#known = run.changed ?? run.audio;

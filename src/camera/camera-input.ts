@@ -14,7 +14,11 @@ export interface InputRules {
 export function checkId(id: unknown): string {
   if (typeof id !== 'string' || !CAMERA_ID.test(id)) {
     const shown = typeof id === 'string' ? `"${id.slice(0, 80)}"` : 'missing';
-    throw new CameraChangeError('invalid', `id ${shown} is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`, 'id');
+    throw new CameraChangeError(
+      'invalid',
+      `id ${shown} is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`,
+      'id',
+    );
   }
   return id;
 }
@@ -22,9 +26,12 @@ export function checkId(id: unknown): string {
 export function checkSourceType(type: unknown, rules: InputRules): SourceType {
   if (type === 'rtsp') return 'rtsp';
   if (type === 'synthetic' && rules.allowSynthetic) return 'synthetic';
-  const why = type === 'file' ? 'file cameras are defined in the configuration only'
-    : type === 'http_push' ? 'http_push is not available yet'
-    : `${JSON.stringify(type) ?? 'missing'} is not a source type`;
+  const why =
+    type === 'file'
+      ? 'file cameras are defined in the configuration only'
+      : type === 'http_push'
+        ? 'http_push is not available yet'
+        : `${JSON.stringify(type) ?? 'missing'} is not a source type`;
   throw new CameraChangeError('invalid', `source_type: ${why}; use "rtsp"`, 'source_type');
 }
 
@@ -34,7 +41,11 @@ export function checkSourceUrl(url: unknown, type: SourceType): string {
   if (checked === undefined) throw new CameraChangeError('invalid', `source_url: ${problems[0]?.message ?? 'invalid'}`, 'source_url');
   const synthetic = checked.startsWith('synthetic:');
   if (synthetic !== (type === 'synthetic')) {
-    throw new CameraChangeError('invalid', `source_url: a ${type} camera takes ${type === 'synthetic' ? 'a synthetic: URL' : 'an rtsp:// or rtsps:// URL'}`, 'source_url');
+    throw new CameraChangeError(
+      'invalid',
+      `source_url: a ${type} camera takes ${type === 'synthetic' ? 'a synthetic: URL' : 'an rtsp:// or rtsps:// URL'}`,
+      'source_url',
+    );
   }
   return checked;
 }

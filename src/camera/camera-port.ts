@@ -44,7 +44,11 @@ export function portOpen(ep: Endpoint, timeoutMs: number): Promise<boolean> {
  * Waits up to `maxMs`, checking the port every `everyMs`. 'open' as soon as it accepts a
  * connection, 'timeout' when the time is up, 'aborted' when the signal fires.
  */
-export async function waitForPort(ep: Endpoint, maxMs: number, opts: { clock: Clock; signal: AbortSignal; everyMs?: number }): Promise<'open' | 'timeout' | 'aborted'> {
+export async function waitForPort(
+  ep: Endpoint,
+  maxMs: number,
+  opts: { clock: Clock; signal: AbortSignal; everyMs?: number },
+): Promise<'open' | 'timeout' | 'aborted'> {
   const every = opts.everyMs ?? 1000;
   const deadline = opts.clock.now() + maxMs;
   for (;;) {

@@ -72,14 +72,18 @@ export class CameraRecords {
     await this.#write(spec.id, async () => {
       await this.#store.putBytes({ key: keyOf(spec.id), body, contentType: 'application/json', ...(signal ? { signal } : {}) });
       // the store has it: a local copy that cannot be written costs only a start while the store is down
-      await this.#writeCache(spec.id, body).catch((err) => this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'));
+      await this.#writeCache(spec.id, body).catch((err) =>
+        this.#log.warn({ err, camera: spec.id, dir: this.#dir }, 'cannot write the local copy of the camera'),
+      );
     });
   }
 
   async delete(id: string, signal?: AbortSignal): Promise<void> {
     await this.#write(id, async () => {
       await this.#store.delete(keyOf(id), signal);
-      await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) => this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'));
+      await rm(join(this.#dir, `${id}.json`), { force: true }).catch((err) =>
+        this.#log.warn({ err, camera: id, dir: this.#dir }, 'cannot delete the local copy of the camera; the store is read at the next start'),
+      );
     });
   }
 
@@ -101,7 +105,10 @@ export class CameraRecords {
     try {
       raw = await this.#readStore(signal);
     } catch (err) {
-      this.#log.warn({ err: errorMessage(err) }, 'the store does not answer: runtime cameras loaded from the local copy; the store is read again once it answers');
+      this.#log.warn(
+        { err: errorMessage(err) },
+        'the store does not answer: runtime cameras loaded from the local copy; the store is read again once it answers',
+      );
       return { from: 'cache', cameras: this.#decodeAll(await this.#readCache()) };
     }
     const overlapped = (id: string): boolean => this.#writing.has(id) || (this.#lastWrite.get(id) ?? 0) > writes;
@@ -175,10 +182,15 @@ export class CameraRecords {
     const password = rawUserinfo(spec.url)?.password ?? '';
     if (password !== '' && !this.#key) throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its password with`, 'other');
     return {
-      version: 1, id: spec.id, source_type: spec.sourceType,
+      version: 1,
+      id: spec.id,
+      source_type: spec.sourceType,
       source_url: maskUrl(spec.url),
       ...(password !== '' && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
-      labels: spec.labels, enabled: spec.enabled, created_at: spec.createdAt, updated_at: spec.updatedAt,
+      labels: spec.labels,
+      enabled: spec.enabled,
+      created_at: spec.createdAt,
+      updated_at: spec.updatedAt,
     };
   }
 
@@ -191,19 +203,29 @@ export class CameraRecords {
     const r = JSON.parse(body.toString('utf8')) as CameraRecord;
     if (r?.version !== 1 || r.id !== id) throw new Error(`not a camera record of version 1 for "${id}"`);
     checkId(id);
-    if (r.source_type !== 'rtsp' && r.source_type !== 'synthetic') throw new Error(`source_type ${JSON.stringify(r.source_type)} cannot be stored: cameras from the API are rtsp (or synthetic)`);
+    if (r.source_type !== 'rtsp' && r.source_type !== 'synthetic')
+      throw new Error(`source_type ${JSON.stringify(r.source_type)} cannot be stored: cameras from the API are rtsp (or synthetic)`);
     let url = r.source_url;
     if (r.source_url_sealed) {
       if (!this.#key) throw new Error('its URL is encrypted and CAMERA_SECRETS_KEY is not set: set the key it was stored with');
       try {
         url = unseal(this.#key, r.source_url_sealed, id);
       } catch {
-        throw new Error('its URL does not decrypt with CAMERA_SECRETS_KEY: the key is not the one it was stored with (set that key, or remove and add the camera again)');
+        throw new Error(
+          'its URL does not decrypt with CAMERA_SECRETS_KEY: the key is not the one it was stored with (set that key, or remove and add the camera again)',
+        );
       }
     }
     return {
-      id, sourceType: r.source_type, url: checkSourceUrl(url, r.source_type), labels: checkLabelsInput(r.labels ?? {}), enabled: r.enabled !== false,
-      origin: 'api', definedIn: null, createdAt: r.created_at, updatedAt: r.updated_at,
+      id,
+      sourceType: r.source_type,
+      url: checkSourceUrl(url, r.source_type),
+      labels: checkLabelsInput(r.labels ?? {}),
+      enabled: r.enabled !== false,
+      origin: 'api',
+      definedIn: null,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
     };
   }
 }

@@ -18,8 +18,15 @@ export interface CameraSpec {
 
 export function specOfConfig(camera: CameraConfig, nowIso: string): CameraSpec {
   return {
-    id: camera.id, sourceType: camera.sourceType, url: camera.url, labels: camera.labels, enabled: true,
-    origin: 'config', definedIn: camera.definedIn, createdAt: nowIso, updatedAt: nowIso,
+    id: camera.id,
+    sourceType: camera.sourceType,
+    url: camera.url,
+    labels: camera.labels,
+    enabled: true,
+    origin: 'config',
+    definedIn: camera.definedIn,
+    createdAt: nowIso,
+    updatedAt: nowIso,
   };
 }
 

@@ -19,6 +19,7 @@ export interface FfmpegArgsInput {
 export const SEGMENT_PATTERN = '%Y%m%d-%H%M%S.mp4';
 
 export function ffmpegArgs(input: FfmpegArgsInput): string[] {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
     ...inputArgs(input),
@@ -29,6 +30,7 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
 function inputArgs({ url, audio, rtspTimeoutMs }: FfmpegArgsInput): string[] {
   if (url.startsWith('synthetic:')) return syntheticInput(url, audio);
   if (url.startsWith('file:')) return fileInput(url, audio);
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     // TCP: interleaved RTP survives NAT and lossy Wi-Fi; UDP drops packets and tears frames.
     '-rtsp_transport', 'tcp',
@@ -49,6 +51,7 @@ function inputArgs({ url, audio, rtspTimeoutMs }: FfmpegArgsInput): string[] {
  * camera: no CPU spent on encoding.
  */
 function fileInput(url: string, audio: AudioPlan): string[] {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-re', '-stream_loop', '-1', '-i', url,
     '-map', '0:v:0',
@@ -65,6 +68,7 @@ function audioCodec(audio: AudioPlan): string[] {
   // quality ceiling and re-encodes nearly every frame up to 6 times (2× the camera's CPU); at 24k
   // it settles in one pass and still keeps the whole 4 kHz telephone band (BENCHMARKS.md).
   if (audio === 'transcode') return ['-c:a', 'aac', '-b:a', '24k'];
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return ['-an'];
 }
 
@@ -76,6 +80,7 @@ function syntheticInput(url: string, audio: AudioPlan): string[] {
   const q = new URL(url).searchParams;
   const size = q.get('size') ?? '640x360';
   const fps = Number(q.get('fps') ?? '15');
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`,
     ...(audio === 'none' ? [] : ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000']),
@@ -85,6 +90,7 @@ function syntheticInput(url: string, audio: AudioPlan): string[] {
 }
 
 function outputArgs({ segmentSeconds, outDir, listPath }: FfmpegArgsInput): string[] {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-f', 'segment',
     '-segment_time', String(segmentSeconds),

@@ -80,8 +80,14 @@ export class CameraRecorder {
     this.#deps = deps;
     this.id = deps.camera.id;
     this.#segments = new SegmentReporter({
-      cameraId: this.id, dir: this.dir, segmentDurationMs: deps.settings.segmentDurationMs,
-      log: deps.log, metrics: deps.metrics, clock: deps.clock, onSegment: deps.onSegment, newestNameMs: deps.newestNameMs,
+      cameraId: this.id,
+      dir: this.dir,
+      segmentDurationMs: deps.settings.segmentDurationMs,
+      log: deps.log,
+      metrics: deps.metrics,
+      clock: deps.clock,
+      onSegment: deps.onSegment,
+      newestNameMs: deps.newestNameMs,
     });
     this.#gaps = new RecordingGaps({ metrics: deps.metrics, cameraId: this.id, clock: deps.clock });
     this.#audio = new AudioCheck({ url: deps.camera.url, settings: deps.settings, log: deps.log });
@@ -135,7 +141,10 @@ export class CameraRecorder {
         this.#gaps.because(DISK_FULL.test(end.error) ? 'disk_full' : 'camera_unreachable');
         log.warn({ err: end.error, delayMs }, 'ffmpeg not started (camera unreachable or local error); retrying');
       } else {
-        log.warn({ reason: end.diskFull ? 'disk-full' : end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs }, 'ffmpeg exited; restarting');
+        log.warn(
+          { reason: end.diskFull ? 'disk-full' : end.reason, exitCode: end.exitCode, signal: end.signal, ranMs: end.ranMs, stderr: end.stderr, delayMs },
+          'ffmpeg exited; restarting',
+        );
       }
       this.#state = 'backoff';
       await this.#backoff(delayMs);
@@ -272,7 +281,11 @@ export class CameraRecorder {
   /** ffmpeg could not write: logged at error once per episode (the camera is not recorded), and space is asked for. */
   #onDiskFull(stderr: string[]): void {
     const { log, onDiskFull } = this.#deps;
-    if (!this.#diskFull) log.error({ dir: this.dir, stderr: stderr.filter((line) => DISK_FULL.test(line)).slice(-3) }, 'disk full: ffmpeg cannot write segments; this camera is not recorded until space is freed (retrying)');
+    if (!this.#diskFull)
+      log.error(
+        { dir: this.dir, stderr: stderr.filter((line) => DISK_FULL.test(line)).slice(-3) },
+        'disk full: ffmpeg cannot write segments; this camera is not recorded until space is freed (retrying)',
+      );
     this.#diskFull = true;
     onDiskFull?.();
   }

@@ -78,8 +78,9 @@ export class RemovedCameras {
       await rmdir(dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') this.#deps.log.info({ camera: id, dir }, 'the removed camera\'s folder still holds files; the next start uploads them');
-      else if (code !== 'ENOENT') this.#deps.log.warn({ camera: id, dir, err: errorMessage(err) }, 'cannot remove the removed camera\'s folder');
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        this.#deps.log.info({ camera: id, dir }, "the removed camera's folder still holds files; the next start uploads them");
+      else if (code !== 'ENOENT') this.#deps.log.warn({ camera: id, dir, err: errorMessage(err) }, "cannot remove the removed camera's folder");
     }
   }
 }

@@ -67,7 +67,10 @@ export class SegmentReporter {
     const waitMs = this.#newestNameMs + 1000 - clock.now();
     if (waitMs <= 0) return;
     if (waitMs > MAX_NAME_WAIT_MS) {
-      log.warn({ newestSegment: new Date(this.#newestNameMs).toISOString(), aheadMs: waitMs }, 'a segment is named later than the clock (was the clock set back?); starting anyway: a name may repeat');
+      log.warn(
+        { newestSegment: new Date(this.#newestNameMs).toISOString(), aheadMs: waitMs },
+        'a segment is named later than the clock (was the clock set back?); starting anyway: a name may repeat',
+      );
       return;
     }
     await clock.sleep(waitMs, signal);
@@ -82,11 +85,17 @@ export class SegmentReporter {
     const { log } = this.#deps;
     const list = new SegmentListReader(listPath);
     let draining = Promise.resolve();
-    const drain = (): Promise<void> => (draining = draining.then(async () => {
-      if ((await this.#drainList(list)) > 0) onListed();
-    }).catch((err) => log.warn({ err }, 'reading the segment list failed; the sweep after the run hands its segments on')));
+    const drain = (): Promise<void> =>
+      (draining = draining
+        .then(async () => {
+          if ((await this.#drainList(list)) > 0) onListed();
+        })
+        .catch((err) => log.warn({ err }, 'reading the segment list failed; the sweep after the run hands its segments on')));
     const watcher = watch(listPath, { ignoreInitial: false, persistent: true });
-    watcher.on('add', drain).on('change', drain).on('error', (err) => log.warn({ err }, 'segment list watcher error'));
+    watcher
+      .on('add', drain)
+      .on('change', drain)
+      .on('error', (err) => log.warn({ err }, 'segment list watcher error'));
     const poll = setInterval(drain, SAFETY_POLL_MS);
     return {
       close: async () => {

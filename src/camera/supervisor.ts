@@ -65,8 +65,12 @@ export class CameraSupervisor implements CameraService {
     this.#deps = deps;
     this.#handover = new RecorderHandover(deps.clock);
     this.#removed = new RemovedCameras({
-      metrics: deps.metrics, log: deps.log, backlog: deps.backlog, tempDir: deps.tempDir,
-      defined: (id) => this.#entries.has(id), inTurn: (id, fn) => this.#serial(id, fn),
+      metrics: deps.metrics,
+      log: deps.log,
+      backlog: deps.backlog,
+      tempDir: deps.tempDir,
+      defined: (id) => this.#entries.has(id),
+      inTurn: (id, fn) => this.#serial(id, fn),
     });
     for (const spec of deps.configCameras) {
       deps.redactor.addUrlPasswords([spec.url]);
@@ -183,7 +187,12 @@ export class CameraSupervisor implements CameraService {
     return this.#serial(id, async () => {
       this.#assertRunning();
       const existing = this.#entries.get(id);
-      if (existing) throw new CameraChangeError('conflict', `camera "${id}" already exists${existing.spec.origin === 'config' ? ` (defined in ${existing.spec.definedIn})` : ''}; choose another id, or PATCH /api/cameras/${id}`, 'id');
+      if (existing)
+        throw new CameraChangeError(
+          'conflict',
+          `camera "${id}" already exists${existing.spec.origin === 'config' ? ` (defined in ${existing.spec.definedIn})` : ''}; choose another id, or PATCH /api/cameras/${id}`,
+          'id',
+        );
       this.#assertStorable(url);
       const now = new Date(this.#deps.clock.now()).toISOString();
       const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
@@ -207,13 +216,18 @@ export class CameraSupervisor implements CameraService {
       if (url !== undefined) this.#assertStorable(url);
       const spec: CameraSpec = {
         ...current.spec,
-        ...(url !== undefined ? { url } : {}), ...(labels !== undefined ? { labels } : {}), ...(enabled !== undefined ? { enabled } : {}),
+        ...(url !== undefined ? { url } : {}),
+        ...(labels !== undefined ? { labels } : {}),
+        ...(enabled !== undefined ? { enabled } : {}),
         updatedAt: new Date(this.#deps.clock.now()).toISOString(),
       };
       await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
       this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
-      this.#deps.log.info({ camera: id, source: maskUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) }, 'camera changed');
+      this.#deps.log.info(
+        { camera: id, source: maskUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) },
+        'camera changed',
+      );
       return this.#view(this.#entries.get(id) as Entry);
     });
   }
@@ -236,7 +250,10 @@ export class CameraSupervisor implements CameraService {
     for (const spec of cameras) {
       const current = this.#entries.get(spec.id);
       if (current?.spec.origin === 'config') {
-        this.#deps.log.warn({ camera: spec.id, definedIn: current.spec.definedIn }, 'a stored runtime camera has the id of a config camera; the config camera is recorded and the stored one ignored');
+        this.#deps.log.warn(
+          { camera: spec.id, definedIn: current.spec.definedIn },
+          'a stored runtime camera has the id of a config camera; the config camera is recorded and the stored one ignored',
+        );
         continue;
       }
       this.#deps.redactor.addUrlPasswords([spec.url]);
@@ -291,7 +308,10 @@ export class CameraSupervisor implements CameraService {
 
   #assertRunning(): void {
     if (this.#phase === 'running') return;
-    throw new CameraChangeError('unavailable', `cameras cannot be changed while the service is ${this.#phase === 'created' ? 'starting' : 'stopping'}; try again`);
+    throw new CameraChangeError(
+      'unavailable',
+      `cameras cannot be changed while the service is ${this.#phase === 'created' ? 'starting' : 'stopping'}; try again`,
+    );
   }
 
   #writable(id: string): Entry {
@@ -316,7 +336,10 @@ export class CameraSupervisor implements CameraService {
       // a request that timed out may still have been carried out by the store: say so, and that a retry is safe
       if (err instanceof StoreError && err.kind === 'timeout') {
         this.#deps.log.warn({ err: message }, 'the store did not confirm the camera change in time; it may be stored, nothing was started or stopped');
-        throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not confirm the change in time (${message}); it may be stored, but no recorder was started or stopped: send it again (repeating it is safe)`);
+        throw new CameraChangeError(
+          'unavailable',
+          `the store, where cameras are kept, did not confirm the change in time (${message}); it may be stored, but no recorder was started or stopped: send it again (repeating it is safe)`,
+        );
       }
       this.#deps.log.warn({ err: message }, 'cannot store the camera change; nothing was changed');
       throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not take the change (${message}); nothing was changed, try again`);

@@ -24,7 +24,9 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** Runs the command; returns the exit code. Writes results to `out`, problems to `err`. */
 export async function runClips(config: Config, o: ClipsOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   if (o.action !== 'list' && o.action !== 'export') {
-    err.write('camera-recorder clips: say "list" or "export", e.g. camera-recorder clips list --camera camera-1 --from 2025-12-14T14:00:00Z --to 2025-12-14T14:10:00Z\n');
+    err.write(
+      'camera-recorder clips: say "list" or "export", e.g. camera-recorder clips list --camera camera-1 --from 2025-12-14T14:00:00Z --to 2025-12-14T14:10:00Z\n',
+    );
     return 2;
   }
   if (o.camera === undefined || !CAMERA_ID.test(o.camera)) {
@@ -41,11 +43,25 @@ export async function runClips(config: Config, o: ClipsOptions, out: NodeJS.Writ
     if (o.action === 'list') {
       const { segments, gaps } = await findSegments(store, o.camera, fromMs, toMs);
       if (o.json) {
-        out.write(`${JSON.stringify({
-          camera: o.camera, from: iso(fromMs), to: iso(toMs),
-          segments: segments.map((s) => ({ key: s.key, start: iso(s.startMs), end: iso(s.endMs), duration_seconds: (s.endMs - s.startMs) / 1000, size: s.size })),
-          gaps: gaps.map((g) => ({ from: iso(g.fromMs), to: iso(g.toMs) })),
-        }, null, 2)}\n`);
+        out.write(
+          `${JSON.stringify(
+            {
+              camera: o.camera,
+              from: iso(fromMs),
+              to: iso(toMs),
+              segments: segments.map((s) => ({
+                key: s.key,
+                start: iso(s.startMs),
+                end: iso(s.endMs),
+                duration_seconds: (s.endMs - s.startMs) / 1000,
+                size: s.size,
+              })),
+              gaps: gaps.map((g) => ({ from: iso(g.fromMs), to: iso(g.toMs) })),
+            },
+            null,
+            2,
+          )}\n`,
+        );
       } else {
         const rows = segments.map((s) => [iso(s.startMs), iso(s.endMs), ((s.endMs - s.startMs) / 1000).toFixed(1), String(s.size), s.key]);
         out.write(table([['START', 'END', 'SECONDS', 'BYTES', 'KEY'], ...rows]));
@@ -55,8 +71,13 @@ export async function runClips(config: Config, o: ClipsOptions, out: NodeJS.Writ
       return 0;
     }
     const clip = await exportClip({
-      store, cameraId: o.camera, fromMs, toMs, outPath: resolve(o.output!),
-      ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath,
+      store,
+      cameraId: o.camera,
+      fromMs,
+      toMs,
+      outPath: resolve(o.output!),
+      ffmpegPath: config.recorder.ffmpegPath,
+      ffprobePath: config.recorder.ffprobePath,
     });
     const report = {
       file: clip.path,
@@ -72,7 +93,9 @@ export async function runClips(config: Config, o: ClipsOptions, out: NodeJS.Writ
     if (o.json) out.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       out.write(`wrote ${report.file}: ${report.from} to ${report.to} (${report.duration_seconds.toFixed(1)} s from ${report.segments} segments)\n`);
-      out.write(`starts ${report.start_offset_seconds.toFixed(2)} s before the asked start (key frame); ends ${Math.abs(report.end_offset_seconds).toFixed(2)} s ${report.end_offset_seconds < 0 ? 'before' : 'after'} the asked end\n`);
+      out.write(
+        `starts ${report.start_offset_seconds.toFixed(2)} s before the asked start (key frame); ends ${Math.abs(report.end_offset_seconds).toFixed(2)} s ${report.end_offset_seconds < 0 ? 'before' : 'after'} the asked end\n`,
+      );
       for (const g of report.gaps) out.write(`gap: no footage from ${g.from} to ${g.to}\n`);
     }
     return 0;
@@ -89,5 +112,12 @@ export async function runClips(config: Config, o: ClipsOptions, out: NodeJS.Writ
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }

@@ -73,9 +73,14 @@ async function main(signals: StopSignals): Promise<void> {
       throw err;
     }
     registerSecrets(redactor, config);
-    const code = await runClips(config, { action: positionals[1], camera: values.camera, from: values.from, to: values.to, output: values.output, json: values.json === true }, process.stdout, {
-      write: (text: string) => process.stderr.write(redactor.scrub(text)),
-    } as NodeJS.WritableStream);
+    const code = await runClips(
+      config,
+      { action: positionals[1], camera: values.camera, from: values.from, to: values.to, output: values.output, json: values.json === true },
+      process.stdout,
+      {
+        write: (text: string) => process.stderr.write(redactor.scrub(text)),
+      } as NodeJS.WritableStream,
+    );
     process.exitCode = code;
     return;
   }
@@ -87,7 +92,8 @@ async function main(signals: StopSignals): Promise<void> {
   const file = demo ? undefined : (values.config ?? process.env.CONFIG_PATH);
   const env: Env = demo ? demoEnv(demoDir, values.port, process.env) : process.env;
   const stopAfterMs = values.duration === undefined ? undefined : parseDuration(values.duration);
-  if (values.duration !== undefined && stopAfterMs === undefined) fail([`camera-recorder: --duration "${values.duration}" is not a duration such as 30s or 5m`]);
+  if (values.duration !== undefined && stopAfterMs === undefined)
+    fail([`camera-recorder: --duration "${values.duration}" is not a duration such as 30s or 5m`]);
 
   // Signals are handled before anything else: one that comes before the service started ends the
   // process at once (nothing recorded yet, so nothing to keep); later, the service stops in order.

@@ -35,7 +35,8 @@ export function parseEventRequest(body: unknown, limits: EventLimits): EventRequ
     if (!FIELDS.includes(key)) throw new ClipError(`unknown field "${key}"; the fields are ${FIELDS.join(', ')}`, 'bad-request', key);
   }
   if (typeof b.camera !== 'string' || b.camera === '') throw new ClipError('camera is missing: give the id of a configured camera', 'bad-request', 'camera');
-  if (!limits.cameras.has(b.camera)) throw new ClipError(`unknown camera "${b.camera.slice(0, 64)}"; configured: ${[...limits.cameras].join(', ')}`, 'unknown-camera', 'camera');
+  if (!limits.cameras.has(b.camera))
+    throw new ClipError(`unknown camera "${b.camera.slice(0, 64)}"; configured: ${[...limits.cameras].join(', ')}`, 'unknown-camera', 'camera');
   const atMs = b.at === undefined ? limits.now : parseInstant(b.at, 'at');
   if (atMs > limits.now + FUTURE_SLACK_MS) throw new ClipError('at is in the future; events are reported after they happen', 'bad-request', 'at');
   const seconds = (field: 'pre_seconds' | 'post_seconds', fallback: number): number => {
@@ -46,9 +47,11 @@ export function parseEventRequest(body: unknown, limits: EventLimits): EventRequ
     return v;
   };
   const metadata = b.metadata ?? {};
-  if (depthOver(metadata, METADATA_MAX_DEPTH)) throw new ClipError(`metadata nests objects or arrays more than ${METADATA_MAX_DEPTH} levels deep; flatten it`, 'bad-request', 'metadata');
+  if (depthOver(metadata, METADATA_MAX_DEPTH))
+    throw new ClipError(`metadata nests objects or arrays more than ${METADATA_MAX_DEPTH} levels deep; flatten it`, 'bad-request', 'metadata');
   const size = Buffer.byteLength(JSON.stringify(metadata));
-  if (size > limits.metadataMaxBytes) throw new ClipError(`metadata is ${size} bytes as JSON; the limit is ${limits.metadataMaxBytes}`, 'bad-request', 'metadata');
+  if (size > limits.metadataMaxBytes)
+    throw new ClipError(`metadata is ${size} bytes as JSON; the limit is ${limits.metadataMaxBytes}`, 'bad-request', 'metadata');
   return { camera: b.camera, atMs, preSeconds: seconds('pre_seconds', limits.preSeconds), postSeconds: seconds('post_seconds', limits.postSeconds), metadata };
 }
 

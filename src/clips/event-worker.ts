@@ -22,7 +22,15 @@ export interface EventWorkerDeps {
   log: Logger;
   /** Segments of a camera recorded but not yet in the store (the uploader's backlog), by name start. */
   localBacklog: (cameraId: string) => { startMs: number }[];
-  settings: { ffmpegPath: string; ffprobePath: string; workDir: string; waitMaxMs: number; pollIntervalMs: number; maxAttempts: number; segmentDurationMs: number };
+  settings: {
+    ffmpegPath: string;
+    ffprobePath: string;
+    workDir: string;
+    waitMaxMs: number;
+    pollIntervalMs: number;
+    maxAttempts: number;
+    segmentDurationMs: number;
+  };
 }
 
 /** Longest pause between two tries at one event's clip. */
@@ -66,7 +74,9 @@ export class EventWorker {
     while (!this.#stop.signal.aborted) {
       for (const rec of this.#deps.events.pending()) {
         if (this.#stop.signal.aborted) break;
-        await this.#process(rec).catch((err: unknown) => this.#deps.log.warn({ event: rec.id, err: errorMessage(err) }, 'cannot record the state of an event; will retry'));
+        await this.#process(rec).catch((err: unknown) =>
+          this.#deps.log.warn({ event: rec.id, err: errorMessage(err) }, 'cannot record the state of an event; will retry'),
+        );
       }
       const woken = new AbortController();
       this.#wake = () => woken.abort();
@@ -93,7 +103,17 @@ export class EventWorker {
       const clipPath = join(settings.workDir, `${rec.id}.mp4`);
       const jsonPath = join(settings.workDir, `${rec.id}.json`);
       try {
-        const clip = await exportClip({ store, cameraId: rec.camera, fromMs, toMs, outPath: clipPath, workDir: settings.workDir, ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath, signal: this.#stop.signal });
+        const clip = await exportClip({
+          store,
+          cameraId: rec.camera,
+          fromMs,
+          toMs,
+          outPath: clipPath,
+          workDir: settings.workDir,
+          ffmpegPath: settings.ffmpegPath,
+          ffprobePath: settings.ffprobePath,
+          signal: this.#stop.signal,
+        });
         const done: EventRecord = {
           ...rec,
           status: 'done',
@@ -110,9 +130,27 @@ export class EventWorker {
         const signal = this.#stop.signal;
         // The clip first, then the JSON beside it: a reader who finds the JSON finds the clip.
         await storeFile(store, { key: `${base}.mp4`, path: clipPath, contentType: 'video/mp4', metadata: { camera: rec.camera, event: rec.id }, signal });
-        const json = JSON.stringify({ event_id: rec.id, camera: rec.camera, at: rec.at, pre_seconds: rec.pre_seconds, post_seconds: rec.post_seconds, metadata: rec.metadata, clip: done.clip }, null, 2);
+        const json = JSON.stringify(
+          {
+            event_id: rec.id,
+            camera: rec.camera,
+            at: rec.at,
+            pre_seconds: rec.pre_seconds,
+            post_seconds: rec.post_seconds,
+            metadata: rec.metadata,
+            clip: done.clip,
+          },
+          null,
+          2,
+        );
         await writeFile(jsonPath, json);
-        await storeFile(store, { key: `${base}.json`, path: jsonPath, contentType: 'application/json', metadata: { camera: rec.camera, event: rec.id }, signal });
+        await storeFile(store, {
+          key: `${base}.json`,
+          path: jsonPath,
+          contentType: 'application/json',
+          metadata: { camera: rec.camera, event: rec.id },
+          signal,
+        });
         await events.save(done);
         this.#retry.delete(rec.id);
         log.info({ event: rec.id, camera: rec.camera, key: done.clip!.key, gaps: done.clip!.gaps.length }, 'event clip stored');
@@ -157,6 +195,9 @@ export class EventWorker {
     const delayMs = Math.min(settings.pollIntervalMs * 2 ** failures, RETRY_MAX_MS);
     this.#retry.set(rec.id, { failures, atMs: clock.now() + delayMs });
     if (attempts !== (rec.attempts ?? 0)) await events.save({ ...rec, attempts, error: message, updated_at: updatedAt });
-    log.warn({ event: rec.id, err: message, attempts, maxAttempts: settings.maxAttempts, storeTrouble, retryInMs: delayMs }, 'event clip not made yet; will retry');
+    log.warn(
+      { event: rec.id, err: message, attempts, maxAttempts: settings.maxAttempts, storeTrouble, retryInMs: delayMs },
+      'event clip not made yet; will retry',
+    );
   }
 }

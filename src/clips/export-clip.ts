@@ -54,13 +54,18 @@ export async function exportClip(req: ClipRequest): Promise<ClipResult> {
     const askedIn = Math.max(0, (req.fromMs - first.startMs) / 1000);
     const keyIn = askedIn > 0 ? await keyFrameAtOrBefore(files[0]!, askedIn, req) : 0;
     const outSec = last.endMs > req.toMs ? (req.toMs - last.startMs) / 1000 : undefined;
-    const list = files.map((f, i) => [
-      `file '${f}'`,
-      ...(i === 0 && keyIn > 0 ? [`inpoint ${keyIn.toFixed(6)}`] : []),
-      ...(i === files.length - 1 && outSec !== undefined ? [`outpoint ${outSec.toFixed(6)}`] : []),
-    ].join('\n')).join('\n');
+    const list = files
+      .map((f, i) =>
+        [
+          `file '${f}'`,
+          ...(i === 0 && keyIn > 0 ? [`inpoint ${keyIn.toFixed(6)}`] : []),
+          ...(i === files.length - 1 && outSec !== undefined ? [`outpoint ${outSec.toFixed(6)}`] : []),
+        ].join('\n'),
+      )
+      .join('\n');
     await writeFile(join(work, 'list.txt'), `${list}\n`);
     const tmpOut = join(work, 'out.mp4');
+    // biome-ignore format: ffmpeg arguments read as flag-value pairs
     const result = await execa(req.ffmpegPath, [
       '-hide_banner', '-nostdin', '-loglevel', 'error',
       '-f', 'concat', '-safe', '0', '-i', join(work, 'list.txt'),
@@ -90,6 +95,7 @@ export async function exportClip(req: ClipRequest): Promise<ClipResult> {
 
 /** Time (s) of the last video key frame at or before `t` in a file. Reads packet flags only: no decoding. */
 async function keyFrameAtOrBefore(file: string, t: number, req: ClipRequest): Promise<number> {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   const result = await execa(req.ffprobePath, [
     '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file,
   ], { ...childEnv(), reject: false, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024, ...(req.signal ? { cancelSignal: req.signal } : {}) });

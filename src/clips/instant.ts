@@ -6,10 +6,15 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 const PLUS_AS_SPACE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?) (\d{2}:?\d{2})$/;
 
 export function parseInstant(text: unknown, field: string): number {
-  if (typeof text !== 'string' || text === '') throw new ClipError(`${field} is missing: give an ISO 8601 time with a zone, e.g. 2025-12-14T14:03:10Z`, 'bad-request', field);
+  if (typeof text !== 'string' || text === '')
+    throw new ClipError(`${field} is missing: give an ISO 8601 time with a zone, e.g. 2025-12-14T14:03:10Z`, 'bad-request', field);
   const trimmed = text.trim().replace(PLUS_AS_SPACE, '$1+$2');
   if (!ISO_WITH_ZONE.test(trimmed)) {
-    throw new ClipError(`${field} "${text.slice(0, 64)}" is not an ISO 8601 time with a zone; e.g. 2025-12-14T14:03:10Z or 2025-12-14T15:03:10+01:00`, 'bad-request', field);
+    throw new ClipError(
+      `${field} "${text.slice(0, 64)}" is not an ISO 8601 time with a zone; e.g. 2025-12-14T14:03:10Z or 2025-12-14T15:03:10+01:00`,
+      'bad-request',
+      field,
+    );
   }
   const ms = Date.parse(trimmed);
   if (Number.isNaN(ms)) throw new ClipError(`${field} "${text.slice(0, 64)}" is not a valid date`, 'bad-request', field);

@@ -2,7 +2,8 @@
 // upload at run time, retried forever. These are AWS's rules for general purpose buckets; MinIO,
 // Ceph RGW and SeaweedFS accept every name that follows them.
 
-const RULES = 'a bucket name is 3-63 characters of lowercase letters, digits, "." and "-", beginning and ending with a letter or digit, e.g. "camera-recordings"';
+const RULES =
+  'a bucket name is 3-63 characters of lowercase letters, digits, "." and "-", beginning and ending with a letter or digit, e.g. "camera-recordings"';
 const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
 

@@ -5,7 +5,8 @@
 import type { ConfigProblem } from '../errors.ts';
 import { maskUrl, rawUserinfo } from '../redact.ts';
 
-const ENCODE_HINT = 'percent-encode special characters in the user name and password ("@" as %40, "/" as %2F, "#" as %23, "?" as %3F, ":" in the user name as %3A, "%" as %25, a space as %20)';
+const ENCODE_HINT =
+  'percent-encode special characters in the user name and password ("@" as %40, "/" as %2F, "#" as %23, "?" as %3F, ":" in the user name as %3A, "%" as %25, a space as %20)';
 
 export function checkUrl(value: unknown, at: string, problems: ConfigProblem[]): string | undefined {
   if (typeof value !== 'string' || value === '') {
@@ -16,7 +17,10 @@ export function checkUrl(value: unknown, at: string, problems: ConfigProblem[]):
   const afterScheme = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   const afterHost = afterScheme === value ? '' : afterScheme.slice(afterScheme.search(/[/?#]|$/));
   if (afterHost.includes('@')) {
-    problems.push({ key: at, message: `${shown} has an "@" after a "/", "?" or "#", so part of the user name or password would be read as the host and port: ${ENCODE_HINT}, and write an "@" in the path as %40` });
+    problems.push({
+      key: at,
+      message: `${shown} has an "@" after a "/", "?" or "#", so part of the user name or password would be read as the host and port: ${ENCODE_HINT}, and write an "@" in the path as %40`,
+    });
     return undefined;
   }
   const userinfo = rawUserinfo(value);
@@ -41,7 +45,10 @@ export function checkUrl(value: unknown, at: string, problems: ConfigProblem[]):
     return undefined;
   }
   if (url.hash !== '') {
-    problems.push({ key: at, message: `${shown} has a "#" fragment, which RTSP does not use: if "#" is part of the path or password, percent-encode it as %23` });
+    problems.push({
+      key: at,
+      message: `${shown} has a "#" fragment, which RTSP does not use: if "#" is part of the path or password, percent-encode it as %23`,
+    });
     return undefined;
   }
   return value;

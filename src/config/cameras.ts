@@ -37,7 +37,10 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
     for (const k of Object.keys(entry)) {
       if (!(CAMERA_KEYS as readonly string[]).includes(k)) {
         const hint = closest(k, CAMERA_KEYS);
-        problems.push({ key: `cameras[${i}].${k} (${file})`, message: `unknown key${hint ? `; did you mean "${hint}"?` : `; a camera has ${CAMERA_KEYS.join(', ')}`}` });
+        problems.push({
+          key: `cameras[${i}].${k} (${file})`,
+          message: `unknown key${hint ? `; did you mean "${hint}"?` : `; a camera has ${CAMERA_KEYS.join(', ')}`}`,
+        });
       }
     }
     const id = checkId(entry.id, `cameras[${i}].id (${file})`, problems);
@@ -60,7 +63,8 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
     const id = `camera-${n}`;
     const existing = cameras.find((c) => c.id === id);
     const sourceType = url.startsWith('synthetic:') ? 'synthetic' : 'rtsp';
-    if (existing) Object.assign(existing, { url, sourceType, definedIn: `${existing.definedIn}, URL from environment ${name}` }); // the environment wins over the file
+    if (existing)
+      Object.assign(existing, { url, sourceType, definedIn: `${existing.definedIn}, URL from environment ${name}` }); // the environment wins over the file
     else add({ id, url, labels: {}, sourceType, definedIn: `environment ${name}` }, `${name} (environment)`);
   }
   const noneGiven = (value === undefined || (Array.isArray(value) && value.length === 0)) && fromEnv.length === 0;
@@ -76,7 +80,10 @@ function checkId(value: unknown, at: string, problems: ConfigProblem[]): string 
     return undefined;
   }
   if (!CAMERA_ID.test(value)) {
-    problems.push({ key: at, message: `"${value}" is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)` });
+    problems.push({
+      key: at,
+      message: `"${value}" is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`,
+    });
     return undefined;
   }
   return value;
@@ -88,7 +95,10 @@ function checkSource(entry: Record<string, unknown>, i: number, file: string, pr
   const at = (key: string): string => `cameras[${i}].${key} (${file})`;
   const type = entry.source_type ?? (typeof entry.url === 'string' && entry.url.startsWith('synthetic:') ? 'synthetic' : 'rtsp');
   if (!(CONFIG_SOURCE_TYPES as readonly unknown[]).includes(type)) {
-    problems.push({ key: at('source_type'), message: `${JSON.stringify(type)} is not a source type: use ${CONFIG_SOURCE_TYPES.map((t) => `"${t}"`).join(', ')}` });
+    problems.push({
+      key: at('source_type'),
+      message: `${JSON.stringify(type)} is not a source type: use ${CONFIG_SOURCE_TYPES.map((t) => `"${t}"`).join(', ')}`,
+    });
     return undefined;
   }
   const sourceType = type as Source['sourceType'];
@@ -104,7 +114,10 @@ function checkSource(entry: Record<string, unknown>, i: number, file: string, pr
   const url = checkUrl(entry.url, at('url'), problems);
   if (url === undefined) return undefined;
   if ((sourceType === 'synthetic') !== url.startsWith('synthetic:')) {
-    problems.push({ key: at('source_type'), message: `source_type = "${sourceType}" does not match the url's scheme: rtsp cameras take rtsp:// or rtsps://, synthetic ones synthetic:` });
+    problems.push({
+      key: at('source_type'),
+      message: `source_type = "${sourceType}" does not match the url's scheme: rtsp cameras take rtsp:// or rtsps://, synthetic ones synthetic:`,
+    });
     return undefined;
   }
   return { url, sourceType };
@@ -119,14 +132,20 @@ function checkVideoFile(value: unknown, at: string, file: string, problems: Conf
   const path = resolve(dirname(resolve(file)), value);
   try {
     if (!statSync(path).isFile()) {
-      problems.push({ key: at, message: `${path} is not a file; give the path of a video file (MP4, MKV, … with H.264 or H.265 video: it is copied, not re-encoded)` });
+      problems.push({
+        key: at,
+        message: `${path} is not a file; give the path of a video file (MP4, MKV, … with H.264 or H.265 video: it is copied, not re-encoded)`,
+      });
       return undefined;
     }
     accessSync(path, constants.R_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
-    problems.push({ key: at, message: `${path} ${why}; check the path (relative paths start at the config file's folder) and that the service's user may read it` });
+    problems.push({
+      key: at,
+      message: `${path} ${why}; check the path (relative paths start at the config file's folder) and that the service's user may read it`,
+    });
     return undefined;
   }
   return path;

@@ -24,7 +24,9 @@ export function checkLabels(value: unknown, at: string, problems: ConfigProblem[
   const byKey = new Map<string, string>();
   for (const name of Object.keys(value)) {
     if (!LABEL_NAME.test(name) || name.startsWith('__') || name === 'camera_id') {
-      bad.push(`"${name}" is not a usable label name: use letters, digits and "_", not starting with a digit or "__", and not camera_id (it is a Prometheus label)`);
+      bad.push(
+        `"${name}" is not a usable label name: use letters, digits and "_", not starting with a digit or "__", and not camera_id (it is a Prometheus label)`,
+      );
       continue;
     }
     const other = byKey.get(metadataKey(name));
@@ -33,7 +35,9 @@ export function checkLabels(value: unknown, at: string, problems: ConfigProblem[
   }
   const bytes = Object.entries(labelMetadata(value as Record<string, string>)).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   if (bytes > LABELS_MAX_BYTES) {
-    bad.push(`take ${bytes} bytes as object metadata (names as label-<name>, values percent-encoded), over the ${LABELS_MAX_BYTES} they may: S3 limits an object's metadata to 2 KB and would refuse every segment of this camera; shorten them`);
+    bad.push(
+      `take ${bytes} bytes as object metadata (names as label-<name>, values percent-encoded), over the ${LABELS_MAX_BYTES} they may: S3 limits an object's metadata to 2 KB and would refuse every segment of this camera; shorten them`,
+    );
   }
   for (const message of bad) problems.push({ key: at, message: `${message}; ${EXAMPLE}` });
   return bad.length > 0 ? undefined : { ...(value as Record<string, string>) };

@@ -166,13 +166,18 @@ function crossCheck(config: Config, raw: Map<string, Raw>, invalid: Set<string>,
     if (bucket !== undefined) problems.push({ key: at('s3.bucket'), message: bucket });
     if (valid('s3.access_key_id', 's3.secret_access_key') && (config.s3.accessKeyId === '' || config.s3.secretAccessKey === '')) {
       const missing = [config.s3.accessKeyId === '' ? 'S3_ACCESS_KEY_ID' : '', config.s3.secretAccessKey === '' ? 'S3_SECRET_ACCESS_KEY' : ''].filter(Boolean);
-      problems.push({ key: 's3 credentials', message: `missing ${missing.join(' and ')}: set them in the environment (or s3.access_key_id / s3.secret_access_key), or use storage = "filesystem"` });
+      problems.push({
+        key: 's3 credentials',
+        message: `missing ${missing.join(' and ')}: set them in the environment (or s3.access_key_id / s3.secret_access_key), or use storage = "filesystem"`,
+      });
     }
     if (valid('s3.endpoint') && config.s3.endpoint !== '') {
       let ok = false;
       try {
         ok = ['http:', 'https:'].includes(new URL(config.s3.endpoint).protocol);
-      } catch { /* reported below */ }
+      } catch {
+        /* reported below */
+      }
       if (!ok) problems.push({ key: at('s3.endpoint'), message: `"${redactUrl(config.s3.endpoint)}" is not an http(s) URL; e.g. http://minio:9000` });
     }
   }
@@ -187,6 +192,9 @@ function crossCheck(config: Config, raw: Map<string, Raw>, invalid: Set<string>,
     problems.push({ key: at('recorder.restart_initial'), message: 'must not exceed recorder.restart_max' });
   }
   if (valid('recorder.stall_timeout', 'recorder.rtsp_timeout') && config.recorder.stallTimeoutMs <= config.recorder.rtspTimeoutMs / 2) {
-    problems.push({ key: at('recorder.stall_timeout'), message: 'must be longer than half of recorder.rtsp_timeout, or the watchdog fires before ffmpeg can notice a dead camera' });
+    problems.push({
+      key: at('recorder.stall_timeout'),
+      message: 'must be longer than half of recorder.rtsp_timeout, or the watchdog fires before ffmpeg can notice a dead camera',
+    });
   }
 }

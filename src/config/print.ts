@@ -16,7 +16,10 @@ export function effectiveConfig(config: Config): Record<string, unknown> {
     else if (spec.type.kind === 'duration') shown = formatDuration(value as number);
     else if (spec.type.kind === 'size') shown = formatSize(value as number);
     let node = out;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+      node[p] ??= {};
+      node = node[p] as Record<string, unknown>;
+    }
     node[leaf] = shown;
   }
   out.cameras = config.cameras.map((c) => ({ id: c.id, source_type: c.sourceType, url: maskUrl(c.url), labels: c.labels }));

@@ -19,10 +19,20 @@ export function parseDuration(text: string): number | undefined {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-  k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40,
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
 };
 
 /** Parses a byte size (`20GiB`, `500MB`, `1048576`); returns undefined when the text is not a size. */
@@ -41,7 +51,12 @@ export function formatDuration(ms: number): string {
 }
 
 export function formatSize(bytes: number): string {
-  for (const [unit, f] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [unit, f] of [
+    ['TiB', 2 ** 40],
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (bytes >= f && bytes % f === 0) return `${bytes / f}${unit}`;
   }
   return String(bytes);

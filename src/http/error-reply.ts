@@ -22,10 +22,10 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof ClipError) return new HttpError(err.problem === 'no-footage' ? 404 : 400, err.message, err.field);
   if (err instanceof StoreError) return new HttpError(503, `the store is not answering: ${err.message}`);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new HttpError(507, 'the recorder\'s disk (TEMP_DIR) is full; retry once space is freed');
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new HttpError(507, "the recorder's disk (TEMP_DIR) is full; retry once space is freed");
   if (err instanceof EventDiskError) {
     return err.full
-      ? new HttpError(507, 'the recorder\'s disk (TEMP_DIR) is full; the event was not stored: retry once space is freed')
+      ? new HttpError(507, "the recorder's disk (TEMP_DIR) is full; the event was not stored: retry once space is freed")
       : new HttpError(503, 'the recorder cannot write to its disk (TEMP_DIR); the event was not stored: retry later');
   }
   return fromFastify(err as FastifyError) ?? new HttpError(500, 'internal error');
@@ -46,7 +46,8 @@ function fromFastify(err: FastifyError): HttpError | undefined {
       break;
   }
   // The JSON parser's SyntaxError, tagged 400 by Fastify.
-  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new HttpError(400, `the body is not valid JSON (${err.message.slice(0, 120)})`, 'body');
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return new HttpError(400, `the body is not valid JSON (${err.message.slice(0, 120)})`, 'body');
   return undefined;
 }
 
@@ -77,7 +78,11 @@ function fromValidation(err: FastifyError): HttpError {
     const all = (err.validation as unknown as AjvError[]).filter((v) => v.instancePath === e.instancePath);
     const allowed = all.filter((v) => v.keyword === 'const').map((v) => JSON.stringify(v.params.allowedValue));
     const field = e.instancePath.split('/')[1] || 'body';
-    return new HttpError(400, `${where} ${field} must be one of ${allowed.join(', ')}${hint(all.find((v) => v.keyword === 'anyOf')?.parentSchema?.description)}`, field);
+    return new HttpError(
+      400,
+      `${where} ${field} must be one of ${allowed.join(', ')}${hint(all.find((v) => v.keyword === 'anyOf')?.parentSchema?.description)}`,
+      field,
+    );
   }
   const field = e.instancePath.split('/')[1] ?? 'body';
   const description = e.instancePath === '' ? undefined : e.parentSchema?.description;

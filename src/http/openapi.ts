@@ -14,7 +14,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'camera-recorder',
         version: '1',
-        description: 'Records RTSP cameras into MP4 segments in an S3-compatible bucket. Everything under /api needs `Authorization: Bearer <API_TOKEN>`; /health, /ready and /metrics are open.',
+        description:
+          'Records RTSP cameras into MP4 segments in an S3-compatible bucket. Everything under /api needs `Authorization: Bearer <API_TOKEN>`; /health, /ready and /metrics are open.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       tags: [
@@ -33,11 +34,22 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   });
   // The document holds no secret (routes and schemas, no hosts or tokens), and a client needs it
   // before it has a token: it is served open, like the probes.
-  app.get(OPENAPI_PATH, { schema: { summary: 'This API described in OpenAPI 3.1', tags: ['probes'], response: { 200: { description: 'This document', type: 'object', additionalProperties: true, examples: [{ openapi: '3.1.0' }] } } } }, async () => app.swagger());
+  app.get(
+    OPENAPI_PATH,
+    {
+      schema: {
+        summary: 'This API described in OpenAPI 3.1',
+        tags: ['probes'],
+        response: { 200: { description: 'This document', type: 'object', additionalProperties: true, examples: [{ openapi: '3.1.0' }] } },
+      },
+    },
+    async () => app.swagger(),
+  );
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     // Its own CSP (hashes of swagger-ui's inline script), without upgrade-insecure-requests: the
     // service speaks plain HTTP on its port and the page must load its scripts from it.
-    staticCSP: "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'",
+    staticCSP:
+      "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'",
   });
 }

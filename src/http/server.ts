@@ -75,7 +75,8 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
     if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
     // JSON is scrubbed of secrets, except a segment listing: its presigned URLs' signatures are the point.
     const json = String(reply.getHeader('content-type') ?? '').includes('json');
-    if (typeof payload === 'string' && json && (reply.statusCode >= 400 || !/^\/api\/cameras\/[^/]+\/segments\b/.test(req.url))) return deps.redactor.scrub(payload);
+    if (typeof payload === 'string' && json && (reply.statusCode >= 400 || !/^\/api\/cameras\/[^/]+\/segments\b/.test(req.url)))
+      return deps.redactor.scrub(payload);
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -110,7 +111,10 @@ function replyError(err: FastifyError | Error, req: FastifyRequest, reply: Fasti
     reply.raw.destroy();
     return reply;
   }
-  return reply.code(e.status).headers(e.headers).send({ error: e.message, ...(e.field ? { field: e.field } : {}) });
+  return reply
+    .code(e.status)
+    .headers(e.headers)
+    .send({ error: e.message, ...(e.field ? { field: e.field } : {}) });
 }
 
 /** The 400 for a path whose percent-encoding is broken, naming the part; behind the token under /api. */
@@ -151,4 +155,3 @@ export class HttpServer {
     }
   }
 }
-

@@ -28,6 +28,7 @@ export class ProbeError extends Error {
 }
 
 export async function probe(target: string, opts: ProbeOptions): Promise<ProbeResult> {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   const args = [
     '-v', 'error',
     // Of a camera only the codec names are asked, and the RTSP session description (SDP) names
@@ -48,10 +49,13 @@ export async function probe(target: string, opts: ProbeOptions): Promise<ProbeRe
   });
   if (result.failed) {
     const ran = result.exitCode !== undefined && !result.timedOut && !result.isCanceled;
-    const why = result.timedOut ? `timed out after ${opts.timeoutMs} ms`
-      : result.isCanceled ? 'canceled'
-      : !ran ? `cannot run ${opts.ffprobePath} (${result.code ?? result.shortMessage}); install ffmpeg or set FFPROBE_PATH`
-      : (String(result.stderr).trim().split('\n').pop() || `exit code ${result.exitCode}`);
+    const why = result.timedOut
+      ? `timed out after ${opts.timeoutMs} ms`
+      : result.isCanceled
+        ? 'canceled'
+        : !ran
+          ? `cannot run ${opts.ffprobePath} (${result.code ?? result.shortMessage}); install ffmpeg or set FFPROBE_PATH`
+          : String(result.stderr).trim().split('\n').pop() || `exit code ${result.exitCode}`;
     throw new ProbeError(`ffprobe failed: ${why}`, ran);
   }
   let parsed: { streams?: { codec_type?: string; codec_name?: string; duration?: string }[]; format?: { duration?: string } };

@@ -81,7 +81,7 @@ export async function holdsNoFrame(path: string): Promise<boolean> {
   try {
     const size = (await file.stat()).size;
     const header = Buffer.alloc(16);
-    for (let offset = 0; offset < size;) {
+    for (let offset = 0; offset < size; ) {
       const { bytesRead } = await file.read(header, 0, 16, offset);
       if (bytesRead < 8) return offset > 0 || size < 8; // a box header cut short after header boxes (or a few stray bytes)
       const type = header.toString('latin1', 4, 8);

@@ -120,7 +120,13 @@ export class BacklogGuard {
     const floor = this.#floor(space.size);
     let need = space.overBudget;
     if (space.free < floor) {
-      if (storing && !diskFull) this.#once('floor-storing', () => this.#log.warn({ freeBytes: space.free, minFreeBytes: floor }, 'free space below backlog.min_free_bytes, but the store is storing: no segment dropped for the floor'));
+      if (storing && !diskFull)
+        this.#once('floor-storing', () =>
+          this.#log.warn(
+            { freeBytes: space.free, minFreeBytes: floor },
+            'free space below backlog.min_free_bytes, but the store is storing: no segment dropped for the floor',
+          ),
+        );
       if (!storing || diskFull) need = Math.max(need, floor - space.free);
     } else {
       this.#warned.delete('floor-storing');
@@ -138,10 +144,13 @@ export class BacklogGuard {
   async #free(need: number, diskFull: boolean): Promise<void> {
     let left = need;
     left -= await this.#pruneFiles(this.#settings.quarantineDir, left, 'quarantined file deleted to free space');
-    if (left > 0) left -= await this.#pruneFiles(this.#settings.clipsDir, left, 'clip export scratch deleted to free space; that export fails and can be asked again');
+    if (left > 0)
+      left -= await this.#pruneFiles(this.#settings.clipsDir, left, 'clip export scratch deleted to free space; that export fails and can be asked again');
     if (left > 0) left -= await this.#dropSegments(left, 'disk_full');
     if (left > 0) {
-      this.#once('nothing-to-drop', () => this.#log.warn({ missingBytes: left, diskFull, tempDir: this.#settings.tempDir }, 'disk almost full and no waiting segment left to drop'));
+      this.#once('nothing-to-drop', () =>
+        this.#log.warn({ missingBytes: left, diskFull, tempDir: this.#settings.tempDir }, 'disk almost full and no waiting segment left to drop'),
+      );
     } else {
       this.#warned.delete('nothing-to-drop');
     }
@@ -162,10 +171,12 @@ export class BacklogGuard {
     const { minFreeBytes, budgetBytes } = this.#settings;
     if (minFreeBytes < size) return minFreeBytes;
     const clamped = Math.floor(size * CLAMPED_FLOOR_SHARE);
-    this.#once('floor-clamped', () => this.#log.warn(
-      { minFreeBytes, spaceBytes: size, keptFreeBytes: clamped },
-      `backlog.min_free_bytes (${formatSize(minFreeBytes)}) is not smaller than ${budgetBytes > 0 ? 'temp_dir_max_bytes' : 'the temp_dir filesystem'} (${formatSize(size)}); keeping a tenth of it (${formatSize(clamped)}) free instead. Set BACKLOG_MIN_FREE_BYTES (backlog.min_free_bytes) well below it`,
-    ));
+    this.#once('floor-clamped', () =>
+      this.#log.warn(
+        { minFreeBytes, spaceBytes: size, keptFreeBytes: clamped },
+        `backlog.min_free_bytes (${formatSize(minFreeBytes)}) is not smaller than ${budgetBytes > 0 ? 'temp_dir_max_bytes' : 'the temp_dir filesystem'} (${formatSize(size)}); keeping a tenth of it (${formatSize(clamped)}) free instead. Set BACKLOG_MIN_FREE_BYTES (backlog.min_free_bytes) well below it`,
+      ),
+    );
     return clamped;
   }
 
@@ -200,7 +211,11 @@ export class BacklogGuard {
     const { quarantineDir, quarantineMaxAgeMs } = this.#settings;
     for (const file of await listFiles(quarantineDir)) {
       if (now - file.mtimeMs <= quarantineMaxAgeMs) break; // oldest first
-      if ((await removeFile(file)) > 0) this.#log.info({ file: file.path, bytes: file.bytes, ageHours: Math.round((now - file.mtimeMs) / 3_600_000) }, 'quarantined file deleted: older than backlog.quarantine_max_age');
+      if ((await removeFile(file)) > 0)
+        this.#log.info(
+          { file: file.path, bytes: file.bytes, ageHours: Math.round((now - file.mtimeMs) / 3_600_000) },
+          'quarantined file deleted: older than backlog.quarantine_max_age',
+        );
     }
   }
 

@@ -36,5 +36,6 @@ export function verifyStored(key: string, stored: StoredObject | undefined, d: F
   if (stored.size !== d.size) throw new StoreError(`verification failed for ${key}: stored ${stored.size} bytes, expected ${d.size}`, 'mismatch');
   if (!stored.etagIsMd5) return; // the store checked every request's Content-MD5 when it took the bytes
   const expected = expectedEtag(d);
-  if (stored.etag !== expected) throw new StoreError(`verification failed for ${key}: the store reports ETag ${stored.etag ?? 'none'}, the file's is ${expected}`, 'mismatch');
+  if (stored.etag !== expected)
+    throw new StoreError(`verification failed for ${key}: the store reports ETag ${stored.etag ?? 'none'}, the file's is ${expected}`, 'mismatch');
 }

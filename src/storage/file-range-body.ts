@@ -37,7 +37,10 @@ export class FileRangeBody extends Readable {
   }
 
   override _read(): void {
-    this.#readNext().then((chunk) => this.push(chunk), (err: unknown) => this.destroy(err as Error));
+    this.#readNext().then(
+      (chunk) => this.push(chunk),
+      (err: unknown) => this.destroy(err as Error),
+    );
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
@@ -47,7 +50,15 @@ export class FileRangeBody extends Readable {
       callback(err);
       return;
     }
-    file.then((f) => f.close(), () => undefined).then(() => callback(err), () => callback(err));
+    file
+      .then(
+        (f) => f.close(),
+        () => undefined,
+      )
+      .then(
+        () => callback(err),
+        () => callback(err),
+      );
   }
 
   #open(): Promise<FileHandle> {

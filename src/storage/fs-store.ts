@@ -78,7 +78,10 @@ export class FilesystemStore implements ObjectStore {
       const etag = md5.digest('hex');
       const expected = expectedEtag(input.digests);
       if (etag !== expected || size !== input.digests.size) {
-        throw new StoreError(`write ${input.key} refused: the file read ${size} bytes with MD5 ${etag}, the caller's digests say ${input.digests.size} bytes with ${expected} (it changed since it was hashed)`, 'mismatch');
+        throw new StoreError(
+          `write ${input.key} refused: the file read ${size} bytes with MD5 ${etag}, the caller's digests say ${input.digests.size} bytes with ${expected} (it changed since it was hashed)`,
+          'mismatch',
+        );
       }
       return { size, contentType: input.contentType, metadata: input.metadata, etag };
     });
@@ -89,13 +92,17 @@ export class FilesystemStore implements ObjectStore {
       await writeFile(tmp, input.body, { signal: input.signal });
       const written = await readFile(tmp);
       const etag = createHash('md5').update(written).digest('hex');
-      if (etag !== createHash('md5').update(input.body).digest('hex')) throw new StoreError(`write ${input.key} refused: the bytes written differ from the ones given`, 'mismatch');
+      if (etag !== createHash('md5').update(input.body).digest('hex'))
+        throw new StoreError(`write ${input.key} refused: the bytes written differ from the ones given`, 'mismatch');
       return { size: written.length, contentType: input.contentType, metadata: {}, etag };
     });
   }
 
   /** `fill` writes the object to a temp name and says its metadata; then both are fsynced and renamed into place. */
-  async #write(key: string, fill: (tmp: string) => Promise<{ size: number; contentType: string; metadata: Record<string, string>; etag: string }>): Promise<void> {
+  async #write(
+    key: string,
+    fill: (tmp: string) => Promise<{ size: number; contentType: string; metadata: Record<string, string>; etag: string }>,
+  ): Promise<void> {
     const target = this.#path(key);
     const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
     try {
@@ -194,7 +201,9 @@ export class FilesystemStore implements ObjectStore {
     const code = e.code === 'ENOENT' && e.syscall === 'mkdir' ? (this.#notWritable() ?? e.code) : e.code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       const who = process.getuid ? ` (uid ${process.getuid()})` : '';
-      return new StoreError(`${action} failed: permission denied (${code}); make FILESYSTEM_ROOT ${this.#root} writable by the service's user${who}`, 'auth', { cause: err });
+      return new StoreError(`${action} failed: permission denied (${code}); make FILESYSTEM_ROOT ${this.#root} writable by the service's user${who}`, 'auth', {
+        cause: err,
+      });
     }
     const kind = code === 'ABORT_ERR' ? 'timeout' : code === 'ENOENT' ? 'unreachable' : 'other';
     return new StoreError(`${action} failed: ${(err as Error).message}`, kind, { cause: err });

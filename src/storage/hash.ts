@@ -43,7 +43,7 @@ export async function fileDigests(path: string, partSize: number, signal?: Abort
       const chunk = bytesRead === READ_CHUNK ? buffer : buffer.subarray(0, bytesRead);
       sha256.update(chunk);
       size += bytesRead;
-      for (let at = 0; at < bytesRead;) {
+      for (let at = 0; at < bytesRead; ) {
         if (inPart === partSize) {
           partMd5s.push(md5.digest());
           md5 = createHash('md5');

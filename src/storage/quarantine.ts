@@ -19,5 +19,8 @@ export async function quarantine(segment: FinishedSegment, err: SegmentError, de
     return;
   }
   deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
-  deps.log.error({ camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message }, 'segment quarantined, not uploaded');
+  deps.log.error(
+    { camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message },
+    'segment quarantined, not uploaded',
+  );
 }

@@ -21,7 +21,7 @@ export function toStoreError(err: unknown, action: string): StoreError {
   let hint = '';
   if (AUTH.has(name) || status === 403) {
     kind = 'auth';
-    hint = '; check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY and the key\'s permissions on the bucket';
+    hint = "; check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY and the key's permissions on the bucket";
   } else if (DIGEST.has(name)) {
     kind = 'mismatch';
   } else if (name === 'NoSuchBucket') {

@@ -1,6 +1,15 @@
 // S3-compatible store (SeaweedFS, MinIO, Ceph RGW, AWS). Files are streamed from disk (s3-file-upload.ts).
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
@@ -69,7 +78,8 @@ export class S3Store implements ObjectStore {
       await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }), { abortSignal: signal });
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) throw new StoreError(`bucket ${this.#bucket} does not exist`, 'no-bucket', { cause: err });
+      if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404)
+        throw new StoreError(`bucket ${this.#bucket} does not exist`, 'no-bucket', { cause: err });
       throw toStoreError(err, `HeadBucket ${this.#bucket}`);
     }
   }
@@ -91,7 +101,10 @@ export class S3Store implements ObjectStore {
         signal: input.signal,
       });
     } catch (err) {
-      throw toStoreError(input.signal.aborted ? Object.assign(new Error(`aborted: ${String(input.signal.reason)}`), { name: 'AbortError' }) : err, `upload ${input.key}`);
+      throw toStoreError(
+        input.signal.aborted ? Object.assign(new Error(`aborted: ${String(input.signal.reason)}`), { name: 'AbortError' }) : err,
+        `upload ${input.key}`,
+      );
     }
   }
 
@@ -99,12 +112,23 @@ export class S3Store implements ObjectStore {
     const md5 = createHash('md5').update(input.body);
     try {
       // a buffer body can be replayed: the client with SDK retries is fine here
-      const out = await this.#client.send(new PutObjectCommand({
-        Bucket: this.#bucket, Key: input.key, Body: input.body, ContentType: input.contentType,
-        ContentLength: input.body.length, ContentMD5: md5.copy().digest('base64'),
-      }), { abortSignal: input.signal });
+      const out = await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: input.key,
+          Body: input.body,
+          ContentType: input.contentType,
+          ContentLength: input.body.length,
+          ContentMD5: md5.copy().digest('base64'),
+        }),
+        { abortSignal: input.signal },
+      );
       const etag = bareEtag(out.ETag);
-      if (etag !== undefined && etagIsMd5(etag, { sse: out.ServerSideEncryption, customerKey: out.SSECustomerAlgorithm !== undefined }) && etag !== md5.digest('hex')) {
+      if (
+        etag !== undefined &&
+        etagIsMd5(etag, { sse: out.ServerSideEncryption, customerKey: out.SSECustomerAlgorithm !== undefined }) &&
+        etag !== md5.digest('hex')
+      ) {
         throw new StoreError(`PutObject ${input.key}: the store keeps bytes with ETag ${etag}, not the ones sent`, 'mismatch');
       }
     } catch (err) {
@@ -138,7 +162,9 @@ export class S3Store implements ObjectStore {
     let token: string | undefined;
     try {
       do {
-        const out = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal });
+        const out = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }), {
+          abortSignal: signal,
+        });
         for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
         token = out.IsTruncated ? out.NextContinuationToken : undefined;
       } while (token);

@@ -39,7 +39,11 @@ export async function checkSegment(segment: FinishedSegment, deps: SegmentCheckD
   const digests = fileDigests(path, deps.partSize, deps.signal);
   digests.catch(() => undefined); // awaited below; a readability failure may come first
   const structure = listedDurationSec ? await checkFragmentedMp4(path) : undefined;
-  if (structure && !structure.ok) deps.log.warn({ camera: segment.cameraId, file: basename(path), why: structure.why }, 'listed segment has an unexpected structure; checking it with ffprobe');
+  if (structure && !structure.ok)
+    deps.log.warn(
+      { camera: segment.cameraId, file: basename(path), why: structure.why },
+      'listed segment has an unexpected structure; checking it with ffprobe',
+    );
   // ffprobe's duration, not the list's: the list's first line of a run can be off by the stream's
   // start offset, and bounds from it overlapped the next segment (clips picked a third segment)
   const durations = await probeDurations(path, deps);

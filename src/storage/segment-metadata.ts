@@ -7,9 +7,19 @@ import type { Logger } from '../logger.ts';
 import { plausibleDuration, preciseBounds, type FinishedSegment } from '../segment.ts';
 import type { CheckedSegment } from './segment-check.ts';
 
-export function segmentMetadata(segment: FinishedSegment, checked: CheckedSegment, size: number, labels: Record<string, string>, log: Logger): { metadata: Record<string, string>; durationSec: number } {
+export function segmentMetadata(
+  segment: FinishedSegment,
+  checked: CheckedSegment,
+  size: number,
+  labels: Record<string, string>,
+  log: Logger,
+): { metadata: Record<string, string>; durationSec: number } {
   const duration = plausibleDuration(checked.durations, segment.startMs, checked.endMs);
-  if (duration.rejected.length > 0) log.warn({ camera: segment.cameraId, file: basename(segment.path), claimed: duration.rejected, durationSec: duration.durationSec, from: duration.from }, 'segment timestamps claim more media than the time it was recorded; its duration is the first reading that fits, else the file times');
+  if (duration.rejected.length > 0)
+    log.warn(
+      { camera: segment.cameraId, file: basename(segment.path), claimed: duration.rejected, durationSec: duration.durationSec, from: duration.from },
+      'segment timestamps claim more media than the time it was recorded; its duration is the first reading that fits, else the file times',
+    );
   const durationSec = duration.durationSec;
   const { startMs, endMs } = preciseBounds(segment.startMs, checked.endMs, durationSec);
   const metadata = {

@@ -137,7 +137,10 @@ export class Uploader {
     job.phase = 'done';
     await unlink(path).catch(() => undefined);
     this.#deps.metrics.segmentsDropped.inc({ camera_id: job.segment.cameraId, reason });
-    this.#deps.log.error({ camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason, uploading }, 'segment dropped before upload: footage lost');
+    this.#deps.log.error(
+      { camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason, uploading },
+      'segment dropped before upload: footage lost',
+    );
     return true;
   }
 
@@ -179,7 +182,10 @@ export class Uploader {
     for (let attempt = 0; ; attempt++) {
       try {
         checked = await checkSegment(segment, {
-          partSize: store.partSize, ffprobePath: settings.ffprobePath, log, signal: this.#stopping.signal,
+          partSize: store.partSize,
+          ffprobePath: settings.ffprobePath,
+          log,
+          signal: this.#stopping.signal,
           onSize: (size) => {
             job.size = size;
           },
@@ -220,7 +226,8 @@ export class Uploader {
         metrics.uploadFailures.inc(camera);
         // the store refused the bytes it received, or keeps others: the local file is the only good copy
         if (storeErr.kind === 'mismatch') metrics.uploadVerificationFailures.inc(camera);
-        if (storeErr.kind !== 'mismatch' && health.failed(storeErr)) log.warn({ store: store.description, err: storeErr }, 'store failing; segments stay on disk and are retried');
+        if (storeErr.kind !== 'mismatch' && health.failed(storeErr))
+          log.warn({ store: store.description, err: storeErr }, 'store failing; segments stay on disk and are retried');
         const delayMs = backoffDelay(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs });
         log.warn({ camera: segment.cameraId, key, attempt: attempt + 1, delayMs, kind: storeErr.kind, err: storeErr.message }, 'upload failed; retrying');
         await clock.sleep(delayMs, AbortSignal.any([this.#stopping.signal, job.drop.signal, this.#retryNow.signal]));

@@ -25,7 +25,12 @@ interface ComposeService {
   restart?: string;
   [key: string]: unknown;
 }
-interface Compose { name?: string; version?: string; services: Record<string, ComposeService>; volumes?: Record<string, unknown> }
+interface Compose {
+  name?: string;
+  version?: string;
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
 
 const compose = yamlDoc<Compose>('docker-compose.yml');
 const services = compose.services;
@@ -33,7 +38,24 @@ const recorder = services.recorder as ComposeService;
 const env = (s: ComposeService): Record<string, string> =>
   Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => e.split(/=(.*)/s).slice(0, 2) as [string, string])) : { ...s.environment };
 const argv = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : v.split(/\s+/));
-const KNOWN_SERVICE_KEYS = new Set(['image', 'build', 'command', 'entrypoint', 'environment', 'depends_on', 'ports', 'volumes', 'healthcheck', 'read_only', 'cap_drop', 'security_opt', 'stop_grace_period', 'restart', 'user', 'tmpfs']);
+const KNOWN_SERVICE_KEYS = new Set([
+  'image',
+  'build',
+  'command',
+  'entrypoint',
+  'environment',
+  'depends_on',
+  'ports',
+  'volumes',
+  'healthcheck',
+  'read_only',
+  'cap_drop',
+  'security_opt',
+  'stop_grace_period',
+  'restart',
+  'user',
+  'tmpfs',
+]);
 
 describe('docker-compose.yml', () => {
   test('is a Compose file with the recorder, MinIO with its bucket init, and simulated cameras', () => {
@@ -53,7 +75,7 @@ describe('docker-compose.yml', () => {
 
   test('dependencies exist and wait for health, completion or start as appropriate', () => {
     for (const [name, s] of Object.entries(services)) {
-      const deps = Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, { condition: 'service_started' }])) : s.depends_on ?? {};
+      const deps = Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, { condition: 'service_started' }])) : (s.depends_on ?? {});
       for (const [dep, { condition }] of Object.entries(deps)) {
         const target = services[dep];
         assert.ok(target, `${name} depends on unknown service ${dep}`);
@@ -62,7 +84,10 @@ describe('docker-compose.yml', () => {
         if (condition === 'service_completed_successfully') assert.equal(target.restart, 'no', `${dep} runs once`);
       }
     }
-    assert.deepEqual(recorder.depends_on, { 'minio-init': { condition: 'service_completed_successfully' }, 'camera-simulator': { condition: 'service_started' } });
+    assert.deepEqual(recorder.depends_on, {
+      'minio-init': { condition: 'service_completed_successfully' },
+      'camera-simulator': { condition: 'service_started' },
+    });
     for (const v of Object.values(services).flatMap((s) => s.volumes ?? [])) {
       const source = v.split(':')[0] as string;
       if (!source.startsWith('.') && !source.startsWith('/')) assert.ok(compose.volumes && source in compose.volumes, `named volume ${source} is declared`);
@@ -77,7 +102,10 @@ describe('docker-compose.yml', () => {
     assert.equal(r.code, 0, r.stderr);
     const config = JSON.parse(r.stdout) as { cameras: { id: string }[]; storage: string };
     assert.equal(config.storage, 's3');
-    assert.deepEqual(config.cameras.map((c) => c.id), ['camera-1', 'camera-2']);
+    assert.deepEqual(
+      config.cameras.map((c) => c.id),
+      ['camera-1', 'camera-2'],
+    );
   });
 
   test('the pieces are wired: store endpoint, credentials and bucket; camera URLs the simulator publishes', () => {
@@ -94,7 +122,9 @@ describe('docker-compose.yml', () => {
     assert.equal(env(init).BUCKET, e.S3_BUCKET, 'minio-init creates the bucket the recorder writes to');
     assert.equal(e.S3_CREATE_BUCKET, 'false', 'proves the init container did its job');
     const published = argv((services['camera-simulator'] as ComposeService).command).filter((a) => a.startsWith('rtsp://'));
-    const cameras = Object.entries(e).filter(([k]) => CAMERA_ENV.test(k)).map(([, v]) => v);
+    const cameras = Object.entries(e)
+      .filter(([k]) => CAMERA_ENV.test(k))
+      .map(([, v]) => v);
     assert.deepEqual([...cameras].sort(), [...published].sort(), 'every camera URL is published by the simulator');
     for (const url of cameras) assert.ok(services[new URL(url).hostname], `${url}: host is a service`);
   });
@@ -104,7 +134,10 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(recorder.cap_drop, ['ALL']);
     const tempDir = /TEMP_DIR=(\S+)/.exec(read('Dockerfile'))?.[1];
     assert.ok(tempDir);
-    assert.ok((recorder.volumes ?? []).some((v) => v.split(':')[1] === tempDir), `a volume at the image's TEMP_DIR ${tempDir}`);
+    assert.ok(
+      (recorder.volumes ?? []).some((v) => v.split(':')[1] === tempDir),
+      `a volume at the image's TEMP_DIR ${tempDir}`,
+    );
     const e = env(recorder);
     const needed = (parseDuration(e.FFMPEG_STOP_TIMEOUT ?? '10s') as number) + (parseDuration(e.SHUTDOWN_GRACE ?? '25s') as number);
     const grace = parseDuration(recorder.stop_grace_period ?? '10s') as number;

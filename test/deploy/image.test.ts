@@ -17,9 +17,18 @@ import { read, requireTool, ROOT, yamlDoc } from './lib.ts';
 
 const dockerfileText = read('Dockerfile');
 const dockerfile = DockerfileParser.parse(dockerfileText);
-const pkg = JSON.parse(read('package.json')) as { version: string; bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(read('package.json')) as {
+  version: string;
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
-interface Stage { name: string | null; image: string; instructions: Instruction[] }
+interface Stage {
+  name: string | null;
+  image: string;
+  instructions: Instruction[];
+}
 function stages(): Stage[] {
   const out: Stage[] = [];
   for (const i of dockerfile.getInstructions()) {
@@ -39,11 +48,17 @@ const final = all[all.length - 1] as Stage;
 const args = (i: Instruction): string => i.getArgumentsContent() ?? '';
 const inFinal = (keyword: string): Instruction[] => final.instructions.filter((i) => i.getKeyword() === keyword);
 const jsonArgs = (i: Instruction): string[] => JSON.parse(args(i)) as string[];
-const flag = (i: Instruction, name: string): string | undefined => (i as Instruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] })
-  .getFlags?.().find((f) => f.getName() === name)?.getValue() ?? undefined;
+const flag = (i: Instruction, name: string): string | undefined =>
+  (i as Instruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] })
+    .getFlags?.()
+    .find((f) => f.getName() === name)
+    ?.getValue() ?? undefined;
 /** COPY sources and destination, without flags. */
 const copyParts = (i: Instruction): { sources: string[]; dest: string } => {
-  const parts = i.getArguments().map((a) => a.getValue()).filter((v) => !v.startsWith('--'));
+  const parts = i
+    .getArguments()
+    .map((a) => a.getValue())
+    .filter((v) => !v.startsWith('--'));
   return { sources: parts.slice(0, -1), dest: parts[parts.length - 1] ?? '' };
 };
 function workdir(stage: Stage, before: Instruction): string {
@@ -58,7 +73,10 @@ function workdir(stage: Stage, before: Instruction): string {
 describe('Dockerfile', () => {
   test('is well-formed (no diagnostics from dockerfile-utils)', () => {
     const problems = validateDockerfile(dockerfileText);
-    assert.deepEqual(problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`), []);
+    assert.deepEqual(
+      problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`),
+      [],
+    );
   });
 
   test('multi-stage, with every base image pinned to an exact Node.js 24 version tag', () => {
@@ -71,15 +89,21 @@ describe('Dockerfile', () => {
       assert.notEqual(m[2], 'latest');
       assert.equal(m[1], 'node', `FROM ${s.image}: the official Node.js image`);
       assert.match(m[2] as string, /^\d+\.\d+\.\d+-/, `FROM ${s.image}: an exact version, not a floating major`);
-      assert.ok((m[2] as string).startsWith(`${pkg.devDependencies.node}-`), `FROM ${s.image}: the Node.js the project pins (devDependency node ${pkg.devDependencies.node})`);
+      assert.ok(
+        (m[2] as string).startsWith(`${pkg.devDependencies.node}-`),
+        `FROM ${s.image}: the Node.js the project pins (devDependency node ${pkg.devDependencies.node})`,
+      );
     }
   });
 
-  test('builds with dev dependencies and ships only production dependencies, run by the image\'s own node', () => {
+  test("builds with dev dependencies and ships only production dependencies, run by the image's own node", () => {
     const runs = all.flatMap((s) => s.instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => ({ stage: s.name, text: args(i) })));
     const build = runs.find((r) => /\bnpm ci\b(?!.*--omit=dev)/.test(r.text) && r.stage !== null);
     assert.ok(build, 'a stage runs npm ci (with dev dependencies)');
-    assert.ok(runs.some((r) => r.stage === build.stage && /\bnpm run build\b/.test(r.text)), 'and npm run build');
+    assert.ok(
+      runs.some((r) => r.stage === build.stage && /\bnpm run build\b/.test(r.text)),
+      'and npm run build',
+    );
     const prod = runs.find((r) => /\bnpm ci\b.*--omit=dev/.test(r.text));
     assert.ok(prod, 'a stage runs npm ci --omit=dev');
     const copies = inFinal('COPY').map((i) => ({ from: flag(i, 'from'), ...copyParts(i) }));
@@ -122,7 +146,9 @@ describe('Dockerfile', () => {
   });
 
   test('the runtime installs Debian ffmpeg and tini, runs as UID 1000, and starts tini → node dist/main.js', () => {
-    const apt = inFinal('RUN').map(args).find((t) => t.includes('apt-get install'));
+    const apt = inFinal('RUN')
+      .map(args)
+      .find((t) => t.includes('apt-get install'));
     assert.ok(apt && /\bffmpeg\b/.test(apt) && /\btini\b/.test(apt) && apt.includes('--no-install-recommends') && apt.includes('rm -rf /var/lib/apt/lists'));
     const users = inFinal('USER');
     assert.equal(users.length, 1);
@@ -155,18 +181,41 @@ describe('Dockerfile', () => {
     const tempDir = /TEMP_DIR=(\S+)/.exec(env)?.[1];
     const configMap = yamlDoc<{ data: Record<string, string> }>('manifests/configmap.yaml');
     assert.equal(tempDir, configMap.data.TEMP_DIR, 'image TEMP_DIR = ConfigMap TEMP_DIR');
-    assert.ok(inFinal('RUN').some((i) => args(i).includes(`chown 1000:1000 ${tempDir}`)), 'TEMP_DIR exists and belongs to UID 1000 (docker volumes inherit it)');
+    assert.ok(
+      inFinal('RUN').some((i) => args(i).includes(`chown 1000:1000 ${tempDir}`)),
+      'TEMP_DIR exists and belongs to UID 1000 (docker volumes inherit it)',
+    );
     const labels = inFinal('LABEL').map(args).join(' ');
-    for (const [label, arg] of [['version', 'VERSION'], ['revision', 'REVISION'], ['source', 'SOURCE'], ['created', 'CREATED']]) {
+    for (const [label, arg] of [
+      ['version', 'VERSION'],
+      ['revision', 'REVISION'],
+      ['source', 'SOURCE'],
+      ['created', 'CREATED'],
+    ]) {
       assert.ok(labels.includes(`org.opencontainers.image.${label}="\${${arg}}"`), `label ${label} from ARG ${arg}`);
-      assert.ok(inFinal('ARG').some((i) => args(i).startsWith(`${arg}=`) || args(i) === arg), `ARG ${arg}`);
+      assert.ok(
+        inFinal('ARG').some((i) => args(i).startsWith(`${arg}=`) || args(i) === arg),
+        `ARG ${arg}`,
+      );
     }
-    for (const i of [...inFinal('ENV'), ...inFinal('ARG')]) assert.doesNotMatch(args(i), /SECRET|PASSWORD|TOKEN|ACCESS_KEY/i, 'no credentials baked into the image');
+    for (const i of [...inFinal('ENV'), ...inFinal('ARG')])
+      assert.doesNotMatch(args(i), /SECRET|PASSWORD|TOKEN|ACCESS_KEY/i, 'no credentials baked into the image');
   });
 
   test('.dockerignore admits exactly what the Dockerfile copies from the context', () => {
-    const patterns = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-    const toRegex = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\uE000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\uE000/g, '.*')}$`);
+    const patterns = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    const toRegex = (p: string): RegExp =>
+      new RegExp(
+        `^${p
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*/g, '\uE000')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')
+          .replace(/\uE000/g, '.*')}$`,
+      );
     // Docker: the last matching pattern wins, and a path is matched together with its parents.
     const excluded = (path: string): boolean => {
       let out = false;
@@ -178,11 +227,23 @@ describe('Dockerfile', () => {
       }
       return out;
     };
-    const sources = all.flatMap((s) => s.instructions.filter((i) => i.getKeyword() === 'COPY' && flag(i, 'from') === undefined).flatMap((i) => copyParts(i).sources));
+    const sources = all.flatMap((s) =>
+      s.instructions.filter((i) => i.getKeyword() === 'COPY' && flag(i, 'from') === undefined).flatMap((i) => copyParts(i).sources),
+    );
     assert.ok(sources.length > 0);
     for (const src of sources) assert.ok(!excluded(src), `${src} is copied but excluded by .dockerignore`);
     for (const src of ['src/main.ts', 'package-lock.json', 'tsconfig.json']) assert.ok(!excluded(src), `${src} must reach the build`);
-    for (const p of ['node_modules/x', 'dist/main.js', '.git/config', 'test/deploy/lib.ts', 'manifests/configmap.yaml', 'recordings/a.mp4', 'camera-recorder-demo/x', '.env', 'secret.yaml']) {
+    for (const p of [
+      'node_modules/x',
+      'dist/main.js',
+      '.git/config',
+      'test/deploy/lib.ts',
+      'manifests/configmap.yaml',
+      'recordings/a.mp4',
+      'camera-recorder-demo/x',
+      '.env',
+      'secret.yaml',
+    ]) {
       assert.ok(excluded(p), `${p} should not be in the build context`);
     }
   });
@@ -199,7 +260,10 @@ function repo(): { dir: string; sha: string } {
   for (const f of ['build.sh', 'package.json', 'Dockerfile']) copyFileSync(join(ROOT, f), join(dir, f));
   chmodSync(join(dir, 'build.sh'), 0o755);
   const git = (...a: string[]): string => {
-    const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...a], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...a], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim();
   };
@@ -256,8 +320,11 @@ describe('build.sh', () => {
     assert.equal(r.code, 0, r.stderr);
     const [info, build, ...rest] = calls(bin.log);
     assert.equal(info, 'docker info');
-    assert.equal(build, `docker build --file Dockerfile --tag recorder-service:${pkg.version} --tag recorder-service:${sha.slice(0, 12)} `
-      + `--build-arg VERSION=${pkg.version} --build-arg REVISION=${sha} --build-arg SOURCE= --build-arg CREATED=${/CREATED=(\S+)/.exec(build ?? '')?.[1]} .`);
+    assert.equal(
+      build,
+      `docker build --file Dockerfile --tag recorder-service:${pkg.version} --tag recorder-service:${sha.slice(0, 12)} ` +
+        `--build-arg VERSION=${pkg.version} --build-arg REVISION=${sha} --build-arg SOURCE= --build-arg CREATED=${/CREATED=(\S+)/.exec(build ?? '')?.[1]} .`,
+    );
     assert.deepEqual(rest, []);
     assert.match(r.stdout, new RegExp(`built recorder-service:${pkg.version} recorder-service:${sha.slice(0, 12)}`));
   });
@@ -269,9 +336,15 @@ describe('build.sh', () => {
     assert.equal(r.code, 0, r.stderr);
     const c = calls(bin.log);
     const short = sha.slice(0, 12);
-    assert.ok(c[1]?.includes(`--tag registry.example.com/cameras/recorder-service:${pkg.version} --tag registry.example.com/cameras/recorder-service:${short}`), c[1]);
+    assert.ok(
+      c[1]?.includes(`--tag registry.example.com/cameras/recorder-service:${pkg.version} --tag registry.example.com/cameras/recorder-service:${short}`),
+      c[1],
+    );
     assert.ok(c[1]?.includes('--build-arg SOURCE=https://git.example.com/platform/camera-recorder '));
-    assert.deepEqual(c.slice(2), [`docker push registry.example.com/cameras/recorder-service:${pkg.version}`, `docker push registry.example.com/cameras/recorder-service:${short}`]);
+    assert.deepEqual(c.slice(2), [
+      `docker push registry.example.com/cameras/recorder-service:${pkg.version}`,
+      `docker push registry.example.com/cameras/recorder-service:${short}`,
+    ]);
 
     writeFileSync(join(dir, 'Dockerfile'), `${readFileSync(join(dir, 'Dockerfile'), 'utf8')}# local edit\n`);
     const dirty = path({ docker: 'exit 0' });
@@ -281,7 +354,10 @@ describe('build.sh', () => {
     assert.ok(!calls(dirty.log).some((l) => l.includes('build') || l.includes('push')));
     const local = buildSh(dir, [], { PATH: dirty.PATH });
     assert.equal(local.code, 0, local.stderr);
-    assert.ok(calls(dirty.log).some((l) => l.includes(`--tag recorder-service:${short}-dirty`)), 'a local build of a dirty tree is tagged <sha>-dirty');
+    assert.ok(
+      calls(dirty.log).some((l) => l.includes(`--tag recorder-service:${short}-dirty`)),
+      'a local build of a dirty tree is tagged <sha>-dirty',
+    );
   });
 
   test('without a docker daemon it falls back to podman, then buildah', () => {

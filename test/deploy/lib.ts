@@ -55,13 +55,22 @@ export function yamlDoc<T = unknown>(path: string): T {
 
 export function isK8sObject(value: unknown): value is K8sObject {
   const v = value as Partial<K8sObject> | null;
-  return typeof v === 'object' && v !== null && typeof v.apiVersion === 'string' && typeof v.kind === 'string'
-    && typeof v.metadata === 'object' && v.metadata !== null && typeof v.metadata.name === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.apiVersion === 'string' &&
+    typeof v.kind === 'string' &&
+    typeof v.metadata === 'object' &&
+    v.metadata !== null &&
+    typeof v.metadata.name === 'string'
+  );
 }
 
 // ---- Kubernetes API schemas (kubernetes-models and its CRD packages) ----------------------------
 
-interface Validatable { validate(): void }
+interface Validatable {
+  validate(): void;
+}
 type ModelCtor = new (data: never) => Validatable;
 
 /** apiVersion/kind → model. A kind missing here fails the test: add its model, never skip it. */
@@ -77,7 +86,15 @@ const MODELS: Record<string, ModelCtor> = {
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
   'argoproj.io/v1alpha1/Application': Application,
 };
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'CustomResourceDefinition', 'PriorityClass']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolume',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'PriorityClass',
+]);
 
 /** Validates against the Kubernetes (or CRD) OpenAPI schema; throws with the schema's message. */
 export function validateK8s(obj: K8sObject, where: string): void {
@@ -86,12 +103,18 @@ export function validateK8s(obj: K8sObject, where: string): void {
   try {
     new Model(structuredClone(obj) as never).validate();
   } catch (err) {
-    throw new Error(`${where}: ${obj.kind} ${obj.metadata.name} does not match the ${obj.apiVersion} ${obj.kind} schema: ${(err as Error).message}`, { cause: err });
+    throw new Error(`${where}: ${obj.kind} ${obj.metadata.name} does not match the ${obj.apiVersion} ${obj.kind} schema: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // The schemas leave names free-form; the API server wants DNS-1123 names.
   assert.match(obj.metadata.name, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `${where}: ${obj.metadata.name} is not a valid object name`);
   const unknown = unknownFields(obj);
-  assert.deepEqual(unknown, [], `${where}: ${obj.kind} ${obj.metadata.name} has fields the API does not know (a typo?): the API server rejects them with strict field validation`);
+  assert.deepEqual(
+    unknown,
+    [],
+    `${where}: ${obj.kind} ${obj.metadata.name} has fields the API does not know (a typo?): the API server rejects them with strict field validation`,
+  );
 }
 
 // The schemas accept unknown field names (additionalProperties is not false in the OpenAPI
@@ -128,22 +151,43 @@ const argo = (name: string): [string, string] => [ARGO, `ComGithubArgoprojArgoCd
 /** JSON paths (with [] for "every element") → schema, per kind. */
 const FIELD_PATHS: Record<string, [string, [string, string]][]> = {
   Deployment: [
-    ['spec', core('AppsV1DeploymentSpec')], ['spec.strategy', core('AppsV1DeploymentStrategy')], ['spec.template', core('CoreV1PodTemplateSpec')],
+    ['spec', core('AppsV1DeploymentSpec')],
+    ['spec.strategy', core('AppsV1DeploymentStrategy')],
+    ['spec.template', core('CoreV1PodTemplateSpec')],
     ['spec.template.metadata', [META, 'IoK8sApimachineryPkgApisMetaV1ObjectMeta']],
-    ['spec.template.spec', core('CoreV1PodSpec')], ['spec.template.spec.securityContext', core('CoreV1PodSecurityContext')],
-    ['spec.template.spec.volumes[]', core('CoreV1Volume')], ['spec.template.spec.volumes[].emptyDir', core('CoreV1EmptyDirVolumeSource')],
-    ['spec.template.spec.containers[]', core('CoreV1Container')], ['spec.template.spec.containers[].securityContext', core('CoreV1SecurityContext')],
-    ['spec.template.spec.containers[].resources', core('CoreV1ResourceRequirements')], ['spec.template.spec.containers[].ports[]', core('CoreV1ContainerPort')],
-    ['spec.template.spec.containers[].envFrom[]', core('CoreV1EnvFromSource')], ['spec.template.spec.containers[].volumeMounts[]', core('CoreV1VolumeMount')],
+    ['spec.template.spec', core('CoreV1PodSpec')],
+    ['spec.template.spec.securityContext', core('CoreV1PodSecurityContext')],
+    ['spec.template.spec.volumes[]', core('CoreV1Volume')],
+    ['spec.template.spec.volumes[].emptyDir', core('CoreV1EmptyDirVolumeSource')],
+    ['spec.template.spec.containers[]', core('CoreV1Container')],
+    ['spec.template.spec.containers[].securityContext', core('CoreV1SecurityContext')],
+    ['spec.template.spec.containers[].resources', core('CoreV1ResourceRequirements')],
+    ['spec.template.spec.containers[].ports[]', core('CoreV1ContainerPort')],
+    ['spec.template.spec.containers[].envFrom[]', core('CoreV1EnvFromSource')],
+    ['spec.template.spec.containers[].volumeMounts[]', core('CoreV1VolumeMount')],
     ...['livenessProbe', 'readinessProbe', 'startupProbe'].flatMap((p): [string, [string, string]][] => [
-      [`spec.template.spec.containers[].${p}`, core('CoreV1Probe')], [`spec.template.spec.containers[].${p}.httpGet`, core('CoreV1HTTPGetAction')],
+      [`spec.template.spec.containers[].${p}`, core('CoreV1Probe')],
+      [`spec.template.spec.containers[].${p}.httpGet`, core('CoreV1HTTPGetAction')],
     ]),
   ],
-  Service: [['spec', core('CoreV1ServiceSpec')], ['spec.ports[]', core('CoreV1ServicePort')]],
+  Service: [
+    ['spec', core('CoreV1ServiceSpec')],
+    ['spec.ports[]', core('CoreV1ServicePort')],
+  ],
   PersistentVolumeClaim: [['spec', core('CoreV1PersistentVolumeClaimSpec')]],
-  ServiceMonitor: [['spec', prom('ServiceMonitorSpec')], ['spec.endpoints[]', prom('Endpoint')]],
-  PrometheusRule: [['spec.groups[]', prom('RuleGroup')], ['spec.groups[].rules[]', prom('Rule')]],
-  Application: [['spec', argo('ApplicationSpec')], ['spec.source', argo('ApplicationSource')], ['spec.syncPolicy', argo('SyncPolicy')]],
+  ServiceMonitor: [
+    ['spec', prom('ServiceMonitorSpec')],
+    ['spec.endpoints[]', prom('Endpoint')],
+  ],
+  PrometheusRule: [
+    ['spec.groups[]', prom('RuleGroup')],
+    ['spec.groups[].rules[]', prom('Rule')],
+  ],
+  Application: [
+    ['spec', argo('ApplicationSpec')],
+    ['spec.source', argo('ApplicationSource')],
+    ['spec.syncPolicy', argo('SyncPolicy')],
+  ],
 };
 
 function at(node: unknown, path: string[]): unknown[] {
@@ -205,7 +249,8 @@ function loadKustomization(dir: string, files: Set<string>, expectKind: 'Kustomi
   const expectedApi = expectKind === 'Kustomization' ? 'kustomize.config.k8s.io/v1beta1' : 'kustomize.config.k8s.io/v1alpha1';
   assert.equal(k.kind, expectKind, `${relative(ROOT, path)}: kind`);
   assert.equal(k.apiVersion, expectedApi, `${relative(ROOT, path)}: apiVersion`);
-  for (const key of Object.keys(k)) assert.ok(KUSTOMIZATION_KEYS.has(key), `${relative(ROOT, path)}: "${key}" is not supported by the test renderer (test/deploy/lib.ts)`);
+  for (const key of Object.keys(k))
+    assert.ok(KUSTOMIZATION_KEYS.has(key), `${relative(ROOT, path)}: "${key}" is not supported by the test renderer (test/deploy/lib.ts)`);
   return k;
 }
 
@@ -266,7 +311,11 @@ function loadResources(dir: string, resources: string[], files: Set<string>): K8
   return out;
 }
 
-interface JsonPatchOp { op: 'add' | 'remove' | 'replace' | 'test'; path: string; value?: unknown }
+interface JsonPatchOp {
+  op: 'add' | 'remove' | 'replace' | 'test';
+  path: string;
+  value?: unknown;
+}
 
 function applyPatches(dir: string, patches: NonNullable<Kustomization['patches']>, objects: K8sObject[], files: Set<string>): void {
   for (const p of patches) {
@@ -281,8 +330,12 @@ function applyPatches(dir: string, patches: NonNullable<Kustomization['patches']
     const targets = objects.filter((o) => {
       const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
       const t = p.target;
-      return (t.kind === undefined || t.kind === o.kind) && (t.name === undefined || t.name === o.metadata.name)
-        && (t.group === undefined || t.group === group) && (t.version === undefined || t.version === version);
+      return (
+        (t.kind === undefined || t.kind === o.kind) &&
+        (t.name === undefined || t.name === o.metadata.name) &&
+        (t.group === undefined || t.group === group) &&
+        (t.version === undefined || t.version === version)
+      );
     });
     assert.equal(targets.length, 1, `${relative(ROOT, dir)}: patch target ${JSON.stringify(p.target)} matches ${targets.length} objects`);
     for (const op of ops as JsonPatchOp[]) applyOp(targets[0] as K8sObject, op, relative(ROOT, dir));
@@ -290,7 +343,10 @@ function applyPatches(dir: string, patches: NonNullable<Kustomization['patches']
 }
 
 function applyOp(obj: K8sObject, op: JsonPatchOp, where: string): void {
-  const parts = op.path.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const parts = op.path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
   const last = parts.pop();
   assert.ok(last !== undefined, `${where}: empty patch path`);
   let node: unknown = obj;
@@ -376,7 +432,10 @@ export function quantity(q: string | number): number {
 
 // ---- PromQL --------------------------------------------------------------------------------------
 
-export interface Selector { metric: string | null; matchers: { name: string; op: string; value: string }[] }
+export interface Selector {
+  metric: string | null;
+  matchers: { name: string; op: string; value: string }[];
+}
 export interface PromqlInfo {
   errors: string[];
   selectors: Selector[];
@@ -407,12 +466,18 @@ export function analyzePromql(expr: string): PromqlInfo {
           const matchers: Selector['matchers'] = [];
           const lm = node.getChild('LabelMatchers');
           if (lm) {
-            if (lm.getChild('QuotedLabelMatcher')) info.errors.push(`quoted label matcher in ${text(node.from, node.to)}: write metric{label="value"} so the metric name can be checked`);
+            if (lm.getChild('QuotedLabelMatcher'))
+              info.errors.push(`quoted label matcher in ${text(node.from, node.to)}: write metric{label="value"} so the metric name can be checked`);
             for (const m of lm.getChildren('UnquotedLabelMatcher')) {
               const name = m.getChild('LabelName');
               const op = m.getChild('MatchOp');
               const value = m.getChild('StringLiteral');
-              if (name && op && value) matchers.push({ name: text(name.from, name.to), op: text(op.from, op.to), value: JSON.parse(text(value.from, value.to).replace(/^'|'$/g, '"')) as string });
+              if (name && op && value)
+                matchers.push({
+                  name: text(name.from, name.to),
+                  op: text(op.from, op.to),
+                  value: JSON.parse(text(value.from, value.to).replace(/^'|'$/g, '"')) as string,
+                });
             }
           }
           info.selectors.push({ metric: id ? text(id.from, id.to) : null, matchers });
@@ -456,9 +521,8 @@ export function parseExposition(body: string, declaredLabels: (family: string) =
   }
   const familyOf = new Map<string, string>();
   for (const [name, type] of families) {
-    const names = type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`]
-      : type === 'summary' ? [name, `${name}_sum`, `${name}_count`]
-      : [name];
+    const names =
+      type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : type === 'summary' ? [name, `${name}_sum`, `${name}_count`] : [name];
     for (const n of names) {
       familyOf.set(n, name);
       samples.set(n, new Set([...declaredLabels(name), ...(n.endsWith('_bucket') ? ['le'] : []), ...(type === 'summary' && n === name ? ['quantile'] : [])]));
@@ -491,7 +555,8 @@ export function checkAgainstExports(expr: string, exported: Exported): string[] 
       continue;
     }
     for (const m of s.matchers) {
-      if (!labels.has(m.name) && !TARGET_LABELS.has(m.name)) problems.push(`${s.metric} has no label "${m.name}" (it has: ${[...labels].join(', ') || 'none'})`);
+      if (!labels.has(m.name) && !TARGET_LABELS.has(m.name))
+        problems.push(`${s.metric} has no label "${m.name}" (it has: ${[...labels].join(', ') || 'none'})`);
     }
   }
   return problems;

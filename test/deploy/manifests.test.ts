@@ -10,28 +10,62 @@ import { CAMERA_ENV, KEYS } from '../../src/config/schema.ts';
 import { parseDuration, parseSize } from '../../src/config/units.ts';
 import { runCli } from '../support/recorder-process.ts';
 import {
-  findObject, isK8sObject, kustomize, manifestFiles, podContainers, quantity, read, ROOT, splitImage, validateK8s, yamlDoc, yamlDocs,
+  findObject,
+  isK8sObject,
+  kustomize,
+  manifestFiles,
+  podContainers,
+  quantity,
+  read,
+  ROOT,
+  splitImage,
+  validateK8s,
+  yamlDoc,
+  yamlDocs,
   type K8sObject,
 } from './lib.ts';
 
-interface Probe { httpGet?: { path: string; port: string | number }; periodSeconds?: number; failureThreshold?: number; timeoutSeconds?: number }
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+  periodSeconds?: number;
+  failureThreshold?: number;
+  timeoutSeconds?: number;
+}
 interface SecurityContext {
-  runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean;
-  capabilities?: { drop?: string[]; add?: string[] }; seccompProfile?: { type: string };
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  runAsGroup?: number;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
 }
 interface ContainerSpec {
-  name: string; image: string; ports?: { name?: string; containerPort: number }[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[]; env?: { name: string }[];
-  livenessProbe?: Probe; readinessProbe?: Probe; startupProbe?: Probe;
+  name: string;
+  image: string;
+  ports?: { name?: string; containerPort: number }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  env?: { name: string }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: SecurityContext; volumeMounts?: { name: string; mountPath: string }[];
+  securityContext?: SecurityContext;
+  volumeMounts?: { name: string; mountPath: string }[];
 }
 interface PodSpec {
-  containers: ContainerSpec[]; securityContext?: SecurityContext & { fsGroup?: number }; terminationGracePeriodSeconds?: number;
+  containers: ContainerSpec[];
+  securityContext?: SecurityContext & { fsGroup?: number };
+  terminationGracePeriodSeconds?: number;
   volumes?: { name: string; emptyDir?: { sizeLimit?: string }; persistentVolumeClaim?: { claimName: string } }[];
   automountServiceAccountToken?: boolean;
 }
-interface DeploymentSpec { replicas?: number; strategy?: { type?: string }; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } }
+interface DeploymentSpec {
+  replicas?: number;
+  strategy?: { type?: string };
+  selector: { matchLabels: Record<string, string> };
+  template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+}
 
 const envKeys = new Map(KEYS.filter((k) => k.env !== undefined).map((k) => [k.env as string, k]));
 const secretEnv = KEYS.filter((k) => k.secret === true && k.env !== undefined).map((k) => k.env as string);
@@ -43,7 +77,15 @@ const deployment = findObject(objects, 'Deployment') as K8sObject & { spec: Depl
 const pod = deployment.spec.template.spec;
 const container = pod.containers.find((c) => c.name === 'camera-recorder') as ContainerSpec;
 const secretExample = yamlDoc<K8sObject & { type?: string; stringData: Record<string, string> }>('manifests/secret.yaml.example');
-const application = yamlDoc<K8sObject & { spec: { source: { repoURL: string; path: string; targetRevision: string; kustomize?: { components?: string[] } }; destination: { namespace: string; server?: string }; syncPolicy?: { automated?: unknown } } }>('manifests/argocd-application.yaml');
+const application = yamlDoc<
+  K8sObject & {
+    spec: {
+      source: { repoURL: string; path: string; targetRevision: string; kustomize?: { components?: string[] } };
+      destination: { namespace: string; server?: string };
+      syncPolicy?: { automated?: unknown };
+    };
+  }
+>('manifests/argocd-application.yaml');
 const namespace = findObject(objects, 'Namespace');
 
 /** A setting as the service will see it: the ConfigMap's value, else the default from the schema. */
@@ -83,8 +125,13 @@ describe('manifests', () => {
 
   test('the kustomization renders, every rendered object validates, and no manifest is left out', () => {
     assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
-      'ConfigMap/camera-recorder-config', 'ConfigMap/camera-recorder-dashboard', 'Deployment/camera-recorder', 'Namespace/camera-system',
-      'PrometheusRule/camera-recorder', 'Service/camera-recorder', 'ServiceMonitor/camera-recorder',
+      'ConfigMap/camera-recorder-config',
+      'ConfigMap/camera-recorder-dashboard',
+      'Deployment/camera-recorder',
+      'Namespace/camera-system',
+      'PrometheusRule/camera-recorder',
+      'Service/camera-recorder',
+      'ServiceMonitor/camera-recorder',
     ]);
     for (const o of objects) validateK8s(o, 'kustomize build manifests');
     for (const o of objects) {
@@ -96,7 +143,10 @@ describe('manifests', () => {
     const withPvc = kustomize('manifests', ['pvc']);
     const outside = new Set(['manifests/argocd-application.yaml', 'manifests/secret.yaml.example']);
     for (const file of manifestFiles()) {
-      assert.ok(base.files.has(file) || withPvc.files.has(file) || outside.has(file), `${file} is not part of manifests/kustomization.yaml (or its pvc component)`);
+      assert.ok(
+        base.files.has(file) || withPvc.files.has(file) || outside.has(file),
+        `${file} is not part of manifests/kustomization.yaml (or its pvc component)`,
+      );
     }
     for (const file of outside) assert.ok(!base.files.has(file) && !withPvc.files.has(file), `${file} must not be applied by kustomize`);
   });
@@ -112,7 +162,11 @@ describe('manifests', () => {
     const spool = d.spec.template.spec.volumes?.find((v) => v.name === 'spool');
     assert.deepEqual(spool, { name: 'spool', persistentVolumeClaim: { claimName: pvc.metadata.name } });
     assert.equal(d.spec.strategy?.type, 'Recreate', 'a ReadWriteOnce volume must be released by the old pod first');
-    assert.equal(d.spec.template.spec.containers[0]?.resources?.requests?.['ephemeral-storage'], undefined, 'no node disk reserved for a spool that is not on it');
+    assert.equal(
+      d.spec.template.spec.containers[0]?.resources?.requests?.['ephemeral-storage'],
+      undefined,
+      'no node disk reserved for a spool that is not on it',
+    );
     assert.equal(pvc.metadata.annotations?.['argocd.argoproj.io/sync-options'], 'Delete=false');
   });
 
@@ -122,7 +176,9 @@ describe('manifests', () => {
     const spool = pod.volumes?.find((v) => v.name === 'spool');
     const limit = quantity(spool?.emptyDir?.sizeLimit ?? '0');
     assert.ok(budget > 0 && budget <= 0.95 * limit, `TEMP_DIR_MAX_BYTES (${budget}) must be set, below 95% of the emptyDir sizeLimit (${limit})`);
-    const pvc = findObject(kustomize('manifests', ['pvc']).objects, 'PersistentVolumeClaim') as K8sObject & { spec: { resources: { requests: { storage: string } } } };
+    const pvc = findObject(kustomize('manifests', ['pvc']).objects, 'PersistentVolumeClaim') as K8sObject & {
+      spec: { resources: { requests: { storage: string } } };
+    };
     assert.ok(budget <= 0.95 * quantity(pvc.spec.resources.requests.storage), 'TEMP_DIR_MAX_BYTES must stay below 95% of the PVC');
     assert.ok(budget > bytes('BACKLOG_MAX_BYTES'), 'the budget holds the backlog cap plus the segments being recorded, exports and quarantine');
     assert.ok(budget > bytes('BACKLOG_MIN_FREE_BYTES'), 'a floor the budget cannot hold is lowered with a warning');
@@ -179,7 +235,10 @@ describe('manifests', () => {
     const limit = quantity(volume.emptyDir.sizeLimit);
     const cap = bytes('BACKLOG_MAX_BYTES');
     assert.ok(cap > 0, 'BACKLOG_MAX_BYTES must be set (0 = no cap) when the spool has a sizeLimit');
-    assert.ok(cap <= 0.8 * limit, `BACKLOG_MAX_BYTES (${cap}) must stay below 80% of the emptyDir sizeLimit (${limit}): past it the pod is evicted and the emptyDir lost`);
+    assert.ok(
+      cap <= 0.8 * limit,
+      `BACKLOG_MAX_BYTES (${cap}) must stay below 80% of the emptyDir sizeLimit (${limit}): past it the pod is evicted and the emptyDir lost`,
+    );
     assert.ok(quantity(container.resources?.requests?.['ephemeral-storage'] ?? '0') >= limit, 'ephemeral-storage request reserves the emptyDir');
     // Nothing else is writable: every other mount is a small scratch emptyDir.
     for (const m of container.volumeMounts ?? []) {
@@ -203,7 +262,9 @@ describe('manifests', () => {
     const buildSh = read('build.sh');
     const imageName = /IMAGE_NAME=\$\{IMAGE_NAME:-([^}]+)\}/.exec(buildSh)?.[1];
     assert.equal(imageName, 'recorder-service');
-    const raw = yamlDocs('manifests/deployment.yaml').filter(isK8sObject).find((o) => o.kind === 'Deployment') as K8sObject & { spec: DeploymentSpec };
+    const raw = yamlDocs('manifests/deployment.yaml')
+      .filter(isK8sObject)
+      .find((o) => o.kind === 'Deployment') as K8sObject & { spec: DeploymentSpec };
     const rawImage = splitImage(raw.spec.template.spec.containers[0]?.image ?? '');
     assert.equal(rawImage.name, imageName);
     assert.equal(rawImage.tag, pkg.version, 'deployment.yaml image tag = package.json version');
@@ -240,19 +301,29 @@ describe('manifests', () => {
       assert.ok(v === '' || v.includes('CHANGE-ME'), `${k}: the example must hold a CHANGE-ME placeholder, never a real value`);
     }
     const refs = container.envFrom ?? [];
-    assert.deepEqual(refs.map((r) => r.configMapRef?.name ?? r.secretRef?.name), [configMap.metadata.name, secretExample.metadata.name]);
+    assert.deepEqual(
+      refs.map((r) => r.configMapRef?.name ?? r.secretRef?.name),
+      [configMap.metadata.name, secretExample.metadata.name],
+    );
     for (const e of container.env ?? []) assert.ok(envKeys.has(e.name) || CAMERA_ENV.test(e.name), `env ${e.name} is not read by the service`);
   });
 
   test('Service and ServiceMonitor: metrics are scraped from not-ready pods too', () => {
-    const svc = findObject(objects, 'Service') as K8sObject & { spec: { publishNotReadyAddresses?: boolean; selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[] } };
+    const svc = findObject(objects, 'Service') as K8sObject & {
+      spec: { publishNotReadyAddresses?: boolean; selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[] };
+    };
     assert.equal(svc.spec.publishNotReadyAddresses, true);
     for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(deployment.spec.template.metadata.labels[k], v, `Service selector ${k}`);
     const port = svc.spec.ports.find((p) => p.name === 'http');
     assert.ok(port && port.targetPort === 'http');
-    const sm = findObject(objects, 'ServiceMonitor') as K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path?: string }[]; jobLabel?: string } };
+    const sm = findObject(objects, 'ServiceMonitor') as K8sObject & {
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path?: string }[]; jobLabel?: string };
+    };
     for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata.labels?.[k], v, `ServiceMonitor selects the Service by ${k}`);
-    assert.deepEqual(sm.spec.endpoints.map((e) => [e.port, e.path]), [['http', '/metrics']]);
+    assert.deepEqual(
+      sm.spec.endpoints.map((e) => [e.port, e.path]),
+      [['http', '/metrics']],
+    );
     assert.equal(sm.spec.jobLabel, undefined, 'job label = Service name, which the alerts use');
   });
 
@@ -262,7 +333,8 @@ describe('manifests', () => {
     assert.equal(application.spec.source.path, 'manifests');
     assert.ok(existsSync(join(ROOT, application.spec.source.path, 'kustomization.yaml')));
     assert.equal(application.spec.destination.namespace, namespace.metadata.name);
-    for (const c of application.spec.source.kustomize?.components ?? []) assert.ok(existsSync(join(ROOT, 'manifests', c, 'kustomization.yaml')), `component ${c}`);
+    for (const c of application.spec.source.kustomize?.components ?? [])
+      assert.ok(existsSync(join(ROOT, 'manifests', c, 'kustomization.yaml')), `component ${c}`);
     assert.ok(application.spec.syncPolicy?.automated, 'automated sync');
     assert.match(application.spec.source.repoURL, /^https:\/\//);
   });

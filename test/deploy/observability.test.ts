@@ -14,12 +14,32 @@ import { createMetrics } from '../../src/metrics.ts';
 import { freePort } from '../support/ports.ts';
 import { RecorderProcess } from '../support/recorder-process.ts';
 import {
-  analyzePromql, checkAgainstExports, expandGrafanaVariables, findObject, kustomize, parseExposition, read, requireTool, ROOT, yamlDoc,
-  type Exported, type K8sObject,
+  analyzePromql,
+  checkAgainstExports,
+  expandGrafanaVariables,
+  findObject,
+  kustomize,
+  parseExposition,
+  read,
+  requireTool,
+  ROOT,
+  yamlDoc,
+  type Exported,
+  type K8sObject,
 } from './lib.ts';
 
-interface Rule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-interface RuleGroup { name: string; rules: Rule[] }
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RuleGroup {
+  name: string;
+  rules: Rule[];
+}
 
 const rendered = kustomize('manifests').objects;
 const ruleObject = findObject(rendered, 'PrometheusRule') as K8sObject & { spec: { groups: RuleGroup[] } };
@@ -29,10 +49,37 @@ const service = findObject(rendered, 'Service');
 const application = yamlDoc<{ spec: { source: { repoURL: string } } }>('manifests/argocd-application.yaml');
 const dashboardMap = findObject(rendered, 'ConfigMap', 'camera-recorder-dashboard') as K8sObject & { data: Record<string, string> };
 
-interface Target { expr?: string; refId: string; datasource?: { type?: string; uid?: string }; legendFormat?: string }
-interface Panel { id: number; type: string; title: string; gridPos: { h: number; w: number; x: number; y: number }; datasource?: { uid?: string }; targets?: Target[]; panels?: Panel[] }
-interface Variable { name: string; type: string; query?: string | { query: string }; definition?: string; multi?: boolean; includeAll?: boolean; datasource?: { uid?: string } }
-interface Dashboard { uid: string; title: string; schemaVersion: number; panels: Panel[]; templating: { list: Variable[] } }
+interface Target {
+  expr?: string;
+  refId: string;
+  datasource?: { type?: string; uid?: string };
+  legendFormat?: string;
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { h: number; w: number; x: number; y: number };
+  datasource?: { uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  name: string;
+  type: string;
+  query?: string | { query: string };
+  definition?: string;
+  multi?: boolean;
+  includeAll?: boolean;
+  datasource?: { uid?: string };
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
 
 const dashboardFiles = Object.keys(dashboardMap.data);
 const dashboard = JSON.parse(dashboardMap.data[dashboardFiles[0] ?? ''] ?? 'null') as Dashboard;
@@ -40,8 +87,16 @@ const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 
 /** The alerts a deployment must have (the issue's list plus recorder-down). */
 const REQUIRED_ALERTS = [
-  'CameraRecorderDown', 'CameraDisconnected', 'CameraNoSegmentUploaded', 'CameraUploadsFailing', 'CameraBacklogGrowing',
-  'CameraBacklogNearCap', 'CameraFfmpegRestartLoop', 'CameraSegmentsDropped', 'CameraSegmentsQuarantined', 'CameraStoreDown',
+  'CameraRecorderDown',
+  'CameraDisconnected',
+  'CameraNoSegmentUploaded',
+  'CameraUploadsFailing',
+  'CameraBacklogGrowing',
+  'CameraBacklogNearCap',
+  'CameraFfmpegRestartLoop',
+  'CameraSegmentsDropped',
+  'CameraSegmentsQuarantined',
+  'CameraStoreDown',
 ];
 
 let exported: Exported;
@@ -60,13 +115,16 @@ function declaredLabels(family: string): string[] {
 
 before(async () => {
   const port = await freePort();
-  recorder = new RecorderProcess({
-    STORAGE: 'filesystem',
-    FILESYSTEM_ROOT: join(dir, 'bucket'),
-    TEMP_DIR: join(dir, 'spool'),
-    SEGMENT_DURATION: '2s',
-    CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
-  }, port);
+  recorder = new RecorderProcess(
+    {
+      STORAGE: 'filesystem',
+      FILESYSTEM_ROOT: join(dir, 'bucket'),
+      TEMP_DIR: join(dir, 'spool'),
+      SEGMENT_DURATION: '2s',
+      CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
+    },
+    port,
+  );
   // Once a segment is stored, the upload and segment series exist too.
   await recorder.until(async () => (await recorder!.metric('camera_segments_uploaded_total')) >= 1, 90_000, 'a stored segment');
   const { status, body } = await recorder.get('/metrics');
@@ -94,8 +152,12 @@ describe('metrics the service exports', () => {
 
   test('the checker rejects what the service does not export (so the checks below can fail)', () => {
     assert.deepEqual(checkAgainstExports('camera_stream_connected{camera_id="a"} == 0', exported), []);
-    assert.deepEqual(checkAgainstExports('rate(camera_segments_uploaded[5m])', exported), ['metric camera_segments_uploaded is not exported by camera-recorder']);
-    assert.deepEqual(checkAgainstExports('camera_segment_upload_duration_seconds > 1', exported), ['metric camera_segment_upload_duration_seconds is not exported by camera-recorder']);
+    assert.deepEqual(checkAgainstExports('rate(camera_segments_uploaded[5m])', exported), [
+      'metric camera_segments_uploaded is not exported by camera-recorder',
+    ]);
+    assert.deepEqual(checkAgainstExports('camera_segment_upload_duration_seconds > 1', exported), [
+      'metric camera_segment_upload_duration_seconds is not exported by camera-recorder',
+    ]);
     assert.match(checkAgainstExports('camera_store_up{camera_id="x"}', exported)[0] ?? '', /has no label "camera_id"/);
     assert.match(checkAgainstExports('sum(rate(camera_upload_failures_total[5m])', exported)[0] ?? '', /syntax error/);
     assert.match(checkAgainstExports('{__name__="camera_store_up"}', exported).join(), /metric name/);
@@ -190,7 +252,7 @@ describe('Grafana dashboard', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a template
     assert.equal(camera.datasource?.uid, '${datasource}');
     for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
-      const q = typeof v.query === 'string' ? v.query : v.query?.query ?? '';
+      const q = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
       const m = /^label_values\((.+),\s*(\w+)\)$/.exec(q);
       assert.ok(m, `variable ${v.name}: label_values(selector, label)`);
       assert.deepEqual(checkAgainstExports(m[1] as string, exported), [], `variable ${v.name}`);
@@ -218,7 +280,10 @@ describe('Grafana dashboard', () => {
         problems.push(...checkAgainstExports(expr, exported).map((x) => `"${p.title}" ${t.refId}: ${x}`));
         for (const s of analyzePromql(expr).selectors) {
           if (s.metric && exported.samples.get(s.metric)?.has('camera_id')) {
-            assert.ok(s.matchers.some((m) => m.name === 'camera_id' && m.op === '=~' && m.value === '$camera'), `"${p.title}" ${t.refId}: ${s.metric} must filter camera_id=~"$camera"`);
+            assert.ok(
+              s.matchers.some((m) => m.name === 'camera_id' && m.op === '=~' && m.value === '$camera'),
+              `"${p.title}" ${t.refId}: ${s.metric} must filter camera_id=~"$camera"`,
+            );
           }
         }
       }
@@ -229,8 +294,16 @@ describe('Grafana dashboard', () => {
   test('shows connection state, recorded vs uploaded, upload latency percentiles, failures, restarts, backlog and segment age', () => {
     const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
     const used = new Set(exprs.flatMap((e) => analyzePromql(expandGrafanaVariables(e)).selectors.map((s) => s.metric)));
-    for (const metric of ['camera_stream_connected', 'camera_segments_recorded_total', 'camera_segments_uploaded_total', 'camera_segment_upload_duration_seconds_bucket',
-      'camera_upload_failures_total', 'camera_ffmpeg_restarts_total', 'camera_backlog_bytes', 'camera_last_segment_age_seconds']) {
+    for (const metric of [
+      'camera_stream_connected',
+      'camera_segments_recorded_total',
+      'camera_segments_uploaded_total',
+      'camera_segment_upload_duration_seconds_bucket',
+      'camera_upload_failures_total',
+      'camera_ffmpeg_restarts_total',
+      'camera_backlog_bytes',
+      'camera_last_segment_age_seconds',
+    ]) {
       assert.ok(used.has(metric), `no panel shows ${metric}`);
     }
     const quantiles = exprs.filter((e) => e.startsWith('histogram_quantile(') && e.includes('camera_segment_upload_duration_seconds_bucket'));

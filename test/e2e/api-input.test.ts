@@ -31,7 +31,10 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 const call = (r: RecorderProcess, path: string, init: RequestInit = {}) =>
-  fetch(`http://127.0.0.1:${r.port}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } });
+  fetch(`http://127.0.0.1:${r.port}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+  });
 const isoAt = (ms: number): string => new Date(ms).toISOString();
 /** The same instant written with a +01:00 offset, as the README shows. */
 const plusOne = (ms: number): string => `${new Date(ms + 3_600_000).toISOString().slice(0, 19)}+01:00`;
@@ -114,7 +117,9 @@ describe('API input', () => {
 
   test('clients that disconnect take their exports with them: the queued one never runs, the running joins are killed, the scratch space is emptied', async () => {
     const now = Date.now();
-    const listing = (await (await call(recorder, `/api/cameras/camera-1/segments?from=${isoAt(now - 120_000)}&to=${isoAt(now)}`)).json()) as { segments: { start: string; end: string }[] };
+    const listing = (await (await call(recorder, `/api/cameras/camera-1/segments?from=${isoAt(now - 120_000)}&to=${isoAt(now)}`)).json()) as {
+      segments: { start: string; end: string }[];
+    };
     const from = Date.parse(listing.segments[1]!.start) + 500;
     const to = Date.parse(listing.segments.at(-1)!.end) - 500;
     assert.ok(to - from >= 12_000, `${(to - from) / 1000} s of footage`);
@@ -122,22 +127,33 @@ describe('API input', () => {
     const clients = [new AbortController(), new AbortController(), new AbortController()];
     const requests = clients.map(() => undefined as Promise<unknown> | undefined);
     const ask = (i: number): void => {
-      requests[i] = call(recorder, clipPath, { signal: clients[i]!.signal }).then((r) => r.arrayBuffer()).catch(() => undefined);
+      requests[i] = call(recorder, clipPath, { signal: clients[i]!.signal })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
     };
     ask(0);
     ask(1);
     let joins: number[] = [];
-    await recorder.until(async () => {
-      joins = clipJoins(recorder.child.pid!);
-      return joins.length === 2;
-    }, 30_000, 'two clip joins running');
+    await recorder.until(
+      async () => {
+        joins = clipJoins(recorder.child.pid!);
+        return joins.length === 2;
+      },
+      30_000,
+      'two clip joins running',
+    );
     ask(2);
     await recorder.waitForLog((l) => l.msg === 'clip export waiting for a free slot', 10_000, 'the third export queued');
     clients[2]!.abort();
     await recorder.waitForLog((l) => l.msg === 'clip export cancelled: the client went away' && l.stage === 'queued', 10_000, 'the queued export cancelled');
     clients[0]!.abort();
     clients[1]!.abort();
-    await recorder.waitForCount((l) => l.msg === 'clip export cancelled: the client went away' && l.stage === 'running', 2, 10_000, 'the running exports cancelled');
+    await recorder.waitForCount(
+      (l) => l.msg === 'clip export cancelled: the client went away' && l.stage === 'running',
+      2,
+      10_000,
+      'the running exports cancelled',
+    );
     await Promise.all(requests);
     for (const pid of joins) assert.ok(!existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', `join ${pid} still running`);
     assert.deepEqual(clipJoins(recorder.child.pid!), [], 'no join started for the queued export');
@@ -153,14 +169,21 @@ describe('API input', () => {
     mkdirSync(join(root, key, '..'), { recursive: true });
     writeFileSync(join(root, key), 'this is not an mp4 file');
     writeFileSync(join(root, `${key}.meta.json`), JSON.stringify({ size: 23, contentType: 'video/mp4', metadata: { start: iso, end: isoAt(start + 10_000) } }));
-    const res = await call(recorder, '/api/events', { method: 'POST', body: JSON.stringify({ camera: 'camera-1', at: isoAt(start + 5000), pre_seconds: 2, post_seconds: 2 }) });
+    const res = await call(recorder, '/api/events', {
+      method: 'POST',
+      body: JSON.stringify({ camera: 'camera-1', at: isoAt(start + 5000), pre_seconds: 2, post_seconds: 2 }),
+    });
     assert.equal(res.status, 202);
     const { id } = (await res.json()) as { id: string };
     let rec: { status: string; error?: string; attempts?: number } = { status: 'pending' };
-    await recorder.until(async () => {
-      rec = (await (await call(recorder, `/api/events/${id}`)).json()) as typeof rec;
-      return rec.status !== 'pending';
-    }, 60_000, 'the event to end');
+    await recorder.until(
+      async () => {
+        rec = (await (await call(recorder, `/api/events/${id}`)).json()) as typeof rec;
+        return rec.status !== 'pending';
+      },
+      60_000,
+      'the event to end',
+    );
     assert.equal(rec.status, 'failed', JSON.stringify(rec));
     assert.equal(rec.attempts, 2);
     assert.match(rec.error ?? '', /^clip not made after 2 attempts: ffprobe could not read key frames/);
@@ -170,12 +193,19 @@ describe('API input', () => {
 describe('API on a troubled host', () => {
   test('a read-only FILESYSTEM_ROOT is reported as permission denied, steadily, not as missing and not flapping', async () => {
     await withTmpfs('ro,size=1m', async (readOnly) => {
-      const r = new RecorderProcess(env({ FILESYSTEM_ROOT: readOnly, TEMP_DIR: mkdtempSync(join(tmpdir(), 'api-ro-')), UPLOAD_RETRY_INITIAL: '4s' }), await freePort());
+      const r = new RecorderProcess(
+        env({ FILESYSTEM_ROOT: readOnly, TEMP_DIR: mkdtempSync(join(tmpdir(), 'api-ro-')), UPLOAD_RETRY_INITIAL: '4s' }),
+        await freePort(),
+      );
       try {
         // Equal-jitter backoff from 4 s: the 4th try of a segment comes ≥ 14 s after its 1st, past a store check (every 10 s).
         const first = await r.waitForLog((l) => l.msg === 'upload failed; retrying', 60_000, 'an upload failure');
         await r.waitForLog((l) => l.msg === 'upload failed; retrying' && l.key === first.key && Number(l.attempt) >= 4, 90_000, 'the 4th try of that segment');
-        assert.deepEqual(r.logs.filter((l) => l.msg === 'store reachable'), [], 'never reported reachable');
+        assert.deepEqual(
+          r.logs.filter((l) => l.msg === 'store reachable'),
+          [],
+          'never reported reachable',
+        );
         assert.equal(r.logs.filter((l) => /^store (not usable|failing)/.test(l.msg)).length, 1, 'one failure, reported once: uploads and checks agree on why');
         const health = JSON.parse((await r.get('/health')).body) as { store: { up: boolean; lastError: { kind: string; message: string } } };
         assert.equal(health.store.up, false);

@@ -32,9 +32,16 @@ function storedSegments(root: string, camera: string): string[] {
 
 function app(root: string, opts: { lines?: string[]; env?: Record<string, string>; tempDir?: string } = {}) {
   const config = loadConfig(undefined, {
-    STORAGE: 'filesystem', FILESYSTEM_ROOT: root, TEMP_DIR: opts.tempDir ?? mkdtempSync(join(tmpdir(), 'app-cameras-temp-')),
-    METRICS_PORT: '0', HTTP_HOST: '127.0.0.1', SEGMENT_DURATION: '2s', SHUTDOWN_GRACE: '20s',
-    CAMERA1_RTSP_URL: 'synthetic:?size=96x64&fps=5&audio=none', API_ALLOW_SYNTHETIC_CAMERAS: 'true', ...opts.env,
+    STORAGE: 'filesystem',
+    FILESYSTEM_ROOT: root,
+    TEMP_DIR: opts.tempDir ?? mkdtempSync(join(tmpdir(), 'app-cameras-temp-')),
+    METRICS_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    SEGMENT_DURATION: '2s',
+    SHUTDOWN_GRACE: '20s',
+    CAMERA1_RTSP_URL: 'synthetic:?size=96x64&fps=5&audio=none',
+    API_ALLOW_SYNTHETIC_CAMERAS: 'true',
+    ...opts.env,
   });
   const redactor = new Redactor();
   const lines = opts.lines;
@@ -58,7 +65,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-test('a runtime camera\'s password is in no log line, no metric, and not in plain text in the bucket or the local copy', async () => {
+test("a runtime camera's password is in no log line, no metric, and not in plain text in the bucket or the local copy", async () => {
   const password = 'Secret-Pw-99%40x';
   const forms = [password, decodeURIComponent(password), 'Secret-Pw'];
   const root = mkdtempSync(join(tmpdir(), 'app-cameras-secret-'));
@@ -70,14 +77,15 @@ test('a runtime camera\'s password is in no log line, no metric, and not in plai
     // a port nothing listens on: ffprobe and ffmpeg fail, and their errors are logged
     const view = await service.cameras.add({ id: 'locked', source_type: 'rtsp', source_url: `rtsp://admin:${password}@127.0.0.1:1/x`, labels: {} });
     assert.equal(view.source_url, 'rtsp://admin:***@127.0.0.1:1/x');
-    await until('the camera\'s failure is logged', () => lines.some((l) => l.includes('"camera":"locked"') && l.includes('"level":"warn"')));
+    await until("the camera's failure is logged", () => lines.some((l) => l.includes('"camera":"locked"') && l.includes('"level":"warn"')));
     await service.cameras.change('locked', { labels: { site: 'x' } });
     const metrics = await service.metrics.registry.metrics();
     for (const form of forms) {
       assert.ok(!lines.some((l) => l.includes(form)), `${form} in a log line`);
       assert.ok(!metrics.includes(form), `${form} in /metrics`);
       assert.ok(!JSON.stringify(service.cameras.list()).includes(form), `${form} in the camera list`);
-      for (const text of [...filesUnder(join(root, '_cameras')), ...filesUnder(join(tempDir, '.cameras'))]) assert.ok(!text.includes(form), `${form} stored in plain text`);
+      for (const text of [...filesUnder(join(root, '_cameras')), ...filesUnder(join(tempDir, '.cameras'))])
+        assert.ok(!text.includes(form), `${form} stored in plain text`);
     }
   } finally {
     await service.stop();
@@ -91,7 +99,9 @@ test('a runtime camera records and uploads with its labels, comes back at the ne
     await first.start();
     await first.cameras.add({ id: 'extra', source_type: 'synthetic', source_url: 'synthetic:?size=96x64&fps=5&audio=none', labels: { site: 'store-12' } });
     await until('a segment of extra in the store', () => storedSegments(root, 'extra').length >= 1);
-    const meta = JSON.parse(readFileSync(join(root, 'extra', `${storedSegments(root, 'extra')[0]}${META_SUFFIX}`), 'utf8')) as { metadata: Record<string, string> };
+    const meta = JSON.parse(readFileSync(join(root, 'extra', `${storedSegments(root, 'extra')[0]}${META_SUFFIX}`), 'utf8')) as {
+      metadata: Record<string, string>;
+    };
     assert.equal(meta.metadata['label-site'], 'store-12');
     assert.match(await first.metrics.registry.metrics(), /camera_info\{camera_id="extra",site="store-12"\} 1/);
   } finally {
@@ -102,16 +112,26 @@ test('a runtime camera records and uploads with its labels, comes back at the ne
   const second = app(root, { tempDir: secondTemp }); // a new pod: the runtime camera comes from the store
   try {
     await second.start();
-    assert.deepEqual(second.cameras.list().map((c) => [c.id, c.origin]), [['camera-1', 'config'], ['extra', 'api']]);
+    assert.deepEqual(
+      second.cameras.list().map((c) => [c.id, c.origin]),
+      [
+        ['camera-1', 'config'],
+        ['extra', 'api'],
+      ],
+    );
     const before = storedSegments(root, 'extra').length;
     await until('extra records again', () => storedSegments(root, 'extra').length > before);
     const removed = await second.cameras.remove('extra');
     assert.equal(removed.id, 'extra');
-    await until('extra\'s last segments are uploaded', () => second.uploader.waiting().every((w) => w.cameraId !== 'extra'));
-    await until('extra\'s series are gone from /metrics', async () => !(await second.metrics.registry.metrics()).includes('camera_id="extra"'));
-    await until('extra\'s folder in temp_dir is gone', () => !existsSync(join(secondTemp, 'extra')));
+    await until("extra's last segments are uploaded", () => second.uploader.waiting().every((w) => w.cameraId !== 'extra'));
+    await until("extra's series are gone from /metrics", async () => !(await second.metrics.registry.metrics()).includes('camera_id="extra"'));
+    await until("extra's folder in temp_dir is gone", () => !existsSync(join(secondTemp, 'extra')));
     assert.match(await second.metrics.registry.metrics(), /camera_segments_recorded_total\{camera_id="camera-1"\}/);
-    assert.deepEqual(readdirSync(join(root, '_cameras')).filter((n) => !n.endsWith(META_SUFFIX)), [], 'its record is deleted');
+    assert.deepEqual(
+      readdirSync(join(root, '_cameras')).filter((n) => !n.endsWith(META_SUFFIX)),
+      [],
+      'its record is deleted',
+    );
   } finally {
     await second.stop();
   }

@@ -42,25 +42,39 @@ function realRecorders(tempDir: string) {
   const metrics = createMetrics();
   const segments = new Map<string, FinishedSegment[]>();
   const log = createLogger('silent', new Redactor());
-  const make = (camera: { id: string; url: string }): CameraRecorder => new CameraRecorder({
-    camera,
-    settings: {
-      tempDir, segmentDurationMs: SEGMENT_MS, rtspTimeoutMs: 5000, stallTimeoutMs: 20_000, restartInitialMs: 200, restartMaxMs: 1000,
-      stableAfterMs: 60_000, stopTimeoutMs: 10_000, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe',
-    },
-    log, metrics, clock: systemClock,
-    onSegment: (s) => segments.set(s.cameraId, [...(segments.get(s.cameraId) ?? []), s]),
-  });
+  const make = (camera: { id: string; url: string }): CameraRecorder =>
+    new CameraRecorder({
+      camera,
+      settings: {
+        tempDir,
+        segmentDurationMs: SEGMENT_MS,
+        rtspTimeoutMs: 5000,
+        stallTimeoutMs: 20_000,
+        restartInitialMs: 200,
+        restartMaxMs: 1000,
+        stableAfterMs: 60_000,
+        stopTimeoutMs: 10_000,
+        ffmpegPath: 'ffmpeg',
+        ffprobePath: 'ffprobe',
+      },
+      log,
+      metrics,
+      clock: systemClock,
+      onSegment: (s) => segments.set(s.cameraId, [...(segments.get(s.cameraId) ?? []), s]),
+    });
   const of = (id: string): FinishedSegment[] => segments.get(id) ?? [];
   return { metrics, make, of };
 }
 
 describe('cameras at runtime with real recorders', () => {
-  test('adding, changing and removing a camera never interrupts another; a new URL takes effect under the same id; a removed camera\'s last segment is handed on', async () => {
+  test("adding, changing and removing a camera never interrupts another; a new URL takes effect under the same id; a removed camera's last segment is handed on", async () => {
     const tempDir = mkdtempSync(join(tmpdir(), 'camera-changes-'));
     const rec = realRecorders(tempDir);
     const { supervisor } = testSupervisor({
-      store: new MemoryStore(), newRecorder: rec.make, tempDir, metrics: rec.metrics,
+      store: new MemoryStore(),
+      newRecorder: rec.make,
+      tempDir,
+      metrics: rec.metrics,
       configCameras: [configCamera('steady', rtsp.url('/steady'), 'config.toml cameras[0]')],
     });
     try {
@@ -73,7 +87,12 @@ describe('cameras at runtime with real recorders', () => {
       assert.deepEqual(probeFile(rec.of('mover').at(-1)!.path).codecs, ['h264', 'aac'], '/first sends audio');
 
       await supervisor.change('mover', { source_url: rtsp.url('/second') });
-      await until('mover records from /second', () => rec.of('mover').slice(before).some((s) => probeFile(s.path).codecs.join() === 'h264'));
+      await until('mover records from /second', () =>
+        rec
+          .of('mover')
+          .slice(before)
+          .some((s) => probeFile(s.path).codecs.join() === 'h264'),
+      );
       assert.equal(supervisor.get('mover')?.source_url, rtsp.url('/second'));
 
       const beforeRemove = rec.of('mover').length;
@@ -81,7 +100,8 @@ describe('cameras at runtime with real recorders', () => {
       assert.equal(removed.id, 'mover');
       assert.ok(rec.of('mover').length > beforeRemove, 'the segment being recorded was finalized and handed on');
       const reported = new Set(rec.of('mover').map((s) => s.path));
-      for (const name of readdirSync(join(tempDir, 'mover')).filter((n) => n.endsWith('.mp4'))) assert.ok(reported.has(join(tempDir, 'mover', name)), `${name} was handed on`);
+      for (const name of readdirSync(join(tempDir, 'mover')).filter((n) => n.endsWith('.mp4')))
+        assert.ok(reported.has(join(tempDir, 'mover', name)), `${name} was handed on`);
       assert.equal(supervisor.get('mover'), undefined);
 
       const settle = rec.of('steady').length;
@@ -92,7 +112,7 @@ describe('cameras at runtime with real recorders', () => {
     // steady: one ffmpeg from start to stop, segments back to back at the clock-aligned cuts
     const steady = rec.of('steady');
     const restarts = (await rec.metrics.ffmpegRestarts.get()).values.find((v) => v.labels.camera_id === 'steady')?.value;
-    assert.equal(restarts, 0, 'steady\'s ffmpeg was never restarted');
+    assert.equal(restarts, 0, "steady's ffmpeg was never restarted");
     for (let i = 1; i < steady.length - 1; i++) {
       // the first segment starts at the connection and the last ends at stop: the ones between are whole
       assert.equal(steady[i + 1]!.startMs - steady[i]!.startMs, SEGMENT_MS, `segment ${i} of steady is followed by the next one without a gap`);
@@ -103,6 +123,7 @@ describe('cameras at runtime with real recorders', () => {
   test('a file camera plays a real video in a loop at its own pace through a real recorder', async () => {
     const tempDir = mkdtempSync(join(tmpdir(), 'file-camera-'));
     const video = join(tempDir, 'loop.mp4');
+    // biome-ignore format: ffmpeg arguments read as flag-value pairs
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=3',
       '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-pix_fmt', 'yuv420p', video]);
     const rec = realRecorders(tempDir);
@@ -119,6 +140,10 @@ describe('cameras at runtime with real recorders', () => {
     assert.ok(recorded > 3, `more footage than the 3 s file holds: ${recorded} s, so it looped`);
     for (const s of whole) assert.deepEqual(probeFile(s.path).codecs, ['h264'], 'copied, not re-encoded to something else');
     // cuts follow the wall clock: a file read as fast as possible would put far more media in each
-    for (const s of whole) assert.ok(Math.abs(probeFile(s.path).durationSec - SEGMENT_MS / 1000) < 0.6, `a ${SEGMENT_MS / 1000} s segment holds ${probeFile(s.path).durationSec} s of video: played at its own pace`);
+    for (const s of whole)
+      assert.ok(
+        Math.abs(probeFile(s.path).durationSec - SEGMENT_MS / 1000) < 0.6,
+        `a ${SEGMENT_MS / 1000} s segment holds ${probeFile(s.path).durationSec} s of video: played at its own pace`,
+      );
   });
 });

@@ -45,7 +45,10 @@ after(async () => {
 });
 
 const withPassword = (server: RtspServer, mount: string, password: string): string => server.url(mount).replace('rtsp://', `rtsp://viewer:${password}@`);
-const uploaded = (camera: string) => (l: LogLine): boolean => l.msg === 'segment uploaded' && l.camera === camera;
+const uploaded =
+  (camera: string) =>
+  (l: LogLine): boolean =>
+    l.msg === 'segment uploaded' && l.camera === camera;
 
 async function start(opts: { tempDir?: string; bucket?: string } = {}) {
   const started = await startS3Recorder(s3, { API_TOKEN: TOKEN, CAMERA_SECRETS_KEY: SECRETS_KEY, CAMERA1_RTSP_URL: first.url('/fixed') }, opts);
@@ -59,7 +62,9 @@ async function width(bucket: string, key: string): Promise<number> {
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const file = join(mkdtempSync(join(tmpdir(), 'cameras-api-')), 'segment.mp4');
   writeFileSync(file, await out.Body!.transformToByteArray());
-  return Number(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim());
+  return Number(
+    execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim(),
+  );
 }
 
 /** The start time a segment's key names (whole seconds). */
@@ -71,10 +76,12 @@ function keyTime(key: string): number {
 /** Start and end (from the object metadata) of every stored segment of a camera, in time order. */
 async function storedBounds(bucket: string, camera: string): Promise<{ key: string; startMs: number; endMs: number }[]> {
   const keys = (await listKeys(client, bucket, `${camera}/`)).filter((k) => k.endsWith('.mp4'));
-  const out = await Promise.all(keys.map(async (key) => {
-    const { metadata } = await fetchSegment(client, bucket, key);
-    return { key, startMs: Date.parse(metadata.start!), endMs: Date.parse(metadata.end!) };
-  }));
+  const out = await Promise.all(
+    keys.map(async (key) => {
+      const { metadata } = await fetchSegment(client, bucket, key);
+      return { key, startMs: Date.parse(metadata.start!), endMs: Date.parse(metadata.end!) };
+    }),
+  );
   return out.sort((a, b) => a.startMs - b.startMs);
 }
 
@@ -101,7 +108,12 @@ test('cameras are added, changed and removed at runtime, survive a restart, and 
   assert.equal((await api.call('DELETE', '/api/cameras/camera-1')).status, 409);
 
   // two cameras added over REST record at once; the password is never echoed
-  const a = await api.call('POST', '/api/cameras', { id: 'cam-a', source_type: 'rtsp', source_url: withPassword(first, '/a', PASSWORD_A), labels: { site: 'north' } });
+  const a = await api.call('POST', '/api/cameras', {
+    id: 'cam-a',
+    source_type: 'rtsp',
+    source_url: withPassword(first, '/a', PASSWORD_A),
+    labels: { site: 'north' },
+  });
   assert.equal(a.status, 201, a.text);
   assert.equal(a.body.origin, 'api');
   assert.match(String(a.body.source_url), /^rtsp:\/\/viewer:\*\*\*@127\.0\.0\.1:\d+\/a$/);
@@ -133,14 +145,23 @@ test('cameras are added, changed and removed at runtime, survive a restart, and 
   const changed = await api.call('PATCH', '/api/cameras/cam-b', { source_url: withPassword(second, '/b2', PASSWORD_B2) });
   assert.equal(changed.status, 200, changed.text);
   assert.match(String(changed.body.source_url), /:\*\*\*@127\.0\.0\.1:\d+\/b2$/);
-  const afterChange = await recorder.waitForLog((l) => uploaded('cam-b')(l) && keyTime(String(l.key)) >= changedAt, 60_000, 'a cam-b segment named after the change');
+  const afterChange = await recorder.waitForLog(
+    (l) => uploaded('cam-b')(l) && keyTime(String(l.key)) >= changedAt,
+    60_000,
+    'a cam-b segment named after the change',
+  );
   assert.equal(await width(bucket, String(afterChange.key)), 320);
 
   // cam-a deleted: its last segment is uploaded, its series leave /metrics, its footage stays
   const removed = await api.call('DELETE', '/api/cameras/cam-a');
   assert.equal(removed.status, 200, removed.text);
   assert.equal((await api.call('GET', '/api/cameras/cam-a')).status, 404);
-  await recorder.until(async () => localSegments(tempDir).every((s) => !s.startsWith('cam-a/')) && (await recorder.metric('camera_upload_backlog_segments', { camera_id: 'cam-a' })) === 0, 60_000, 'cam-a backlog uploaded');
+  await recorder.until(
+    async () =>
+      localSegments(tempDir).every((s) => !s.startsWith('cam-a/')) && (await recorder.metric('camera_upload_backlog_segments', { camera_id: 'cam-a' })) === 0,
+    60_000,
+    'cam-a backlog uploaded',
+  );
   const finishedA = recorder.logs.filter((l) => l.msg === 'segment finished' && l.camera === 'cam-a').length;
   assert.equal(recorder.logs.filter(uploaded('cam-a')).length, finishedA, 'every finished cam-a segment uploaded');
   await recorder.until(async () => !(await recorder.get('/metrics')).body.includes('camera_id="cam-a"'), 30_000, 'cam-a series gone from /metrics');
@@ -161,17 +182,24 @@ test('cameras are added, changed and removed at runtime, survive a restart, and 
   const again = await start({ tempDir, bucket });
   const relisted = await again.api.call('GET', '/api/cameras');
   const views = relisted.body.cameras as { id: string; origin: string; source_url: string }[];
-  assert.deepEqual(views.map((c) => [c.id, c.origin]).sort(), [['cam-b', 'api'], ['camera-1', 'config']]);
+  assert.deepEqual(views.map((c) => [c.id, c.origin]).sort(), [
+    ['cam-b', 'api'],
+    ['camera-1', 'config'],
+  ]);
   assert.match(views.find((c) => c.id === 'cam-b')!.source_url, /\/b2$/);
   await again.recorder.waitForCount(uploaded('cam-b'), 1, 60_000, 'cam-b uploads after the restart');
   const metricsAgain = (await again.recorder.get('/metrics')).body;
   assert.equal((await again.recorder.stop()).code, 0);
 
   // no password anywhere: logs, answers, /metrics, the bucket's camera records, the local cache
-  const stored = await Promise.all((await listKeys(client, bucket)).filter((k) => !k.endsWith('.mp4')).map(async (k) => {
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
-    return Buffer.from(await out.Body!.transformToByteArray()).toString('latin1');
-  }));
+  const stored = await Promise.all(
+    (await listKeys(client, bucket))
+      .filter((k) => !k.endsWith('.mp4'))
+      .map(async (k) => {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
+        return Buffer.from(await out.Body!.transformToByteArray()).toString('latin1');
+      }),
+  );
   assert.ok(stored.length > 0, 'camera records in the bucket');
   const everywhere: [string, string][] = [
     ['logs', [...recorder.raw, ...again.recorder.raw].join('\n')],

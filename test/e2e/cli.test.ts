@@ -19,17 +19,24 @@ describe('command line', () => {
     const config = join(dir, 'bad.toml');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(config, '[upload]\nconcurency = 8\n[[cameras]]\nid = "Front Door"\nurl = "rtsp://admin:campass-77@cam/s"\n');
-    const r = await runCli(['--config', config], { SEGMENT_DURATION: 'forever', S3_SECRET_ACCESS_KEY: SECRET, CAMERA2_RTSP_URL: 'http://admin:campass-77@cam/s' });
+    const r = await runCli(['--config', config], {
+      SEGMENT_DURATION: 'forever',
+      S3_SECRET_ACCESS_KEY: SECRET,
+      CAMERA2_RTSP_URL: 'http://admin:campass-77@cam/s',
+    });
     assert.equal(r.code, 2, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines[0], `camera-recorder: invalid configuration (${config}):`);
-    assert.deepEqual(lines.slice(1).sort(), [
-      `  SEGMENT_DURATION (environment): expected a duration such as "10s", "15m" or "1h", got "forever"`,
-      `  CAMERA2_RTSP_URL (environment): scheme "http:" is not supported; use rtsp:// or rtsps://`,
-      `  cameras[0].id (${config}): "Front Door" is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`,
-      `  upload.concurency (${config}): unknown key; did you mean "upload.concurrency"?`,
-      '  s3 credentials: missing S3_ACCESS_KEY_ID: set them in the environment (or s3.access_key_id / s3.secret_access_key), or use storage = "filesystem"',
-    ].sort());
+    assert.deepEqual(
+      lines.slice(1).sort(),
+      [
+        `  SEGMENT_DURATION (environment): expected a duration such as "10s", "15m" or "1h", got "forever"`,
+        `  CAMERA2_RTSP_URL (environment): scheme "http:" is not supported; use rtsp:// or rtsps://`,
+        `  cameras[0].id (${config}): "Front Door" is not a valid camera id: use 1-63 lowercase letters, digits and "-", not starting or ending with "-" (it becomes a directory and an object key)`,
+        `  upload.concurency (${config}): unknown key; did you mean "upload.concurrency"?`,
+        '  s3 credentials: missing S3_ACCESS_KEY_ID: set them in the environment (or s3.access_key_id / s3.secret_access_key), or use storage = "filesystem"',
+      ].sort(),
+    );
     assert.ok(!r.stderr.includes(SECRET) && !r.stderr.includes('campass-77'));
     assert.equal(r.stdout, '');
   });
@@ -45,9 +52,18 @@ describe('command line', () => {
   });
 
   test('--check-config prints the effective configuration with secrets masked and exits 0', async () => {
-    const r = await runCli(['--check-config'], { S3_ACCESS_KEY_ID: 'AKID', S3_SECRET_ACCESS_KEY: SECRET, CAMERA1_RTSP_URL: 'rtsp://admin:campass-77@127.0.0.1/s', SEGMENT_DURATION: '10s' });
+    const r = await runCli(['--check-config'], {
+      S3_ACCESS_KEY_ID: 'AKID',
+      S3_SECRET_ACCESS_KEY: SECRET,
+      CAMERA1_RTSP_URL: 'rtsp://admin:campass-77@127.0.0.1/s',
+      SEGMENT_DURATION: '10s',
+    });
     assert.equal(r.code, 0, r.stderr);
-    const config = JSON.parse(r.stdout) as { segment_duration: string; s3: { secret_access_key: string; bucket: string }; cameras: { id: string; url: string }[] };
+    const config = JSON.parse(r.stdout) as {
+      segment_duration: string;
+      s3: { secret_access_key: string; bucket: string };
+      cameras: { id: string; url: string }[];
+    };
     assert.equal(config.segment_duration, '10s');
     assert.equal(config.s3.secret_access_key, '***');
     assert.equal(config.s3.bucket, 'camera-recordings');
@@ -71,7 +87,10 @@ describe('command line', () => {
   test('a missing ffmpeg binary is a clear startup error', async () => {
     const r = await runCli([], { STORAGE: 'filesystem', CAMERA1_RTSP_URL: 'rtsp://127.0.0.1/s', FFMPEG_PATH: '/nonexistent/ffmpeg' });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /recorder\.ffmpeg_path: cannot run "\/nonexistent\/ffmpeg" \(ENOENT\); install ffmpeg \(apt-get install ffmpeg\) or set FFMPEG_PATH/);
+    assert.match(
+      r.stderr,
+      /recorder\.ffmpeg_path: cannot run "\/nonexistent\/ffmpeg" \(ENOENT\); install ffmpeg \(apt-get install ffmpeg\) or set FFMPEG_PATH/,
+    );
   });
 
   test('demo records two synthetic cameras into the filesystem store and leaves nothing behind', async () => {
@@ -81,7 +100,11 @@ describe('command line', () => {
     assert.match(r.stderr, new RegExp(`stored segments: ${join(dir, 'bucket')}/<camera>/`));
     for (const camera of ['camera-1', 'camera-2']) {
       const days = readdirSync(join(dir, 'bucket', camera));
-      const files = days.flatMap((d) => readdirSync(join(dir, 'bucket', camera, d)).filter((f) => f.endsWith('.mp4')).map((f) => join(dir, 'bucket', camera, d, f)));
+      const files = days.flatMap((d) =>
+        readdirSync(join(dir, 'bucket', camera, d))
+          .filter((f) => f.endsWith('.mp4'))
+          .map((f) => join(dir, 'bucket', camera, d, f)),
+      );
       assert.ok(files.length >= 2, `${camera}: ${files.length} segments`);
       for (const f of files) {
         assert.match(f, new RegExp(`/${camera}/\\d{8}/\\d{6}_${camera}\\.mp4$`));
@@ -117,12 +140,19 @@ describe('command line', () => {
 
   test('SIGTERM waits for uploads to drain; a second signal exits at once and leaves the segments on disk', async () => {
     const tempDir = mkdtempSync(join(tmpdir(), 'signals-'));
-    const recorder = new RecorderProcess({
-      // nothing listens on the discard port: every upload fails and is retried, so the drain would wait out its grace
-      S3_ENDPOINT: 'http://127.0.0.1:9', S3_ACCESS_KEY_ID: 'AKID', S3_SECRET_ACCESS_KEY: SECRET,
-      TEMP_DIR: tempDir, SEGMENT_DURATION: '2s', SHUTDOWN_GRACE: '10m',
-      CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
-    }, await freePort());
+    const recorder = new RecorderProcess(
+      {
+        // nothing listens on the discard port: every upload fails and is retried, so the drain would wait out its grace
+        S3_ENDPOINT: 'http://127.0.0.1:9',
+        S3_ACCESS_KEY_ID: 'AKID',
+        S3_SECRET_ACCESS_KEY: SECRET,
+        TEMP_DIR: tempDir,
+        SEGMENT_DURATION: '2s',
+        SHUTDOWN_GRACE: '10m',
+        CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
+      },
+      await freePort(),
+    );
     try {
       await recorder.waitForCount((l) => l.msg === 'upload failed; retrying', 1, 30_000, 'a failed upload');
       recorder.child.kill('SIGTERM');
@@ -149,10 +179,17 @@ describe('command line', () => {
     try {
       const fifo = await open(config, 'w'); // resolves once the CLI has opened it for reading
       recorder.child.kill('SIGTERM');
-      await fifo.writeFile(`storage = "filesystem"\n[filesystem]\nroot = "${join(dir, 'bucket')}"\n[[cameras]]\nid = "camera-1"\nurl = "synthetic:?size=320x240&fps=10"\n`).catch(() => undefined); // EPIPE if the signal killed it
+      await fifo
+        .writeFile(
+          `storage = "filesystem"\n[filesystem]\nroot = "${join(dir, 'bucket')}"\n[[cameras]]\nid = "camera-1"\nurl = "synthetic:?size=320x240&fps=10"\n`,
+        )
+        .catch(() => undefined); // EPIPE if the signal killed it
       await fifo.close();
       assert.deepEqual(await recorder.exited, { code: 0, signal: null }, recorder.stderr);
-      assert.ok(recorder.logs.some((l) => l.msg === 'shutdown requested' && l.signal === 'SIGTERM'), recorder.raw.join('\n'));
+      assert.ok(
+        recorder.logs.some((l) => l.msg === 'shutdown requested' && l.signal === 'SIGTERM'),
+        recorder.raw.join('\n'),
+      );
     } finally {
       await recorder.stop('SIGKILL');
     }
@@ -161,15 +198,24 @@ describe('command line', () => {
   test('SIGHUP is logged and handled like SIGTERM: the last segment is finalized and stored, exit 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sighup-'));
     const tempDir = join(dir, 'spool');
-    const recorder = new RecorderProcess({
-      STORAGE: 'filesystem', FILESYSTEM_ROOT: join(dir, 'bucket'), TEMP_DIR: tempDir, SEGMENT_DURATION: '2s',
-      CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
-    }, await freePort());
+    const recorder = new RecorderProcess(
+      {
+        STORAGE: 'filesystem',
+        FILESYSTEM_ROOT: join(dir, 'bucket'),
+        TEMP_DIR: tempDir,
+        SEGMENT_DURATION: '2s',
+        CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
+      },
+      await freePort(),
+    );
     try {
       await recorder.waitForCount((l) => l.msg === 'segment uploaded', 1, 60_000, 'an upload');
       recorder.child.kill('SIGHUP');
       assert.deepEqual(await recorder.exited, { code: 0, signal: null }, recorder.stderr);
-      assert.ok(recorder.logs.some((l) => l.msg === 'shutdown requested' && l.signal === 'SIGHUP'), 'the signal is logged');
+      assert.ok(
+        recorder.logs.some((l) => l.msg === 'shutdown requested' && l.signal === 'SIGHUP'),
+        'the signal is logged',
+      );
       assert.deepEqual(localSegments(tempDir), [], 'segments kept: stored, none left behind');
       const finished = recorder.logs.filter((l) => l.msg === 'segment finished').length;
       assert.equal(recorder.logs.filter((l) => l.msg === 'segment uploaded').length, finished, 'every finished segment uploaded');

@@ -27,24 +27,33 @@ function storeEnv(): Record<string, string> {
   return { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_BUCKET: BUCKET };
 }
 async function startRecorder(): Promise<RecorderProcess> {
-  const r = new RecorderProcess({
-    ...storeEnv(),
-    TEMP_DIR: tempDir,
-    SEGMENT_DURATION: '4s',
-    CAMERA1_RTSP_URL: camera.url('/cam'),
-    RTSP_TIMEOUT: '3s',
-    RESTART_MAX: '2s',
-    API_TOKEN: TOKEN,
-    EVENT_POLL_INTERVAL: '500ms',
-  }, await freePort());
+  const r = new RecorderProcess(
+    {
+      ...storeEnv(),
+      TEMP_DIR: tempDir,
+      SEGMENT_DURATION: '4s',
+      CAMERA1_RTSP_URL: camera.url('/cam'),
+      RTSP_TIMEOUT: '3s',
+      RESTART_MAX: '2s',
+      API_TOKEN: TOKEN,
+      EVENT_POLL_INTERVAL: '500ms',
+    },
+    await freePort(),
+  );
   await r.until(async () => (await r.get('/ready')).status === 200, 60_000, 'ready');
   return r;
 }
 const api = (path: string, init: RequestInit = {}, token: string | undefined = TOKEN) =>
-  fetch(`http://127.0.0.1:${recorder.port}${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } });
+  fetch(`http://127.0.0.1:${recorder.port}${path}`, {
+    ...init,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+  });
 const postEvent = (body: unknown, token?: string) => api('/api/events', { method: 'POST', body: JSON.stringify(body) }, token);
 
-interface Listing { segments: { key: string; start: string; end: string; url?: string | null }[]; gaps: { from: string; to: string }[] }
+interface Listing {
+  segments: { key: string; start: string; end: string; url?: string | null }[];
+  gaps: { from: string; to: string }[];
+}
 async function list(from: string, to: string): Promise<Listing> {
   const r = await runCli(['clips', 'list', '--camera', 'camera-1', '--from', from, '--to', to, '--json'], storeEnv());
   assert.equal(r.code, 0, r.stderr);
@@ -57,10 +66,14 @@ type EventAnswer = Record<string, any>;
 
 async function waitEvent(id: string, timeoutMs: number): Promise<EventAnswer> {
   let last: EventAnswer = {};
-  await recorder.until(async () => {
-    last = (await (await api(`/api/events/${id}`)).json()) as EventAnswer;
-    return last.status !== 'pending';
-  }, timeoutMs, `event ${id} to finish`);
+  await recorder.until(
+    async () => {
+      last = (await (await api(`/api/events/${id}`)).json()) as EventAnswer;
+      return last.status !== 'pending';
+    },
+    timeoutMs,
+    `event ${id} to finish`,
+  );
   return last;
 }
 
@@ -88,7 +101,14 @@ describe('clips', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'export-')), 'clip.mp4');
     const r = await runCli(['clips', 'export', '--camera', 'camera-1', '--from', isoAt(from), '--to', isoAt(to), '-o', out, '--json'], storeEnv());
     assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { from: string; to: string; start_offset_seconds: number; end_offset_seconds: number; segments: number; gaps: unknown[] };
+    const report = JSON.parse(r.stdout) as {
+      from: string;
+      to: string;
+      start_offset_seconds: number;
+      end_offset_seconds: number;
+      segments: number;
+      gaps: unknown[];
+    };
     assert.equal(report.segments, 2);
     assert.deepEqual(report.gaps, []);
     assert.ok(report.start_offset_seconds >= 0 && report.start_offset_seconds <= GOP_S, `start offset ${report.start_offset_seconds}`);
@@ -96,7 +116,10 @@ describe('clips', () => {
     const probed = probeFile(out);
     assert.deepEqual(probed.codecs, ['h264', 'aac']);
     const asked = (to - from) / 1000;
-    assert.ok(probed.durationSec >= asked - GOP_S && probed.durationSec <= asked + GOP_S + 0.5, `duration ${probed.durationSec} for ${asked} asked; ${r.stdout} ${JSON.stringify([a, b])}`);
+    assert.ok(
+      probed.durationSec >= asked - GOP_S && probed.durationSec <= asked + GOP_S + 0.5,
+      `duration ${probed.durationSec} for ${asked} asked; ${r.stdout} ${JSON.stringify([a, b])}`,
+    );
     const bytes = readFileSync(out);
     assert.ok(bytes.indexOf('moov') < bytes.indexOf('mdat'), 'faststart: moov before mdat');
   });
@@ -129,7 +152,10 @@ describe('clips', () => {
   });
 
   test('a range with no footage is a clear error, not an empty file', async () => {
-    const r = await runCli(['clips', 'export', '--camera', 'camera-1', '--from', '2001-01-01T00:00:00Z', '--to', '2001-01-01T00:01:00Z', '-o', join(tmpdir(), 'never.mp4')], storeEnv());
+    const r = await runCli(
+      ['clips', 'export', '--camera', 'camera-1', '--from', '2001-01-01T00:00:00Z', '--to', '2001-01-01T00:01:00Z', '-o', join(tmpdir(), 'never.mp4')],
+      storeEnv(),
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no footage of camera-1 between 2001-01-01T00:00:00.000Z and 2001-01-01T00:01:00.000Z/);
     const res = await api('/api/cameras/camera-1/clip?from=2001-01-01T00:00:00Z&to=2001-01-01T00:01:00Z');
@@ -161,9 +187,16 @@ describe('clips', () => {
   });
 
   test('overlapping events each get their own clip', async () => {
-    const ids = await Promise.all([1, 2].map(async (n) => ((await (await postEvent({ camera: 'camera-1', pre_seconds: 2, post_seconds: 2, metadata: { n } })).json()) as { id: string }).id));
+    const ids = await Promise.all(
+      [1, 2].map(
+        async (n) => ((await (await postEvent({ camera: 'camera-1', pre_seconds: 2, post_seconds: 2, metadata: { n } })).json()) as { id: string }).id,
+      ),
+    );
     const done = await Promise.all(ids.map((id) => waitEvent(id, 60_000)));
-    assert.deepEqual(done.map((d) => d.status), ['done', 'done']);
+    assert.deepEqual(
+      done.map((d) => d.status),
+      ['done', 'done'],
+    );
     assert.notEqual(done[0]!.clip.key, done[1]!.clip.key);
   });
 
@@ -242,7 +275,15 @@ describe('clips', () => {
     assert.equal(wrong.status, 401);
     assert.match(wrong.headers.get('www-authenticate') ?? '', /^Bearer/);
     assert.equal((await recorder.get('/metrics')).status, 200, '/metrics stays open');
-    const off = new RecorderProcess({ STORAGE: 'filesystem', FILESYSTEM_ROOT: mkdtempSync(join(tmpdir(), 'off-')), TEMP_DIR: mkdtempSync(join(tmpdir(), 'off-t-')), CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10' }, await freePort());
+    const off = new RecorderProcess(
+      {
+        STORAGE: 'filesystem',
+        FILESYSTEM_ROOT: mkdtempSync(join(tmpdir(), 'off-')),
+        TEMP_DIR: mkdtempSync(join(tmpdir(), 'off-t-')),
+        CAMERA1_RTSP_URL: 'synthetic:?size=320x240&fps=10',
+      },
+      await freePort(),
+    );
     try {
       await off.until(async () => (await off.get('/health')).status === 200, 20_000, 'health');
       const res = await off.get('/api/events');

@@ -36,20 +36,23 @@ after(async () => {
 
 async function startRecorder(env: Record<string, string>) {
   const bucket = `disk-${process.pid}-${++bucketNo}`;
-  const recorder = new RecorderProcess({
-    S3_ENDPOINT: s3.endpoint,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_BUCKET: bucket,
-    SEGMENT_DURATION: `${SEGMENT_S}s`,
-    RTSP_TIMEOUT: '3s',
-    STALL_TIMEOUT: '10s',
-    UPLOAD_RETRY_MAX: '2s',
-    BACKLOG_CHECK_INTERVAL: '1s',
-    SHUTDOWN_GRACE: '0s',
-    CAMERA1_RTSP_URL: cameras.url('/cam1'),
-    ...env,
-  }, await freePort());
+  const recorder = new RecorderProcess(
+    {
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_BUCKET: bucket,
+      SEGMENT_DURATION: `${SEGMENT_S}s`,
+      RTSP_TIMEOUT: '3s',
+      STALL_TIMEOUT: '10s',
+      UPLOAD_RETRY_MAX: '2s',
+      BACKLOG_CHECK_INTERVAL: '1s',
+      SHUTDOWN_GRACE: '0s',
+      CAMERA1_RTSP_URL: cameras.url('/cam1'),
+      ...env,
+    },
+    await freePort(),
+  );
   running.add(recorder);
   return { recorder, bucket };
 }
@@ -88,8 +91,14 @@ describe('disk and backlog guard end to end', () => {
       await recorder.stop('SIGTERM');
       const drops = recorder.logs.filter(droppedLine);
       assert.ok(counted >= 2 && counted <= drops.length, `counted ${counted}, logged ${drops.length}`);
-      assert.ok(drops.every((l) => l.level === 'error' && l.reason === 'backlog_cap'), JSON.stringify(drops));
-      assert.ok(drops.every((l) => l.uploading === false), 'only queued segments were dropped, never one being uploaded');
+      assert.ok(
+        drops.every((l) => l.level === 'error' && l.reason === 'backlog_cap'),
+        JSON.stringify(drops),
+      );
+      assert.ok(
+        drops.every((l) => l.uploading === false),
+        'only queued segments were dropped, never one being uploaded',
+      );
       const keys = await listKeys(client, bucket);
       const stored = recorder.logs.filter(uploaded).map((l) => String(l.key));
       assert.ok(stored.length >= 2 && stored.every((k) => keys.includes(k)), `stored ${stored.join(', ')}; bucket ${keys.join(', ')}`);
@@ -110,10 +119,16 @@ describe('disk and backlog guard end to end', () => {
       await recorder.waitForCount(uploaded, 8, 120_000, 'uploads');
       assert.equal((await recorder.get('/ready')).status, 200);
       assert.equal(await recorder.metric('camera_segments_dropped_total'), 0);
-      const warning = recorder.logs.find((l) => l.level === 'warn' && l.msg.includes('backlog.min_free_bytes (1GiB) is not smaller than the temp_dir filesystem'));
+      const warning = recorder.logs.find(
+        (l) => l.level === 'warn' && l.msg.includes('backlog.min_free_bytes (1GiB) is not smaller than the temp_dir filesystem'),
+      );
       assert.ok(warning, 'the floor the spool cannot hold is reported');
       assert.match(warning.msg, /BACKLOG_MIN_FREE_BYTES/);
-      assert.deepEqual(recorder.logs.filter((l) => l.level === 'error'), [], 'nothing logged as lost');
+      assert.deepEqual(
+        recorder.logs.filter((l) => l.level === 'error'),
+        [],
+        'nothing logged as lost',
+      );
       assert.equal((await recorder.stop('SIGTERM')).code, 0);
       assert.ok((await listKeys(client, bucket)).length >= 8);
     } finally {

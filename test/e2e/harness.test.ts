@@ -14,12 +14,20 @@ import { s3Client, startS3Server } from '../support/s3-server.ts';
 
 /** Codec names of all streams, as ffprobe over RTSP/TCP reports them (sorted). */
 function probeCodecs(url: string): Promise<string[]> {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   const args = ['-v', 'error', '-analyzeduration', '500000', '-rtsp_transport', 'tcp', '-timeout', '5000000',
     '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url];
   return new Promise((resolve, reject) => {
     execFile('ffprobe', args, { timeout: 20_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       if (err) reject(new Error(`ffprobe ${url}: ${stderr.trim() || err.message}`));
-      else resolve(stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort());
+      else
+        resolve(
+          stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .sort(),
+        );
     });
   });
 }

@@ -24,19 +24,22 @@ after(async () => {
 });
 
 async function startRecorder(env: Record<string, string>): Promise<RecorderProcess> {
-  const recorder = new RecorderProcess({
-    STORAGE: 'filesystem',
-    FILESYSTEM_ROOT: mkdtempSync(join(tmpdir(), 'faults-store-')),
-    SEGMENT_DURATION: '4s',
-    RTSP_TIMEOUT: '5s',
-    STALL_TIMEOUT: '8s',
-    RESTART_INITIAL: '500ms',
-    RESTART_MAX: '1s',
-    // far longer than any wait below: a stalled ffmpeg must not be left to sit it out
-    FFMPEG_STOP_TIMEOUT: '120s',
-    UPLOAD_RETRY_MAX: '1s',
-    ...env,
-  }, await freePort());
+  const recorder = new RecorderProcess(
+    {
+      STORAGE: 'filesystem',
+      FILESYSTEM_ROOT: mkdtempSync(join(tmpdir(), 'faults-store-')),
+      SEGMENT_DURATION: '4s',
+      RTSP_TIMEOUT: '5s',
+      STALL_TIMEOUT: '8s',
+      RESTART_INITIAL: '500ms',
+      RESTART_MAX: '1s',
+      // far longer than any wait below: a stalled ffmpeg must not be left to sit it out
+      FFMPEG_STOP_TIMEOUT: '120s',
+      UPLOAD_RETRY_MAX: '1s',
+      ...env,
+    },
+    await freePort(),
+  );
   running.add(recorder);
   return recorder;
 }
@@ -58,7 +61,11 @@ describe('recorder faults end to end', () => {
       assert.ok(proxy.freeze() >= 1, 'the ffmpeg connection frozen');
 
       // the gauge falls while the stalled ffmpeg is still there, not only when it is gone
-      await recorder.until(async () => (await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' })) === 0, 30_000, 'camera_stream_connected 0');
+      await recorder.until(
+        async () => (await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' })) === 0,
+        30_000,
+        'camera_stream_connected 0',
+      );
       assert.doesNotThrow(() => process.kill(ffmpegPid, 0), 'camera_stream_connected fell only when the stalled ffmpeg was gone');
       assert.equal(count(recorder, restarted), 0, 'camera_stream_connected fell only when ffmpeg exited');
 
@@ -83,14 +90,22 @@ describe('recorder faults end to end', () => {
 
   test('a camera that does not answer: /health says degraded and names it (still 200), /ready stays 200, the gap counted as camera_unreachable', async () => {
     const deadPort = await freePort();
-    const recorder = await startRecorder({ TEMP_DIR: mkdtempSync(join(tmpdir(), 'faults-')), CAMERA1_RTSP_URL: cameras.url('/aac'), CAMERA2_RTSP_URL: `rtsp://127.0.0.1:${deadPort}/cam`, STALL_TIMEOUT: '8s' });
+    const recorder = await startRecorder({
+      TEMP_DIR: mkdtempSync(join(tmpdir(), 'faults-')),
+      CAMERA1_RTSP_URL: cameras.url('/aac'),
+      CAMERA2_RTSP_URL: `rtsp://127.0.0.1:${deadPort}/cam`,
+      STALL_TIMEOUT: '8s',
+    });
     await recorder.waitForCount(uploaded, 1, 60_000, 'camera-1 recording');
     // camera-2 has had no frame for longer than stall_timeout + restart_max
     await recorder.until(async () => JSON.parse((await recorder.get('/health')).body).status === 'degraded', 60_000, '/health degraded');
     const health = await recorder.get('/health');
     assert.equal(health.status, 200, 'liveness stays 200: a restart would not bring the camera back');
     const body = JSON.parse(health.body) as { notRecording: { id: string; reason: string }[] };
-    assert.deepEqual(body.notRecording.map((c) => [c.id, c.reason]), [['camera-2', 'camera_unreachable']]);
+    assert.deepEqual(
+      body.notRecording.map((c) => [c.id, c.reason]),
+      [['camera-2', 'camera_unreachable']],
+    );
     assert.equal((await recorder.get('/ready')).status, 200, 'a camera in backoff does not take the API out of service');
     assert.ok((await recorder.metric('camera_recording_gap_seconds_total', { camera_id: 'camera-2', reason: 'camera_unreachable' })) > 0);
     assert.deepEqual(await recorder.stop(), { code: 0, signal: null });
@@ -106,7 +121,11 @@ describe('recorder faults end to end', () => {
       await recorder.waitForCount(uploaded, 1, 60_000, 'a first upload');
       fillDisk(filler);
       await recorder.waitForLog((l) => l.level === 'error' && l.msg.startsWith('disk full'), 60_000, 'disk full reported');
-      await recorder.until(async () => (await recorder.metric('camera_recording_gap_seconds_total', { camera_id: 'camera-1', reason: 'disk_full' })) > 0, 30_000, 'a disk_full gap counted');
+      await recorder.until(
+        async () => (await recorder.metric('camera_recording_gap_seconds_total', { camera_id: 'camera-1', reason: 'disk_full' })) > 0,
+        30_000,
+        'a disk_full gap counted',
+      );
       assert.equal(recorder.child.exitCode, null, 'the recorder is running');
 
       rmSync(filler);

@@ -43,8 +43,14 @@ async function startRecorder(env: Record<string, string>, opts: { tempDir?: stri
   return started;
 }
 
-const uploaded = (camera?: string) => (l: LogLine): boolean => l.msg === 'segment uploaded' && (camera === undefined || l.camera === camera);
-const finished = (camera?: string) => (l: LogLine): boolean => l.msg === 'segment finished' && (camera === undefined || l.camera === camera);
+const uploaded =
+  (camera?: string) =>
+  (l: LogLine): boolean =>
+    l.msg === 'segment uploaded' && (camera === undefined || l.camera === camera);
+const finished =
+  (camera?: string) =>
+  (l: LogLine): boolean =>
+    l.msg === 'segment finished' && (camera === undefined || l.camera === camera);
 
 /** Every segment the recorder said it finished is in the bucket, and nothing else is. */
 async function assertNothingLost(recorder: RecorderProcess, bucket: string): Promise<string[]> {
@@ -77,9 +83,18 @@ describe('recording end to end', () => {
     assert.ok((await recorder.metric('camera_segments_uploaded_total')) >= 6);
     assert.ok((await recorder.metric('camera_recording_bytes_total', { camera_id: 'camera-2' })) > 0);
     const health = JSON.parse((await recorder.get('/health')).body) as { cameras: { id: string; state: string }[] };
-    assert.deepEqual(health.cameras.map((c) => [c.id, c.state]), [['camera-1', 'recording'], ['camera-2', 'recording']]);
+    assert.deepEqual(
+      health.cameras.map((c) => [c.id, c.state]),
+      [
+        ['camera-1', 'recording'],
+        ['camera-2', 'recording'],
+      ],
+    );
     const audio = recorder.logs.filter((l) => l.msg === 'starting ffmpeg').map((l) => [l.camera, l.audioCodec, l.audio]);
-    assert.deepEqual(audio.slice(0, 2).sort(), [['camera-1', 'aac', 'copy'], ['camera-2', 'pcm_alaw', 'transcode']]);
+    assert.deepEqual(audio.slice(0, 2).sort(), [
+      ['camera-1', 'aac', 'copy'],
+      ['camera-2', 'pcm_alaw', 'transcode'],
+    ]);
 
     const stopAt = Date.now();
     const exit = await recorder.stop('SIGTERM');
@@ -147,7 +162,12 @@ describe('recording end to end', () => {
       await silent.kill();
       await recorder.until(async () => (await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' })) === 0, 30_000, 'connected = 0');
       withAudio = await startRtspServer({ mounts: { '/cam': 'aac' }, port: silent.port });
-      const [changed] = await recorder.waitForCount((l) => l.msg === "the camera's audio changed; restarting ffmpeg with the new audio plan", 1, 60_000, 'the audio change seen');
+      const [changed] = await recorder.waitForCount(
+        (l) => l.msg === "the camera's audio changed; restarting ffmpeg with the new audio plan",
+        1,
+        60_000,
+        'the audio change seen',
+      );
       assert.equal(changed!.was, 'none');
       assert.equal(changed!.now, 'copy');
       await recorder.waitForCount((l) => l.msg === 'starting ffmpeg' && l.audio === 'copy', 1, 30_000, 'ffmpeg started with the audio');
@@ -174,8 +194,19 @@ describe('recording end to end', () => {
       await recorder.waitForCount(uploaded(), 1, 60_000, 'first upload');
       // another client takes the camera: ffmpeg is dropped and restarts with the audio decision it had
       await new Promise((resolve) => execFile('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', camera.url('/cam')], { timeout: 10_000 }, resolve));
-      await recorder.waitForCount((l) => l.msg.startsWith('the stream ended while a second connection checked the camera'), 1, 60_000, 'the one-client camera noticed');
-      assert.deepEqual(recorder.logs.filter((l) => l.msg === 'starting ffmpeg').slice(0, 2).map((l) => l.audioFrom), ['probe', 'last run']);
+      await recorder.waitForCount(
+        (l) => l.msg.startsWith('the stream ended while a second connection checked the camera'),
+        1,
+        60_000,
+        'the one-client camera noticed',
+      );
+      assert.deepEqual(
+        recorder.logs
+          .filter((l) => l.msg === 'starting ffmpeg')
+          .slice(0, 2)
+          .map((l) => l.audioFrom),
+        ['probe', 'last run'],
+      );
       await recorder.waitForCount((l) => l.msg === 'starting ffmpeg' && l.audioFrom === 'probe', 2, 30_000, 'a start probed first again');
       const restarts = recorder.logs.filter((l) => l.msg === 'ffmpeg exited; restarting').length;
       const uploadsBefore = recorder.logs.filter(uploaded()).length;
@@ -215,20 +246,26 @@ describe('recording end to end', () => {
     const { recorder, tempDir, bucket } = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(cameras, '/aac'), SEGMENT_DURATION: '30s' });
     await recorder.waitForLog((l) => l.msg === 'stream connected', 60_000, 'stream connected');
     // kill once the segment being written is 4.5 s old (a clock boundary may have just opened a new one)
-    await recorder.until(async () => {
-      const newest = localSegments(tempDir).at(-1);
-      const m = newest && /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})\.mp4$/.exec(newest);
-      return !!m && Date.now() - Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) >= 4500;
-    }, 40_000, 'a segment 4.5 s into recording');
+    await recorder.until(
+      async () => {
+        const newest = localSegments(tempDir).at(-1);
+        const m = newest && /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})\.mp4$/.exec(newest);
+        return !!m && Date.now() - Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) >= 4500;
+      },
+      40_000,
+      'a segment 4.5 s into recording',
+    );
     const ffmpegPid = Number(readFileSync(join(tempDir, 'camera-1', '.ffmpeg.pid'), 'utf8'));
     process.kill(ffmpegPid, 'SIGKILL');
     await recorder.stop('SIGKILL');
     const left = localSegments(tempDir);
     assert.ok(left.length >= 1, 'a segment was left on disk');
-    const partialKey = left.map((f) => {
-      const m = /^camera-1\/(\d{8})-(\d{6})\.mp4$/.exec(f)!;
-      return `camera-1/${m[1]}/${m[2]}_camera-1.mp4`;
-    }).at(-1)!;
+    const partialKey = left
+      .map((f) => {
+        const m = /^camera-1\/(\d{8})-(\d{6})\.mp4$/.exec(f)!;
+        return `camera-1/${m[1]}/${m[2]}_camera-1.mp4`;
+      })
+      .at(-1)!;
 
     const again = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(cameras, '/aac'), SEGMENT_DURATION: '30s' }, { tempDir, bucket });
     await again.recorder.waitForLog((l) => l.msg === 'segment uploaded' && l.key === partialKey, 60_000, `upload of ${partialKey}`);
@@ -253,7 +290,7 @@ describe('recording end to end', () => {
     assert.ok(orphanKeys.length >= 1, 'the orphan is writing a segment');
     const again = await startRecorder({ CAMERA1_RTSP_URL: cameraUrl(cameras, '/aac'), SEGMENT_DURATION: '30s' }, { tempDir, bucket });
     await again.recorder.waitForLog((l) => l.msg.includes('earlier run still recording') && l.pid === ffmpegPid, 30_000, 'orphan stopped');
-    await again.recorder.waitForCount(uploaded(), 1, 60_000, 'the orphan\'s segment uploaded');
+    await again.recorder.waitForCount(uploaded(), 1, 60_000, "the orphan's segment uploaded");
     assert.equal(isRunning(ffmpegPid), false, 'orphaned ffmpeg is gone');
     assert.deepEqual(await again.recorder.stop(), { code: 0, signal: null });
     const keys = await listKeys(client, bucket);

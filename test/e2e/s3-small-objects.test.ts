@@ -20,8 +20,17 @@ let client: S3Client;
 
 function store(bucket: string, endpoint = s3.endpoint): S3Store {
   return new S3Store({
-    endpoint, region: s3.region, bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true, createBucket: true, connectTimeoutMs: 3000, requestTimeoutMs: 30_000, partSize: 5 * 2 ** 20, partConcurrency: 1,
+    endpoint,
+    region: s3.region,
+    bucket,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: true,
+    createBucket: true,
+    connectTimeoutMs: 3000,
+    requestTimeoutMs: 30_000,
+    partSize: 5 * 2 ** 20,
+    partConcurrency: 1,
   });
 }
 
@@ -55,7 +64,17 @@ describe('S3 store: small objects', () => {
     await s.init();
     const key = Buffer.alloc(32, 9);
     const log = createLogger('silent', new Redactor());
-    const spec = { id: 'cam-1', sourceType: 'rtsp' as const, url: 'rtsp://admin:Pw-4711@127.0.0.1:8554/a', labels: { site: 's' }, enabled: true, origin: 'api' as const, definedIn: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+    const spec = {
+      id: 'cam-1',
+      sourceType: 'rtsp' as const,
+      url: 'rtsp://admin:Pw-4711@127.0.0.1:8554/a',
+      labels: { site: 's' },
+      enabled: true,
+      origin: 'api' as const,
+      definedIn: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    };
     await new CameraRecords({ store: s, tempDir: mkdtempSync(join(tmpdir(), 'records-a-')), key, log }).save(spec);
     const raw = await client.send(new GetObjectCommand({ Bucket: 'camera-records', Key: '_cameras/cam-1.json' }));
     assert.ok(!(await raw.Body!.transformToString()).includes('Pw-4711'), 'no plain password in the bucket');

@@ -31,8 +31,17 @@ let dir: string;
 
 function storeConfig(bucket: string, partSize: number, partConcurrency: number, endpoint = s3.endpoint): Config['s3'] {
   return {
-    endpoint, region: s3.region, bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true, createBucket: true, connectTimeoutMs: 3000, requestTimeoutMs: 30_000, partSize, partConcurrency,
+    endpoint,
+    region: s3.region,
+    bucket,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: true,
+    createBucket: true,
+    connectTimeoutMs: 3000,
+    requestTimeoutMs: 30_000,
+    partSize,
+    partConcurrency,
   };
 }
 
@@ -60,7 +69,10 @@ after(async () => {
 });
 
 describe('S3 store', () => {
-  for (const [what, bytes] of [['a file larger than a part (multipart, 3 parts at once)', 23 * MiB + 12345], ['a file of at most one part (one PutObject)', 5 * MiB]] as const) {
+  for (const [what, bytes] of [
+    ['a file larger than a part (multipart, 3 parts at once)', 23 * MiB + 12345],
+    ['a file of at most one part (one PutObject)', 5 * MiB],
+  ] as const) {
     test(`${what} is stored byte for byte with its metadata`, async () => {
       const bucket = `parts-${bytes}`;
       const store = new S3Store(storeConfig(bucket, 5 * MiB, 3));
@@ -89,7 +101,15 @@ describe('S3 store', () => {
     const bytes = 200 * MiB;
     const { path } = file('big.bin', bytes);
     const abort = new AbortController();
-    const put = store.put({ key: 'big.mp4', path, size: bytes, contentType: 'video/mp4', metadata: {}, digests: await fileDigests(path, store.partSize), signal: abort.signal });
+    const put = store.put({
+      key: 'big.mp4',
+      path,
+      size: bytes,
+      contentType: 'video/mp4',
+      metadata: {},
+      digests: await fileDigests(path, store.partSize),
+      signal: abort.signal,
+    });
     put.catch(() => undefined);
     // abort once the multipart upload exists on the store, i.e. in the middle of its parts
     const deadline = Date.now() + 30_000;
@@ -102,7 +122,10 @@ describe('S3 store', () => {
     store.close();
   });
 
-  const isPart = (n: number) => (req: { method?: string; url?: string }): boolean => req.method === 'PUT' && new URLSearchParams(req.url?.split('?')[1]).get('partNumber') === String(n);
+  const isPart =
+    (n: number) =>
+    (req: { method?: string; url?: string }): boolean =>
+      req.method === 'PUT' && new URLSearchParams(req.url?.split('?')[1]).get('partNumber') === String(n);
 
   test('a part the store fails once is sent again and the upload completes byte for byte', async () => {
     const bucket = 'part-retry';
@@ -113,8 +136,23 @@ describe('S3 store', () => {
       await store.init();
       const bytes = 12 * MiB + 7;
       const { path, data } = file('retried.bin', bytes);
-      await store.put({ key: 'retried.mp4', path, size: bytes, contentType: 'video/mp4', metadata: { sha256: sha256(data) }, digests: await fileDigests(path, store.partSize), signal: AbortSignal.timeout(60_000) });
-      assert.deepEqual(proxy.seen.filter((l) => l.startsWith('PUT ') && l.includes('partNumber=')).map((l) => /partNumber=(\d+)/.exec(l)![1]).sort(), ['1', '2', '2', '3'], 'part 2 was sent twice, the others once');
+      await store.put({
+        key: 'retried.mp4',
+        path,
+        size: bytes,
+        contentType: 'video/mp4',
+        metadata: { sha256: sha256(data) },
+        digests: await fileDigests(path, store.partSize),
+        signal: AbortSignal.timeout(60_000),
+      });
+      assert.deepEqual(
+        proxy.seen
+          .filter((l) => l.startsWith('PUT ') && l.includes('partNumber='))
+          .map((l) => /partNumber=(\d+)/.exec(l)![1])
+          .sort(),
+        ['1', '2', '2', '3'],
+        'part 2 was sent twice, the others once',
+      );
       const body = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'retried.mp4' }))).Body!.transformToByteArray();
       assert.equal(sha256(body), sha256(data));
       assert.equal(await unfinishedUploads(bucket), 0);
@@ -133,11 +171,22 @@ describe('S3 store', () => {
       const bytes = 12 * MiB;
       const { path } = file('failing.bin', bytes);
       await assert.rejects(
-        store.put({ key: 'failing.mp4', path, size: bytes, contentType: 'video/mp4', metadata: {}, digests: await fileDigests(path, store.partSize), signal: AbortSignal.timeout(60_000) }),
+        store.put({
+          key: 'failing.mp4',
+          path,
+          size: bytes,
+          contentType: 'video/mp4',
+          metadata: {},
+          digests: await fileDigests(path, store.partSize),
+          signal: AbortSignal.timeout(60_000),
+        }),
         (err: unknown) => err instanceof StoreError && /failing\.mp4/.test(err.message) && /InternalError|injected/.test(err.message),
       );
       assert.equal(proxy.seen.filter((l) => isPart(2)({ method: l.split(' ')[0], url: l.split(' ')[1] })).length, 3, 'three tries of part 2');
-      assert.ok(proxy.seen.some((l) => l.startsWith('DELETE ') && l.includes('uploadId=')), 'AbortMultipartUpload was sent');
+      assert.ok(
+        proxy.seen.some((l) => l.startsWith('DELETE ') && l.includes('uploadId=')),
+        'AbortMultipartUpload was sent',
+      );
       await assert.rejects(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'failing.mp4' })), /NotFound|UnknownError/);
       assert.equal(await unfinishedUploads(bucket), 0);
     } finally {
@@ -153,6 +202,7 @@ async function counter(metrics: Metrics, name: string): Promise<number> {
 
 /** A fragmented MP4 of ~18 MiB (noise does not compress): ffprobe reads it, and it spans 4 parts of 5 MiB. */
 function bigSegment(path: string): Buffer {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15:duration=2',
     '-vf', 'noise=alls=80:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-g', '15', '-pix_fmt', 'yuv420p',
     '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', path]);
@@ -176,8 +226,19 @@ describe('verification against the store', () => {
       const data = bigSegment(path);
       const metrics = createMetrics();
       const uploader = new Uploader({
-        store, health: new StoreHealth(systemClock), log: createLogger('silent', new Redactor()), metrics, clock: systemClock,
-        settings: { concurrency: 1, attemptTimeoutMs: 60_000, retryInitialMs: 50, retryMaxMs: 200, ffprobePath: 'ffprobe', quarantineDir: join(tempDir, '.quarantine') },
+        store,
+        health: new StoreHealth(systemClock),
+        log: createLogger('silent', new Redactor()),
+        metrics,
+        clock: systemClock,
+        settings: {
+          concurrency: 1,
+          attemptTimeoutMs: 60_000,
+          retryInitialMs: 50,
+          retryMaxMs: 200,
+          ffprobePath: 'ffprobe',
+          quarantineDir: join(tempDir, '.quarantine'),
+        },
       });
       t.after(async () => {
         await uploader.stop(0);

@@ -54,25 +54,32 @@ describe('secrets', () => {
     cameras = await startRtspServer({ mounts: { '/cam': 'none' } });
     const tempDir = mkdtempSync(join(tmpdir(), 'secrets-env-'));
     const cameraUrl = cameras.url('/cam').replace('rtsp://', 'rtsp://viewer:Env%40Campass-42@');
-    const recorder = new RecorderProcess({
-      ...S3_KEYS,
-      API_TOKEN,
-      S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, // nothing listens: recording goes on, uploads wait
-      CAMERA1_RTSP_URL: cameraUrl,
-      TEMP_DIR: tempDir,
-      SEGMENT_DURATION: '10s',
-      SHUTDOWN_GRACE: '1s', // no store answers: waiting for uploads would only slow the test
-    }, await freePort());
+    const recorder = new RecorderProcess(
+      {
+        ...S3_KEYS,
+        API_TOKEN,
+        S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, // nothing listens: recording goes on, uploads wait
+        CAMERA1_RTSP_URL: cameraUrl,
+        TEMP_DIR: tempDir,
+        SEGMENT_DURATION: '10s',
+        SHUTDOWN_GRACE: '1s', // no store answers: waiting for uploads would only slow the test
+      },
+      await freePort(),
+    );
     running.add(recorder);
     await recorder.until(async () => (await recorder.metric('camera_stream_connected', { camera_id: 'camera-1' })) === 1, 60_000, 'camera-1 connected');
     let environ = '';
     // retried: a restart between reading the pid file and /proc would read a process that is gone
-    await recorder.until(async () => {
-      const pid = Number(readFileSync(join(tempDir, 'camera-1', '.ffmpeg.pid'), 'utf8').trim());
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'ffmpeg') return false;
-      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      return true;
-    }, 30_000, 'the environment of the running ffmpeg');
+    await recorder.until(
+      async () => {
+        const pid = Number(readFileSync(join(tempDir, 'camera-1', '.ffmpeg.pid'), 'utf8').trim());
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'ffmpeg') return false;
+        environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        return true;
+      },
+      30_000,
+      'the environment of the running ffmpeg',
+    );
     const vars = environ.split('\0').filter(Boolean);
     assert.deepEqual(vars.map((v) => v.split('=')[0]).sort(), ['PATH', 'TZ'], environ.replaceAll('\0', '\n'));
     assert.ok(vars.includes('TZ=UTC'));
@@ -100,7 +107,10 @@ describe('secrets', () => {
     assert.equal(check.code, 0, check.stderr);
     assertNoLeak('--check-config', check.stdout + check.stderr);
     const printed = JSON.parse(check.stdout) as { cameras: { id: string; url: string }[] };
-    assert.deepEqual(printed.cameras.map((c) => c.url), PASSWORDS.map((_, i) => `rtsp://viewer:***@127.0.0.1:${closed}/cam${i + 1}`));
+    assert.deepEqual(
+      printed.cameras.map((c) => c.url),
+      PASSWORDS.map((_, i) => `rtsp://viewer:***@127.0.0.1:${closed}/cam${i + 1}`),
+    );
 
     const recorder = new RecorderProcess(env, await freePort());
     running.add(recorder);
@@ -113,7 +123,8 @@ describe('secrets', () => {
     assert.equal((await recorder.stop()).code, 0);
     running.delete(recorder);
     const logs = recorder.raw.join('\n');
-    for (const [i] of PASSWORDS.entries()) assert.ok(logs.includes(`rtsp://viewer:***@127.0.0.1:${closed}/cam${i + 1}`), `camera-${i + 1}'s URL is not in the log`);
+    for (const [i] of PASSWORDS.entries())
+      assert.ok(logs.includes(`rtsp://viewer:***@127.0.0.1:${closed}/cam${i + 1}`), `camera-${i + 1}'s URL is not in the log`);
     assertNoLeak('the log', logs);
     assertNoLeak('/health', health.body);
     assertNoLeak('/metrics', metrics.body);

@@ -49,12 +49,16 @@ const errors = (recorder: RecorderProcess): LogLine[] => recorder.logs.filter((l
  * hangs earlier leaves a file with a header only.
  */
 async function midSegment(recorder: RecorderProcess, tempDir: string, minBytes = 0): Promise<void> {
-  await recorder.until(async () => {
-    const newest = localSegments(tempDir).at(-1) ?? '';
-    const m = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(newest);
-    const age = m ? Date.now() - Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : -1;
-    return age >= 1500 && age <= SEGMENT_S * 1000 - 700 && (minBytes === 0 || statSync(join(tempDir, newest)).size >= minBytes);
-  }, 30_000, `a segment 1.5 s into recording${minBytes > 0 ? ` holding ${minBytes} bytes` : ''}`);
+  await recorder.until(
+    async () => {
+      const newest = localSegments(tempDir).at(-1) ?? '';
+      const m = /(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(newest);
+      const age = m ? Date.now() - Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : -1;
+      return age >= 1500 && age <= SEGMENT_S * 1000 - 700 && (minBytes === 0 || statSync(join(tempDir, newest)).size >= minBytes);
+    },
+    30_000,
+    `a segment 1.5 s into recording${minBytes > 0 ? ` holding ${minBytes} bytes` : ''}`,
+  );
 }
 
 describe('shutdown', () => {
@@ -91,7 +95,10 @@ describe('shutdown', () => {
 
       assert.deepEqual(localSegments(tempDir), [], `round ${round}: TEMP_DIR holds no segment`);
       const keys = await listKeys(client, bucket);
-      const expected = [...leftovers.map((f) => keyOf('camera-1', f.slice('camera-1/'.length))), ...[crashed, recorder].flatMap((r) => r.logs.filter(finished).map((l) => keyOf(String(l.camera), String(l.file))))];
+      const expected = [
+        ...leftovers.map((f) => keyOf('camera-1', f.slice('camera-1/'.length))),
+        ...[crashed, recorder].flatMap((r) => r.logs.filter(finished).map((l) => keyOf(String(l.camera), String(l.file)))),
+      ];
       for (const key of expected) assert.ok(keys.includes(key), `round ${round}: ${key} stored (bucket: ${keys.join(' ')})`);
       const stopped = recorder.logs.find((l) => l.msg === 'stopped');
       assert.equal(stopped?.leftOnDisk, 0, `round ${round}: the stopped line`);
@@ -100,7 +107,7 @@ describe('shutdown', () => {
     }
   });
 
-  test('SIGTERM while the service starts and stops an orphaned ffmpeg: the start finishes queuing the orphan\'s segments, they are stored, exit 0', async () => {
+  test("SIGTERM while the service starts and stops an orphaned ffmpeg: the start finishes queuing the orphan's segments, they are stored, exit 0", async () => {
     const { recorder: crashed, tempDir, bucket } = await startRecorder({});
     await crashed.waitForCount(finished, 1, 60_000, 'a finished segment');
     await midSegment(crashed, tempDir);
@@ -113,7 +120,7 @@ describe('shutdown', () => {
     assert.deepEqual(await recorder.exited, { code: 0, signal: null });
     assert.equal(isRunning(ffmpegPid), false, 'the orphaned ffmpeg is gone');
     assert.deepEqual(localSegments(tempDir), [], 'TEMP_DIR holds no segment');
-    assert.ok((await listKeys(client, bucket)).length > crashed.logs.filter(finished).length, 'the orphan\'s segments stored');
+    assert.ok((await listKeys(client, bucket)).length > crashed.logs.filter(finished).length, "the orphan's segments stored");
     assert.equal(recorder.logs.find((l) => l.msg === 'stopped')?.leftOnDisk, 0);
     assert.deepEqual(errors(recorder), [], 'nothing at error');
   });
@@ -133,7 +140,10 @@ describe('shutdown', () => {
     assert.ok(left.length >= 2, `segments left: ${left.join(' ')}`);
     assert.equal(recorder.logs.find((l) => l.msg === 'stopped')?.leftOnDisk, left.length, 'leftOnDisk');
     const named = recorder.logs.filter((l) => l.msg === 'segment left on disk for the next start');
-    assert.deepEqual(named.map((l) => l.level), named.map(() => 'warn'));
+    assert.deepEqual(
+      named.map((l) => l.level),
+      named.map(() => 'warn'),
+    );
     assert.deepEqual(named.map((l) => `${String(l.camera)}/${String(l.file)}`).sort(), left);
     assert.deepEqual(errors(recorder), [], 'nothing at error');
   });

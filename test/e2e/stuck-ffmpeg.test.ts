@@ -20,7 +20,10 @@ after(async () => {
   for (const pid of stubborn) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });
 
-async function startRecorder(runs: StuckMode[], env: Record<string, string> = {}): Promise<{ recorder: RecorderProcess; tempDir: string; journal: () => JournalLine[] }> {
+async function startRecorder(
+  runs: StuckMode[],
+  env: Record<string, string> = {},
+): Promise<{ recorder: RecorderProcess; tempDir: string; journal: () => JournalLine[] }> {
   const tempDir = mkdtempSync(join(tmpdir(), 'stuck-ffmpeg-'));
   planRuns(tempDir, runs);
   const journal = (): JournalLine[] => {
@@ -28,19 +31,22 @@ async function startRecorder(runs: StuckMode[], env: Record<string, string> = {}
     for (const l of lines) if (l.mode && IGNORES_SIGINT.includes(l.mode)) stubborn.add(l.pid);
     return lines;
   };
-  const recorder = new RecorderProcess({
-    STORAGE: 'filesystem',
-    FILESYSTEM_ROOT: mkdtempSync(join(tmpdir(), 'stuck-ffmpeg-store-')),
-    TEMP_DIR: tempDir,
-    CAMERA1_RTSP_URL: 'synthetic:?audio=none', // no audio probe: the fixture is the only child
-    FFMPEG_PATH: STUCK_FFMPEG,
-    SEGMENT_DURATION: '4s',
-    RESTART_INITIAL: '100ms',
-    RESTART_MAX: '200ms',
-    // far past every wait below: only the watchdog's SIGKILL can end an ffmpeg that ignores SIGINT
-    FFMPEG_STOP_TIMEOUT: '10m',
-    ...env,
-  }, await freePort());
+  const recorder = new RecorderProcess(
+    {
+      STORAGE: 'filesystem',
+      FILESYSTEM_ROOT: mkdtempSync(join(tmpdir(), 'stuck-ffmpeg-store-')),
+      TEMP_DIR: tempDir,
+      CAMERA1_RTSP_URL: 'synthetic:?audio=none', // no audio probe: the fixture is the only child
+      FFMPEG_PATH: STUCK_FFMPEG,
+      SEGMENT_DURATION: '4s',
+      RESTART_INITIAL: '100ms',
+      RESTART_MAX: '200ms',
+      // far past every wait below: only the watchdog's SIGKILL can end an ffmpeg that ignores SIGINT
+      FFMPEG_STOP_TIMEOUT: '10m',
+      ...env,
+    },
+    await freePort(),
+  );
   running.add(recorder);
   return { recorder, tempDir, journal };
 }
@@ -59,7 +65,10 @@ describe('an ffmpeg that does not do what it is asked, end to end', () => {
     assert.equal(exit.reason, 'stalled');
     assert.equal(exit.signal, 'SIGKILL', 'ended by SIGKILL: it ignores SIGINT, and FFMPEG_STOP_TIMEOUT is 10 minutes');
     assert.equal(alive(stalled.pid), false, 'the stalled ffmpeg is gone');
-    assert.ok(journal().some((l) => l.pid === stalled.pid && l.event === 'sigint-ignored'), 'asked with SIGINT first');
+    assert.ok(
+      journal().some((l) => l.pid === stalled.pid && l.event === 'sigint-ignored'),
+      'asked with SIGINT first',
+    );
 
     await recorder.waitForCount((l) => l.msg === 'stream connected', 2, 60_000, 'a second ffmpeg recording');
     assert.equal(journal().filter((l) => l.event === 'started').length, 2, 'restarted once');
@@ -77,10 +86,17 @@ describe('an ffmpeg that does not do what it is asked, end to end', () => {
     const name = journal().find((l) => l.event === 'segment')!.name!;
     assert.deepEqual(await recorder.stop(), { code: 0, signal: null });
 
-    assert.ok(journal().some((l) => l.event === 'sigint-exit'), 'ffmpeg was stopped with SIGINT');
+    assert.ok(
+      journal().some((l) => l.event === 'sigint-exit'),
+      'ffmpeg was stopped with SIGINT',
+    );
     const removed = recorder.logs.find((l) => l.file === name && l.msg === 'segment holds no frame (ffmpeg stopped right after opening it); removed');
     assert.equal(removed?.level, 'info');
-    assert.deepEqual(recorder.logs.filter((l) => l.msg === 'segment quarantined, not uploaded'), [], 'nothing quarantined');
+    assert.deepEqual(
+      recorder.logs.filter((l) => l.msg === 'segment quarantined, not uploaded'),
+      [],
+      'nothing quarantined',
+    );
     const quarantine = join(tempDir, '.quarantine');
     assert.deepEqual(existsSync(quarantine) ? readdirSync(quarantine, { recursive: true }) : [], [], 'the quarantine folder is empty');
     assert.equal(recorder.logs.find((l) => l.msg === 'stopped')?.leftOnDisk, 0, 'nothing left on disk');

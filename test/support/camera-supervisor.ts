@@ -88,7 +88,11 @@ export function testSupervisor(opts: {
   const supervisor = new CameraSupervisor({
     configCameras: opts.configCameras ?? [],
     records: new CameraRecords({ store: opts.store, tempDir, key: opts.key, log }),
-    newRecorder: opts.newRecorder, metrics, redactor, log, clock: systemClock,
+    newRecorder: opts.newRecorder,
+    metrics,
+    redactor,
+    log,
+    clock: systemClock,
     rules: { allowSynthetic: opts.allowSynthetic ?? false },
     backlog: opts.backlog ?? (() => ({ segments: 0, bytes: 0 })),
     storeTimeoutMs: 5000,
@@ -98,5 +102,15 @@ export function testSupervisor(opts: {
 }
 
 export function configCamera(id: string, url: string, definedIn: string): CameraSpec {
-  return { id, sourceType: 'rtsp', url, labels: {}, enabled: true, origin: 'config', definedIn, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+  return {
+    id,
+    sourceType: 'rtsp',
+    url,
+    labels: {},
+    enabled: true,
+    origin: 'config',
+    definedIn,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
 }

@@ -1,6 +1,13 @@
 // A CameraService kept in memory for the HTTP routes' tests: it records what it was asked, masks
 // passwords like the real one, and can be told to fail the next call with a given error.
-import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from '../../src/camera/camera-service.ts';
+import {
+  CameraChangeError,
+  type CameraPatch,
+  type CameraService,
+  type CameraView,
+  type NewCamera,
+  type RemovedCamera,
+} from '../../src/camera/camera-service.ts';
 import { maskUrl } from '../../src/redact.ts';
 
 const T = '2025-12-14T14:00:00.000Z';
@@ -16,7 +23,10 @@ export class FakeCameraService implements CameraService {
 
   constructor(configured: string[] = []) {
     for (const id of configured) {
-      this.cameras.set(id, view({ id, source_type: 'rtsp', source_url: `rtsp://192.0.2.1/${id}` }, { origin: 'config', defined_in: 'environment CAMERA1_RTSP_URL' }));
+      this.cameras.set(
+        id,
+        view({ id, source_type: 'rtsp', source_url: `rtsp://192.0.2.1/${id}` }, { origin: 'config', defined_in: 'environment CAMERA1_RTSP_URL' }),
+      );
     }
   }
 
@@ -43,7 +53,12 @@ export class FakeCameraService implements CameraService {
     this.#failIfAsked();
     const old = this.#existing(id);
     if (old.origin === 'config') throw new CameraChangeError('read_only', `camera "${id}" is defined in ${old.defined_in}; change it there`);
-    const v: CameraView = { ...old, ...(patch.source_url ? { source_url: maskUrl(patch.source_url) } : {}), ...(patch.labels ? { labels: patch.labels } : {}), ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }) };
+    const v: CameraView = {
+      ...old,
+      ...(patch.source_url ? { source_url: maskUrl(patch.source_url) } : {}),
+      ...(patch.labels ? { labels: patch.labels } : {}),
+      ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
+    };
     this.cameras.set(id, v);
     return v;
   }
@@ -70,7 +85,10 @@ export class FakeCameraService implements CameraService {
   }
 }
 
-function view(input: Pick<NewCamera, 'id' | 'source_url' | 'labels' | 'enabled'> & { source_type: NewCamera['source_type'] }, over: Partial<CameraView>): CameraView {
+function view(
+  input: Pick<NewCamera, 'id' | 'source_url' | 'labels' | 'enabled'> & { source_type: NewCamera['source_type'] },
+  over: Partial<CameraView>,
+): CameraView {
   return {
     id: input.id,
     source_type: input.source_type,

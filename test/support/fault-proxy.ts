@@ -59,10 +59,11 @@ export async function startFaultProxy(target: string, fail: (req: IncomingMessag
     endpoint: `http://127.0.0.1:${port}`,
     seen,
     corrupted,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

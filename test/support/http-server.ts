@@ -27,16 +27,29 @@ export interface TestServer {
 
 export async function startHttp(cameras: CameraService | undefined, options: { token?: string } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'http-'));
-  const config = loadConfig(undefined, { STORAGE: 'filesystem', FILESYSTEM_ROOT: dir, TEMP_DIR: dir, CAMERA1_RTSP_URL: 'rtsp://192.0.2.1/s', API_TOKEN: options.token ?? TOKEN });
+  const config = loadConfig(undefined, {
+    STORAGE: 'filesystem',
+    FILESYSTEM_ROOT: dir,
+    TEMP_DIR: dir,
+    CAMERA1_RTSP_URL: 'rtsp://192.0.2.1/s',
+    API_TOKEN: options.token ?? TOKEN,
+  });
   const redactor = new Redactor();
   const logs: Record<string, unknown>[] = [];
-  const out = new Writable({ write: (chunk, _enc, done) => { logs.push(JSON.parse(String(chunk)) as Record<string, unknown>); done(); } });
+  const out = new Writable({
+    write: (chunk, _enc, done) => {
+      logs.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
   const log = createLogger('debug', redactor, out);
   const store = new MemoryStore();
   const events = new EventStore(join(dir, '.events'));
   await events.load(Date.now());
   const server = new HttpServer({
-    registry: new Registry(), redactor, log,
+    registry: new Registry(),
+    redactor,
+    log,
     views: { health: () => ({ status: 'ok' }), notReadyReasons: () => [] },
     api: { config, store, events, worker: { wake: () => undefined }, clock: systemClock, log },
     ...(cameras ? { cameras } : {}),
@@ -44,10 +57,17 @@ export async function startHttp(cameras: CameraService | undefined, options: { t
   const address = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
   return {
-    url, store, logs, redactor,
+    url,
+    store,
+    logs,
+    redactor,
     call: (path, init = {}) => {
       const { token = TOKEN, ...rest } = init;
-      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(rest.body ? { 'content-type': 'application/json' } : {}), ...(rest.headers as Record<string, string>) };
+      const headers: Record<string, string> = {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(rest.body ? { 'content-type': 'application/json' } : {}),
+        ...(rest.headers as Record<string, string>),
+      };
       return fetch(`${url}${path}`, { ...rest, headers });
     },
     stop: () => server.stop(),

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 
 /** Writes a fragmented MP4 like the recorder's (H.264 + AAC) of `seconds` length. */
 export function makeSegment(path: string, seconds = 2): void {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   execFileSync('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=15:duration=${seconds}`,
@@ -19,6 +20,7 @@ export interface Probed {
 
 /** Codec names (video first) and duration of a local file. */
 export function probeFile(path: string): Probed {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', path], { encoding: 'utf8' });
   const j = JSON.parse(out) as { streams: { codec_type: string; codec_name: string }[]; format: { duration: string } };
   const sorted = [...j.streams].sort((a, b) => (a.codec_type === 'video' ? -1 : b.codec_type === 'video' ? 1 : 0));

@@ -39,8 +39,10 @@ export class MemoryStore implements ObjectStore {
     this.#guard();
     const received = await readFile(input.path, { signal: input.signal });
     if (this.corruptReceived) flipMiddleByte(received);
-    if (input.digests.partSize !== this.partSize) throw new StoreError(`digests taken at parts of ${input.digests.partSize}, the store's are ${this.partSize}`, 'other');
-    if (etagOf(received, this.partSize) !== expectedEtag(input.digests)) throw new StoreError(`upload ${input.key} failed (mismatch: BadDigest): the Content-MD5 you specified did not match what we received`, 'mismatch');
+    if (input.digests.partSize !== this.partSize)
+      throw new StoreError(`digests taken at parts of ${input.digests.partSize}, the store's are ${this.partSize}`, 'other');
+    if (etagOf(received, this.partSize) !== expectedEtag(input.digests))
+      throw new StoreError(`upload ${input.key} failed (mismatch: BadDigest): the Content-MD5 you specified did not match what we received`, 'mismatch');
     const bytes = this.truncate ? received.subarray(1) : Buffer.from(received);
     if (this.corruptStored) flipMiddleByte(bytes);
     this.objects.set(input.key, { bytes, metadata: { ...input.metadata }, contentType: input.contentType });

@@ -77,12 +77,13 @@ export async function startRtspProxy(targetPort: number): Promise<RtspProxy> {
       for (const { stream } of open) stream.frozen = true;
       return open.size;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const { client, upstream } of open) {
-        client.destroy();
-        upstream.destroy();
-      }
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const { client, upstream } of open) {
+          client.destroy();
+          upstream.destroy();
+        }
+        server.close(() => resolve());
+      }),
   };
 }

@@ -62,14 +62,13 @@ function trackForExit(child: ChildProcess): void {
   }
 }
 
-
-
 function normalizeMount(mount: string): string {
   return mount.startsWith('/') ? mount : `/${mount}`;
 }
 
 /** ffprobe over RTSP/TCP: resolves with stdout+stderr, rejects with the output in the message. */
 function ffprobe(url: string): Promise<string> {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   const args = ['-v', 'error', '-analyzeduration', '500000', '-rtsp_transport', 'tcp', '-timeout', '5000000',
     '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url];
   return new Promise((resolve, reject) => {
@@ -94,6 +93,7 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
   if (!/^\d+x\d+$/.test(size)) throw new Error(`startRtspServer: bad size ${size}`);
   const port = opts.port ?? (await freePort());
   const url = (mount: string): string => `rtsp://127.0.0.1:${port}${normalizeMount(mount)}`;
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   const args = ['-u', SCRIPT, '--exit-on-eof', ...(opts.sharedSource ? ['--shared-source'] : []), ...(opts.oneClient ? ['--one-client'] : []), String(port), entries.map(([m, a]) => `${m}=${a}`).join(','),
     size, String(Math.trunc(fps)), String(Math.trunc(kbps))];
 

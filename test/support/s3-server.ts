@@ -73,8 +73,6 @@ function trackForExit(c: Cluster): void {
   });
 }
 
-
-
 /** Is the process gone (or a zombie nobody reaped yet)? */
 function pidGone(pid: number): boolean {
   try {
@@ -123,10 +121,28 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
   const endpoint = `http://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'camrec-s3-'));
 
-  const script = spawn('bash', [SCRIPT, '--dir', dir, '--port', String(port), '--mon-port', String(monPort),
-    '--bind-ports', `${bindMin}-${bindMin + 99}`, '--access-key', accessKeyId, '--secret-key', secretAccessKey,
-    ...(opts.memstoreBytes === undefined ? [] : ['--memstore-bytes', String(Math.trunc(opts.memstoreBytes))]),
-    '--supervise', '--cleanup'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const script = spawn(
+    'bash',
+    [
+      SCRIPT,
+      '--dir',
+      dir,
+      '--port',
+      String(port),
+      '--mon-port',
+      String(monPort),
+      '--bind-ports',
+      `${bindMin}-${bindMin + 99}`,
+      '--access-key',
+      accessKeyId,
+      '--secret-key',
+      secretAccessKey,
+      ...(opts.memstoreBytes === undefined ? [] : ['--memstore-bytes', String(Math.trunc(opts.memstoreBytes))]),
+      '--supervise',
+      '--cleanup',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   const cluster: Cluster = { script, pids: {}, dir };
   trackForExit(cluster);
 

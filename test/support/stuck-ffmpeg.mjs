@@ -26,7 +26,11 @@ const cameraDir = dirname(process.argv.at(-1));
 const tempDir = dirname(cameraDir);
 const journal = join(tempDir, 'stuck-ffmpeg.log');
 const { runs } = JSON.parse(readFileSync(join(tempDir, 'stuck-ffmpeg.json'), 'utf8'));
-const earlier = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').filter((l) => l.includes('"event":"started"')).length : 0;
+const earlier = existsSync(journal)
+  ? readFileSync(journal, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"event":"started"')).length
+  : 0;
 const mode = runs[Math.min(earlier, runs.length - 1)];
 const note = (event, more = {}) => appendFileSync(journal, `${JSON.stringify({ pid: process.pid, event, ...more })}\n`);
 note('started', { mode });

@@ -9,7 +9,12 @@ export type StuckMode = 'stall-after-progress' | 'silent' | 'record' | 'empty-se
 /** Modes that ignore SIGINT: only SIGKILL ends them. */
 export const IGNORES_SIGINT: readonly StuckMode[] = ['stall-after-progress', 'silent'];
 
-export interface JournalLine { pid: number; event: string; mode?: StuckMode; name?: string }
+export interface JournalLine {
+  pid: number;
+  event: string;
+  mode?: StuckMode;
+  name?: string;
+}
 
 /** Orders for the fixture runs of the recorder whose temp_dir is `tempDir`: one mode per start, the last repeated. */
 export function planRuns(tempDir: string, runs: StuckMode[]): void {
@@ -19,7 +24,12 @@ export function planRuns(tempDir: string, runs: StuckMode[]): void {
 /** Every start, signal and exit the fixture wrote down, in order. */
 export function readJournal(tempDir: string): JournalLine[] {
   const path = join(tempDir, 'stuck-ffmpeg.log');
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalLine) : [];
+  return existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as JournalLine)
+    : [];
 }
 
 /** Whether a process with this pid exists (kill(pid, 0) fails with ESRCH once it is gone and reaped). */

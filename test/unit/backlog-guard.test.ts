@@ -37,10 +37,14 @@ class GatedStore extends MemoryStore {
     this.started++;
     await new Promise<void>((resolve, reject) => {
       this.#gates.push(resolve);
-      input.signal.addEventListener('abort', () => {
-        this.aborted++;
-        reject(new StoreError('transfer aborted', 'other'));
-      }, { once: true });
+      input.signal.addEventListener(
+        'abort',
+        () => {
+          this.aborted++;
+          reject(new StoreError('transfer aborted', 'other'));
+        },
+        { once: true },
+      );
     });
     return super.put(input);
   }
@@ -61,17 +65,43 @@ function setup(store: MemoryStore, settings: Partial<BacklogSettings> = {}) {
   mkdirSync(join(dir, 'camera-1'));
   const metrics = createMetrics();
   const lines: string[] = [];
-  const log = createLogger('debug', new Redactor(), new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const log = createLogger(
+    'debug',
+    new Redactor(),
+    new Writable({
+      write(c, _e, cb) {
+        lines.push(String(c));
+        cb();
+      },
+    }),
+  );
   const uploader = new Uploader({
-    store, health: new StoreHealth(systemClock), log, metrics, clock: systemClock,
+    store,
+    health: new StoreHealth(systemClock),
+    log,
+    metrics,
+    clock: systemClock,
     settings: { concurrency: 1, attemptTimeoutMs: 60_000, retryInitialMs: 10, retryMaxMs: 40, ffprobePath: 'ffprobe', quarantineDir: join(dir, '.quarantine') },
   });
   const clock = new FakeClock();
   const dirs = { tempDir: dir, quarantineDir: join(dir, '.quarantine'), clipsDir: join(dir, '.clips'), eventsDir: join(dir, '.events') };
-  const guardWith = (more: Partial<BacklogSettings>) => new BacklogGuard({
-    ...dirs, maxBytes: 0, minFreeBytes: 0, budgetBytes: 0, quarantineMaxAgeMs: 7 * 24 * 60 * MINUTE, checkIntervalMs: 10_000, segmentDurationMs: MINUTE,
-    ...settings, ...more,
-  }, uploader, log, clock);
+  const guardWith = (more: Partial<BacklogSettings>) =>
+    new BacklogGuard(
+      {
+        ...dirs,
+        maxBytes: 0,
+        minFreeBytes: 0,
+        budgetBytes: 0,
+        quarantineMaxAgeMs: 7 * 24 * 60 * MINUTE,
+        checkIntervalMs: 10_000,
+        segmentDurationMs: MINUTE,
+        ...settings,
+        ...more,
+      },
+      uploader,
+      log,
+      clock,
+    );
   const guard = guardWith({});
   const segment = (minute: number) => {
     const path = join(dir, 'camera-1', `20251214-01${String(30 + minute).padStart(2, '0')}00.mp4`);
@@ -85,7 +115,10 @@ function setup(store: MemoryStore, settings: Partial<BacklogSettings> = {}) {
     return path;
   };
   const logged = () => lines.map((l) => JSON.parse(l) as { level: string; msg: string; file?: string; reason?: string });
-  const drops = () => logged().filter((l) => l.msg.startsWith('segment dropped')).map((l) => `${l.file} ${l.reason} ${l.level}`);
+  const drops = () =>
+    logged()
+      .filter((l) => l.msg.startsWith('segment dropped'))
+      .map((l) => `${l.file} ${l.reason} ${l.level}`);
   return { dir, dirs, metrics, uploader, guard, guardWith, clock, segment, file, logged, drops };
 }
 
@@ -147,7 +180,10 @@ describe('backlog guard', () => {
     const quarantined = s.file('.quarantine/camera-1/20251214-012900.mp4', 50_000);
     const clip = s.file('.clips/clip-abc/013000.mp4', 80_000);
     const used = await measureSpool(s.dirs);
-    assert.ok(used.areas.clips >= 80_000 && used.areas.quarantine >= 50_000 && used.areas.events >= 3000 && used.areas.segments >= 3 * fixture.length, JSON.stringify(used));
+    assert.ok(
+      used.areas.clips >= 80_000 && used.areas.quarantine >= 50_000 && used.areas.events >= 3000 && used.areas.segments >= 3 * fixture.length,
+      JSON.stringify(used),
+    );
     // Over the budget by the quarantine, the clip scratch and half a segment.
     const guard = s.guardWith({ budgetBytes: used.total - used.areas.quarantine - used.areas.clips - Math.floor(fixture.length / 2) });
     await guard.check();
@@ -170,8 +206,14 @@ describe('backlog guard', () => {
     utimesSync(older, new Date(START - 4 * 24 * 60 * MINUTE), new Date(START - 4 * 24 * 60 * MINUTE));
     utimesSync(recent, new Date(START - 60 * MINUTE), new Date(START - 60 * MINUTE));
     await s.guard.check();
-    assert.deepEqual((await listFiles(join(s.dir, '.quarantine'))).map((f) => f.path), [recent]);
-    const pruned = s.logged().filter((l) => l.msg.startsWith('quarantined file deleted')).map((l) => l.file);
+    assert.deepEqual(
+      (await listFiles(join(s.dir, '.quarantine'))).map((f) => f.path),
+      [recent],
+    );
+    const pruned = s
+      .logged()
+      .filter((l) => l.msg.startsWith('quarantined file deleted'))
+      .map((l) => l.file);
     assert.deepEqual(pruned, [older, old]);
   });
 

@@ -5,10 +5,11 @@ import { systemClock } from '../../src/clock.ts';
 import { portOpen, rtspEndpoint, waitForPort } from '../../src/camera/camera-port.ts';
 import { freePort } from '../support/ports.ts';
 
-const listen = (port: number): Promise<Server> => new Promise((resolve) => {
-  const server = createServer((socket) => socket.destroy());
-  server.listen(port, '127.0.0.1', () => resolve(server));
-});
+const listen = (port: number): Promise<Server> =>
+  new Promise((resolve) => {
+    const server = createServer((socket) => socket.destroy());
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 const close = (server: Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
 describe('camera port', () => {

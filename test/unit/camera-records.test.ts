@@ -59,11 +59,17 @@ describe('runtime cameras across restarts', () => {
     const fakes = new FakeRecorders();
     const next = testSupervisor({ store, newRecorder: fakes.make, key: KEY }); // a new pod: empty temp dir
     await next.supervisor.start();
-    assert.deepEqual(next.supervisor.list().map((c) => [c.id, c.origin, c.enabled, c.state, c.labels]), [
-      ['cam-a', 'api', true, 'recording', { site: 's1' }],
-      ['cam-b', 'api', false, 'disabled', {}],
-    ]);
-    assert.deepEqual(fakes.started.map((c) => c.url), [WITH_PASSWORD]);
+    assert.deepEqual(
+      next.supervisor.list().map((c) => [c.id, c.origin, c.enabled, c.state, c.labels]),
+      [
+        ['cam-a', 'api', true, 'recording', { site: 's1' }],
+        ['cam-b', 'api', false, 'disabled', {}],
+      ],
+    );
+    assert.deepEqual(
+      fakes.started.map((c) => c.url),
+      [WITH_PASSWORD],
+    );
     assert.equal(next.redactor.scrub(`401 ${PASSWORD}`), '401 ***', 'the redactor learned the stored password');
     await next.supervisor.stop();
   });
@@ -99,8 +105,14 @@ describe('runtime cameras across restarts', () => {
     const fakes = new FakeRecorders();
     const next = testSupervisor({ store, newRecorder: fakes.make, key: KEY, tempDir });
     await next.supervisor.start();
-    assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-a', 'cam-b']);
-    assert.ok(next.lines.some((l) => l.includes(`"level":"warn"`) && l.includes('loaded from the local copy')), next.lines.join('\n'));
+    assert.deepEqual(
+      next.supervisor.list().map((c) => c.id),
+      ['cam-a', 'cam-b'],
+    );
+    assert.ok(
+      next.lines.some((l) => l.includes(`"level":"warn"`) && l.includes('loaded from the local copy')),
+      next.lines.join('\n'),
+    );
     // meanwhile another replica removed cam-a and added cam-c
     store.down = false;
     const other = testSupervisor({ store, newRecorder: new FakeRecorders().make, key: KEY });
@@ -109,7 +121,10 @@ describe('runtime cameras across restarts', () => {
     await other.supervisor.add({ id: 'cam-c', source_type: 'rtsp', source_url: 'rtsp://127.0.0.1:8554/c' });
     await other.supervisor.stop();
     await next.supervisor.storeReachable();
-    assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-b', 'cam-c']);
+    assert.deepEqual(
+      next.supervisor.list().map((c) => c.id),
+      ['cam-b', 'cam-c'],
+    );
     assert.equal(fakes.liveById.get('cam-a'), 0, 'cam-a was stopped');
     assert.deepEqual(readdirSync(join(tempDir, CAMERAS_CACHE_DIR)).sort(), ['cam-b.json', 'cam-c.json'], 'the local copy follows the store');
     await next.supervisor.stop();
@@ -132,16 +147,35 @@ describe('runtime cameras across restarts', () => {
     await next.supervisor.change('cam-b', { enabled: true });
     release();
     await reconciled;
-    assert.deepEqual(next.supervisor.list().map((c) => [c.id, c.state]), [['cam-b', 'recording'], ['cam-z', 'recording']]);
+    assert.deepEqual(
+      next.supervisor.list().map((c) => [c.id, c.state]),
+      [
+        ['cam-b', 'recording'],
+        ['cam-z', 'recording'],
+      ],
+    );
     assert.equal(fakes.liveById.get('cam-a'), 0, 'cam-a stays removed');
     assert.deepEqual([...store.objects.keys()].sort(), ['_cameras/cam-b.json', '_cameras/cam-z.json']);
     assert.deepEqual(readdirSync(join(tempDir, CAMERAS_CACHE_DIR)).sort(), ['cam-b.json', 'cam-z.json'], 'the local copy keeps the changes');
     await next.supervisor.stop();
   });
 
-  test('a record that breaks the API\'s rules is logged and skipped: no file source, no id that leaves temp_dir, no bad labels', async () => {
+  test("a record that breaks the API's rules is logged and skipped: no file source, no id that leaves temp_dir, no bad labels", async () => {
     const { store, tempDir } = await firstRun();
-    const record = (id: string, fields: Record<string, unknown>) => Buffer.from(JSON.stringify({ version: 1, id, source_type: 'rtsp', source_url: 'rtsp://127.0.0.1:8554/x', labels: {}, enabled: true, created_at: 'x', updated_at: 'x', ...fields }));
+    const record = (id: string, fields: Record<string, unknown>) =>
+      Buffer.from(
+        JSON.stringify({
+          version: 1,
+          id,
+          source_type: 'rtsp',
+          source_url: 'rtsp://127.0.0.1:8554/x',
+          labels: {},
+          enabled: true,
+          created_at: 'x',
+          updated_at: 'x',
+          ...fields,
+        }),
+      );
     const put = (key: string, body: Buffer) => store.objects.set(key, { bytes: body, metadata: {}, contentType: 'application/json' });
     put('_cameras/leak.json', record('leak', { source_type: 'file', source_url: 'file:/etc/passwd' }));
     put('_cameras/graph.json', record('graph', { source_url: 'lavfi:testsrc' }));
@@ -151,10 +185,20 @@ describe('runtime cameras across restarts', () => {
     const fakes = new FakeRecorders();
     const next = testSupervisor({ store, newRecorder: fakes.make, key: KEY, tempDir });
     await next.supervisor.start();
-    assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-a', 'cam-b']);
-    assert.deepEqual(fakes.started.map((c) => c.url), [WITH_PASSWORD]);
-    assert.ok(!existsSync(join(tempDir, 'escape.json')), 'nothing is written outside the local copy\'s folder');
-    for (const name of ['leak', 'graph', 'labelled', 'broken']) assert.ok(next.lines.some((l) => l.includes(`"camera":"${name}"`) && l.includes('"level":"warn"')), name);
+    assert.deepEqual(
+      next.supervisor.list().map((c) => c.id),
+      ['cam-a', 'cam-b'],
+    );
+    assert.deepEqual(
+      fakes.started.map((c) => c.url),
+      [WITH_PASSWORD],
+    );
+    assert.ok(!existsSync(join(tempDir, 'escape.json')), "nothing is written outside the local copy's folder");
+    for (const name of ['leak', 'graph', 'labelled', 'broken'])
+      assert.ok(
+        next.lines.some((l) => l.includes(`"camera":"${name}"`) && l.includes('"level":"warn"')),
+        name,
+      );
     assert.ok(next.lines.some((l) => l.includes('_cameras/../escape.json') && l.includes('"level":"warn"')));
     await next.supervisor.stop();
   });
@@ -163,7 +207,10 @@ describe('runtime cameras across restarts', () => {
     const { store } = await firstRun();
     const next = testSupervisor({ store, newRecorder: new FakeRecorders().make, key: Buffer.alloc(32, 2) });
     await next.supervisor.start();
-    assert.deepEqual(next.supervisor.list().map((c) => c.id), ['cam-b']);
+    assert.deepEqual(
+      next.supervisor.list().map((c) => c.id),
+      ['cam-b'],
+    );
     const warning = next.lines.find((l) => l.includes('"camera":"cam-a"'));
     assert.ok(warning, next.lines.join('\n'));
     assert.match(warning, /"level":"warn"/);
@@ -174,10 +221,24 @@ describe('runtime cameras across restarts', () => {
   test('a stored camera with the id of a config camera is ignored with a warning: the config one records', async () => {
     const { store } = await firstRun();
     const fakes = new FakeRecorders();
-    const next = testSupervisor({ store, newRecorder: fakes.make, key: KEY, configCameras: [configCamera('cam-a', 'rtsp://127.0.0.1:8554/config', 'config.toml cameras[0]')] });
+    const next = testSupervisor({
+      store,
+      newRecorder: fakes.make,
+      key: KEY,
+      configCameras: [configCamera('cam-a', 'rtsp://127.0.0.1:8554/config', 'config.toml cameras[0]')],
+    });
     await next.supervisor.start();
-    assert.deepEqual(next.supervisor.list().map((c) => [c.id, c.origin]), [['cam-a', 'config'], ['cam-b', 'api']]);
-    assert.deepEqual(fakes.started.map((c) => c.url), ['rtsp://127.0.0.1:8554/config']);
+    assert.deepEqual(
+      next.supervisor.list().map((c) => [c.id, c.origin]),
+      [
+        ['cam-a', 'config'],
+        ['cam-b', 'api'],
+      ],
+    );
+    assert.deepEqual(
+      fakes.started.map((c) => c.url),
+      ['rtsp://127.0.0.1:8554/config'],
+    );
     assert.ok(next.lines.some((l) => l.includes('has the id of a config camera')));
     await next.supervisor.stop();
   });

@@ -44,21 +44,36 @@ describe('camera supervisor', () => {
     assert.equal(view.origin, 'api');
     assert.equal(view.state, 'recording');
     assert.deepEqual([...store.objects.keys()], ['_cameras/cam-1.json']);
-    assert.deepEqual(fakes.started.map((c) => c.url), ['rtsp://user:s3cret-pw@127.0.0.1:8554/a']);
-    assert.deepEqual(supervisor.list().map((c) => c.id), ['cam-1']);
+    assert.deepEqual(
+      fakes.started.map((c) => c.url),
+      ['rtsp://user:s3cret-pw@127.0.0.1:8554/a'],
+    );
+    assert.deepEqual(
+      supervisor.list().map((c) => c.id),
+      ['cam-1'],
+    );
     await supervisor.stop();
   });
 
   test('bad input is refused naming the field; nothing is stored or started', async () => {
     const { supervisor, fakes, store } = await started();
     await assert.rejects(supervisor.add({ id: 'Cam_1', source_type: 'rtsp', source_url: 'rtsp://h/s' }), refused('invalid', 'id'));
-    await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'http://h/s' }), refused('invalid', 'source_url', /scheme "http:" is not supported/));
+    await assert.rejects(
+      supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'http://h/s' }),
+      refused('invalid', 'source_url', /scheme "http:" is not supported/),
+    );
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'synthetic:?size=64x64' }), refused('invalid', 'source_url'));
-    await assert.rejects(supervisor.add({ id: 'a', source_type: 'file' as 'rtsp', source_url: 'file:/etc/passwd' }), refused('invalid', 'source_type', /configuration only/));
+    await assert.rejects(
+      supervisor.add({ id: 'a', source_type: 'file' as 'rtsp', source_url: 'file:/etc/passwd' }),
+      refused('invalid', 'source_type', /configuration only/),
+    );
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'synthetic', source_url: 'synthetic:?size=64x64' }), refused('invalid', 'source_type'));
     await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { camera_id: 'x' } }), refused('invalid', 'labels'));
     // S3 refuses more than 2 KB of metadata: every segment of this camera would fail to upload
-    await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { site: 'é'.repeat(300) } }), refused('invalid', 'labels', /over the 1536 they may: S3 limits an object's metadata to 2 KB/));
+    await assert.rejects(
+      supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/s', labels: { site: 'é'.repeat(300) } }),
+      refused('invalid', 'labels', /over the 1536 they may: S3 limits an object's metadata to 2 KB/),
+    );
     assert.equal(store.objects.size, 0);
     assert.equal(fakes.started.length, 0);
     await supervisor.stop();
@@ -75,14 +90,28 @@ describe('camera supervisor', () => {
     const { supervisor } = await started({ configCameras: [configCamera('door', 'rtsp://h/door', 'config.toml cameras[0]')] });
     await supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' });
     await assert.rejects(supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/b' }), refused('conflict', 'id'));
-    await assert.rejects(supervisor.add({ id: 'door', source_type: 'rtsp', source_url: 'rtsp://h/b' }), refused('conflict', 'id', /defined in config\.toml cameras\[0\]/));
+    await assert.rejects(
+      supervisor.add({ id: 'door', source_type: 'rtsp', source_url: 'rtsp://h/b' }),
+      refused('conflict', 'id', /defined in config\.toml cameras\[0\]/),
+    );
     await supervisor.stop();
   });
 
   test('config cameras are listed as such and read-only, with where they are defined', async () => {
-    const { supervisor } = await started({ configCameras: [configCamera('door', 'rtsp://h/door', 'config.toml cameras[0]'), configCamera('camera-1', 'rtsp://h/1', 'environment CAMERA1_RTSP_URL')] });
-    assert.deepEqual(supervisor.list().map((c) => [c.id, c.origin, c.defined_in]), [['camera-1', 'config', 'environment CAMERA1_RTSP_URL'], ['door', 'config', 'config.toml cameras[0]']]);
-    await assert.rejects(supervisor.change('door', { source_url: 'not a url' }), refused('read_only', undefined, /defined in config\.toml cameras\[0\] and can be changed only there/));
+    const { supervisor } = await started({
+      configCameras: [configCamera('door', 'rtsp://h/door', 'config.toml cameras[0]'), configCamera('camera-1', 'rtsp://h/1', 'environment CAMERA1_RTSP_URL')],
+    });
+    assert.deepEqual(
+      supervisor.list().map((c) => [c.id, c.origin, c.defined_in]),
+      [
+        ['camera-1', 'config', 'environment CAMERA1_RTSP_URL'],
+        ['door', 'config', 'config.toml cameras[0]'],
+      ],
+    );
+    await assert.rejects(
+      supervisor.change('door', { source_url: 'not a url' }),
+      refused('read_only', undefined, /defined in config\.toml cameras\[0\] and can be changed only there/),
+    );
     await assert.rejects(supervisor.remove('camera-1'), refused('read_only', undefined, /environment CAMERA1_RTSP_URL/));
     await assert.rejects(supervisor.remove('nope'), refused('not_found'));
     await assert.rejects(supervisor.change('nope', { enabled: false }), refused('not_found'));
@@ -91,7 +120,10 @@ describe('camera supervisor', () => {
 
   test('a password needs the secrets key: without it the camera is refused with how to set it; without a password it is added', async () => {
     const { supervisor, store } = await started({ key: undefined });
-    await assert.rejects(supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://u:pw-1234@h/s' }), refused('unavailable', 'source_url', /set CAMERA_SECRETS_KEY/));
+    await assert.rejects(
+      supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://u:pw-1234@h/s' }),
+      refused('unavailable', 'source_url', /set CAMERA_SECRETS_KEY/),
+    );
     assert.equal(store.objects.size, 0);
     await supervisor.add({ id: 'b', source_type: 'rtsp', source_url: 'rtsp://h/s' });
     await supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://viewer@h/s' }); // a user name alone is no secret
@@ -99,12 +131,15 @@ describe('camera supervisor', () => {
     await supervisor.stop();
   });
 
-  test('the redactor knows a new camera\'s password before anything is logged', async () => {
+  test("the redactor knows a new camera's password before anything is logged", async () => {
     const { supervisor, redactor, lines } = await started();
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://u:Pa55-w%40rd@h/s' });
     assert.equal(redactor.scrub('ffmpeg: 401 for Pa55-w@rd'), 'ffmpeg: 401 for ***');
     assert.ok(lines.length > 0);
-    assert.ok(lines.every((l) => !l.includes('Pa55')), lines.join('\n'));
+    assert.ok(
+      lines.every((l) => !l.includes('Pa55')),
+      lines.join('\n'),
+    );
     await supervisor.stop();
   });
 
@@ -125,27 +160,42 @@ describe('camera supervisor', () => {
       store.putBytes = putBytes;
       throw new StoreError('PutObject _cameras/cam-1.json: the request timed out', 'timeout');
     };
-    await assert.rejects(supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' }), refused('unavailable', undefined, /may be stored, but no recorder was started or stopped: send it again/));
+    await assert.rejects(
+      supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' }),
+      refused('unavailable', undefined, /may be stored, but no recorder was started or stopped: send it again/),
+    );
     assert.ok(store.objects.has('_cameras/cam-1.json'), 'the store did take it');
     assert.equal(fakes.started.length, 0);
     await supervisor.add({ id: 'cam-1', source_type: 'rtsp', source_url: 'rtsp://h/a' });
-    assert.deepEqual(fakes.started.map((c) => c.id), ['cam-1']);
+    assert.deepEqual(
+      fakes.started.map((c) => c.id),
+      ['cam-1'],
+    );
     await supervisor.stop();
   });
 
-  test('a new URL replaces only that camera\'s recorder; labels alone restart nothing; disabled stops it and keeps it listed', async () => {
+  test("a new URL replaces only that camera's recorder; labels alone restart nothing; disabled stops it and keeps it listed", async () => {
     const { supervisor, fakes } = await started();
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a' });
     await supervisor.add({ id: 'b', source_type: 'rtsp', source_url: 'rtsp://h/b' });
     await supervisor.change('a', { source_url: 'rtsp://h/a2' });
-    assert.deepEqual(fakes.started.map((c) => c.url), ['rtsp://h/a', 'rtsp://h/b', 'rtsp://h/a2']);
+    assert.deepEqual(
+      fakes.started.map((c) => c.url),
+      ['rtsp://h/a', 'rtsp://h/b', 'rtsp://h/a2'],
+    );
     await supervisor.change('a', { labels: { zone: 'checkout' } });
     assert.equal(fakes.started.length, 3, 'labels restart nothing');
     const off = await supervisor.change('a', { enabled: false });
     assert.equal(off.state, 'disabled');
     assert.equal(fakes.liveById.get('a'), 0);
     assert.equal(fakes.liveById.get('b'), 1, 'b was never stopped');
-    assert.deepEqual(supervisor.list().map((c) => [c.id, c.state]), [['a', 'disabled'], ['b', 'recording']]);
+    assert.deepEqual(
+      supervisor.list().map((c) => [c.id, c.state]),
+      [
+        ['a', 'disabled'],
+        ['b', 'recording'],
+      ],
+    );
     await supervisor.stop();
   });
 
@@ -155,14 +205,21 @@ describe('camera supervisor', () => {
     await Promise.all(Array.from({ length: 6 }, (_, i) => supervisor.change('a', { source_url: `rtsp://h/${i + 1}` })));
     assert.equal(fakes.maxLive.get('a'), 1);
     assert.equal(fakes.liveById.get('a'), 1);
-    await Promise.all([supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://h/c' }), supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://h/c' }).catch((e: unknown) => e)]);
+    await Promise.all([
+      supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://h/c' }),
+      supervisor.add({ id: 'c', source_type: 'rtsp', source_url: 'rtsp://h/c' }).catch((e: unknown) => e),
+    ]);
     assert.equal(fakes.maxLive.get('c'), 1);
     await supervisor.stop();
     assert.equal(fakes.live, 0);
-    assert.equal([...fakes.liveById.values()].reduce((a, b) => a + b, 0), 0, 'stop stops every camera');
+    assert.equal(
+      [...fakes.liveById.values()].reduce((a, b) => a + b, 0),
+      0,
+      'stop stops every camera',
+    );
   });
 
-  test('labels follow a change into camera_info and the segments\' metadata; a removed camera\'s series leave /metrics', async () => {
+  test("labels follow a change into camera_info and the segments' metadata; a removed camera's series leave /metrics", async () => {
     const backlog = new Map<string, number>();
     const { supervisor, metrics } = await started({ backlog: (id) => ({ segments: backlog.get(id) ?? 0, bytes: 0 }) });
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a', labels: { site: 's1' } });
@@ -187,7 +244,7 @@ describe('camera supervisor', () => {
     await supervisor.stop();
   });
 
-  test('a removed camera\'s folder goes once its last segment has left it; a file left behind, or the id added again, keeps it', async () => {
+  test("a removed camera's folder goes once its last segment has left it; a file left behind, or the id added again, keeps it", async () => {
     const { supervisor, tempDir } = await started({ backlog: (id) => ({ segments: segmentsIn(join(tempDir, id)).length, bytes: 0 }) });
     for (const id of ['a', 'b', 'c']) await supervisor.add({ id, source_type: 'rtsp', source_url: `rtsp://h/${id}` });
     for (const id of ['a', 'b', 'c']) writeSegment(join(tempDir, id));
@@ -212,7 +269,10 @@ describe('camera supervisor', () => {
   });
 
   test('segments an earlier run left for a camera no longer defined: its upload series and folder go once they are uploaded', async () => {
-    const { supervisor, metrics, tempDir } = await started({ configCameras: [configCamera('door', 'rtsp://h/door', 'config.toml cameras[0]')], backlog: (id) => ({ segments: segmentsIn(join(tempDir, id)).length, bytes: 0 }) });
+    const { supervisor, metrics, tempDir } = await started({
+      configCameras: [configCamera('door', 'rtsp://h/door', 'config.toml cameras[0]')],
+      backlog: (id) => ({ segments: segmentsIn(join(tempDir, id)).length, bytes: 0 }),
+    });
     for (const id of ['gone', 'door']) writeSegment(join(tempDir, id));
     supervisor.leftoversOf(['gone', 'door']);
     for (const id of ['gone', 'door']) {
@@ -228,11 +288,13 @@ describe('camera supervisor', () => {
     await supervisor.stop();
   });
 
-  test('a camera\'s next recorder is told the second its last one stopped in: a segment name, and its key, never repeat', async () => {
+  test("a camera's next recorder is told the second its last one stopped in: a segment name, and its key, never repeat", async () => {
     const { supervisor, fakes } = await started();
     await supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://h/a1' });
     const seen = new Set<string>(); // what /ready would see meanwhile: a stopped recorder makes it 503
-    const look = setInterval(() => supervisor.recorders().forEach((r) => seen.add(r.state)), 5);
+    const look = setInterval(() => {
+      for (const r of supervisor.recorders()) seen.add(r.state);
+    }, 5);
     await supervisor.change('a', { source_url: 'rtsp://h/a2' });
     clearInterval(look);
     assert.ok(!seen.has('stopped'), 'no stopped recorder is listed meanwhile');
@@ -247,7 +309,10 @@ describe('camera supervisor', () => {
       const previous = events[i - 1];
       if (e.event !== 'start' || !previous) continue;
       assert.equal(previous.event, 'stopped', 'never two recorders at once');
-      assert.ok(e.newestNameMs !== undefined && e.newestNameMs >= Math.floor(previous.atMs / 1000) * 1000, `told ${String(e.newestNameMs)}, the last one stopped at ${previous.atMs}`);
+      assert.ok(
+        e.newestNameMs !== undefined && e.newestNameMs >= Math.floor(previous.atMs / 1000) * 1000,
+        `told ${String(e.newestNameMs)}, the last one stopped at ${previous.atMs}`,
+      );
     }
   });
 

@@ -41,7 +41,7 @@ function wrapper(name: string): string {
 const ffmpegPath = wrapper('ffmpeg');
 const ffprobePath = wrapper('ffprobe');
 
-test('ffmpeg and ffprobe get PATH and TZ but none of the service\'s secrets', async () => {
+test("ffmpeg and ffprobe get PATH and TZ but none of the service's secrets", async () => {
   await checkBinaries([{ key: 'recorder.ffmpeg_path', env: 'FFMPEG_PATH', path: ffmpegPath }]);
   const segment = join(dir, 'a.mp4');
   makeSegment(segment, 2);
@@ -52,7 +52,10 @@ test('ffmpeg and ffprobe get PATH and TZ but none of the service\'s secrets', as
     const path = join(dir, `s${i}.mp4`);
     makeSegment(path, 2);
     await storeFile(store, {
-      key: objectKey('camera-1', startMs), path, contentType: 'video/mp4', signal: AbortSignal.timeout(10_000),
+      key: objectKey('camera-1', startMs),
+      path,
+      contentType: 'video/mp4',
+      signal: AbortSignal.timeout(10_000),
       metadata: { start: new Date(startMs).toISOString(), end: new Date(startMs + 2000).toISOString(), duration: '2.000' },
     });
   }

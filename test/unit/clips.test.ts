@@ -27,9 +27,18 @@ test('segment keys give their start time', () => {
 test('times need an explicit zone; ranges must be ordered and bounded', () => {
   assert.equal(parseInstant('2025-12-14T15:00:00+01:00', 'from'), T);
   assert.equal(parseInstant('2025-12-14T14:00:00Z', 'from'), T);
-  assert.throws(() => parseInstant('2025-12-14T14:00:00', 'from'), (e: ClipError) => e.field === 'from' && /with a zone/.test(e.message));
-  assert.throws(() => parseInstant('yesterday', 'to'), (e: ClipError) => e.field === 'to');
-  assert.throws(() => parseRange('2025-12-14T14:00:00Z', '2025-12-14T13:00:00Z', 3_600_000), (e: ClipError) => e.field === 'to' && /after from/.test(e.message));
+  assert.throws(
+    () => parseInstant('2025-12-14T14:00:00', 'from'),
+    (e: ClipError) => e.field === 'from' && /with a zone/.test(e.message),
+  );
+  assert.throws(
+    () => parseInstant('yesterday', 'to'),
+    (e: ClipError) => e.field === 'to',
+  );
+  assert.throws(
+    () => parseRange('2025-12-14T14:00:00Z', '2025-12-14T13:00:00Z', 3_600_000),
+    (e: ClipError) => e.field === 'to' && /after from/.test(e.message),
+  );
   assert.throws(() => parseRange('2025-12-14T14:00:00Z', '2025-12-14T16:00:01Z', 7_200_000), /longer than the limit of 120 minutes/);
 });
 
@@ -44,7 +53,13 @@ const field = (body: unknown): string | undefined => {
 };
 
 test('event requests: defaults applied, every bad field named', () => {
-  assert.deepEqual(parseEventRequest({ camera: 'camera-1', metadata: { tx: 1 } }, limits), { camera: 'camera-1', atMs: T, preSeconds: 10, postSeconds: 10, metadata: { tx: 1 } });
+  assert.deepEqual(parseEventRequest({ camera: 'camera-1', metadata: { tx: 1 } }, limits), {
+    camera: 'camera-1',
+    atMs: T,
+    preSeconds: 10,
+    postSeconds: 10,
+    metadata: { tx: 1 },
+  });
   assert.equal(parseEventRequest({ camera: 'camera-1', at: '2025-12-14T13:59:00Z', pre_seconds: 2, post_seconds: 0 }, limits).atMs, T - 60_000);
   assert.equal(field({ camera: 'camera-9' }), 'camera');
   assert.equal(field({}), 'camera');
@@ -68,7 +83,11 @@ async function segmentStore() {
   const { MemoryStore } = await import('../support/memory-store.ts');
   const store = new MemoryStore();
   const put = (key: string, startS: number, endS: number): void => {
-    store.objects.set(key, { bytes: Buffer.alloc(10), contentType: 'video/mp4', metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + endS * 1000).toISOString() } });
+    store.objects.set(key, {
+      bytes: Buffer.alloc(10),
+      contentType: 'video/mp4',
+      metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + endS * 1000).toISOString() },
+    });
   };
   return { findSegments, store, put };
 }
@@ -78,7 +97,10 @@ test('a segment keyed just before the asked start but really starting after it d
   put('camera-1/20251214/135956_camera-1.mp4', -4, 0.347);
   put('camera-1/20251214/140000_camera-1.mp4', 0.347, 4.3);
   const { segments, gaps } = await findSegments(store, 'camera-1', T + 5, T + 3000);
-  assert.deepEqual(segments.map((s) => s.key), ['camera-1/20251214/135956_camera-1.mp4', 'camera-1/20251214/140000_camera-1.mp4']);
+  assert.deepEqual(
+    segments.map((s) => s.key),
+    ['camera-1/20251214/135956_camera-1.mp4', 'camera-1/20251214/140000_camera-1.mp4'],
+  );
   assert.deepEqual(gaps, []);
 });
 
@@ -87,10 +109,17 @@ test('stored bounds overlapping the next segment: the next start wins, so a rang
   put('camera-1/20251214/135956_camera-1.mp4', -4, 2.2); // ends 2.2 s into the next one (file time under load)
   put('camera-1/20251214/140000_camera-1.mp4', 0, 4);
   const { segments, gaps } = await findSegments(store, 'camera-1', T + 1500, T + 3500);
-  assert.deepEqual(segments.map((s) => [s.key, s.startMs - T, s.endMs - T]), [['camera-1/20251214/140000_camera-1.mp4', 0, 4000]]);
+  assert.deepEqual(
+    segments.map((s) => [s.key, s.startMs - T, s.endMs - T]),
+    [['camera-1/20251214/140000_camera-1.mp4', 0, 4000]],
+  );
   assert.deepEqual(gaps, []);
   const both = await findSegments(store, 'camera-1', T - 1000, T + 3500);
-  assert.deepEqual(both.segments.map((s) => s.endMs - T), [0, 4000], 'the earlier segment ends where the next starts');
+  assert.deepEqual(
+    both.segments.map((s) => s.endMs - T),
+    [0, 4000],
+    'the earlier segment ends where the next starts',
+  );
 });
 
 test('the first segment of a run, keyed seconds after the asked end but starting before it, is found', async () => {
@@ -98,8 +127,14 @@ test('the first segment of a run, keyed seconds after the asked end but starting
   put('camera-1/20251214/135950_camera-1.mp4', -10, -6); // before the camera went down
   put('camera-1/20251214/140008_camera-1.mp4', 3.45, 12.46); // named when ffmpeg opened it, after probing 4.55 s of stream
   const { segments, gaps } = await findSegments(store, 'camera-1', T - 8000, T + 4500);
-  assert.deepEqual(segments.map((s) => s.key), ['camera-1/20251214/135950_camera-1.mp4', 'camera-1/20251214/140008_camera-1.mp4']);
-  assert.deepEqual(gaps.map((g) => [g.fromMs - T, g.toMs - T]), [[-6000, 3450]]);
+  assert.deepEqual(
+    segments.map((s) => s.key),
+    ['camera-1/20251214/135950_camera-1.mp4', 'camera-1/20251214/140008_camera-1.mp4'],
+  );
+  assert.deepEqual(
+    gaps.map((g) => [g.fromMs - T, g.toMs - T]),
+    [[-6000, 3450]],
+  );
 });
 
 test('a segment written late (ffmpeg behind the clock) overlapping the next one moves back whole: the gap before it shrinks, its duration stays its media', async () => {
@@ -108,8 +143,18 @@ test('a segment written late (ffmpeg behind the clock) overlapping the next one 
   put('camera-1/20251214/140007_camera-1.mp4', 5.611, 9.643); // first of the next run: 4.032 s of media, its file time late
   put('camera-1/20251214/140009_camera-1.mp4', 9, 11.933);
   const { segments, gaps } = await findSegments(store, 'camera-1', T - 8000, T + 11_500);
-  assert.deepEqual(segments.map((s) => [s.startMs - T, s.endMs - T]), [[-10_000, -6000], [4968, 9000], [9000, 11_933]]);
-  assert.deepEqual(gaps.map((g) => [g.fromMs - T, g.toMs - T]), [[-6000, 4968]]);
+  assert.deepEqual(
+    segments.map((s) => [s.startMs - T, s.endMs - T]),
+    [
+      [-10_000, -6000],
+      [4968, 9000],
+      [9000, 11_933],
+    ],
+  );
+  assert.deepEqual(
+    gaps.map((g) => [g.fromMs - T, g.toMs - T]),
+    [[-6000, 4968]],
+  );
 });
 
 test('after a camera restart, the newest segment, closed while ffmpeg was behind, leaves no false gap (real numbers)', async () => {
@@ -119,10 +164,19 @@ test('after a camera restart, the newest segment, closed while ffmpeg was behind
   // 10.043. Name (the second ffmpeg opened the file in), file time, ffprobe duration of each.
   const day = Date.UTC(2026, 11, 1);
   const at = (hms: string): number => day + Date.parse(`1970-01-01T${hms}Z`);
-  const stored: [string, string, number][] = [['062756', '06:28:00.791', 4.011], ['062800', '06:28:01.935', 1.2], ['062811', '06:28:12.155', 2.112], ['062812', '06:28:17.175', 3]];
+  const stored: [string, string, number][] = [
+    ['062756', '06:28:00.791', 4.011],
+    ['062800', '06:28:01.935', 1.2],
+    ['062811', '06:28:12.155', 2.112],
+    ['062812', '06:28:17.175', 3],
+  ];
   for (const [hms, mtime, durationSec] of stored) {
     const { startMs, endMs } = preciseBounds(at(`${hms.slice(0, 2)}:${hms.slice(2, 4)}:${hms.slice(4)}`), at(mtime), durationSec);
-    store.objects.set(`camera-1/20261201/${hms}_camera-1.mp4`, { bytes: Buffer.alloc(10), contentType: 'video/mp4', metadata: { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() } });
+    store.objects.set(`camera-1/20261201/${hms}_camera-1.mp4`, {
+      bytes: Buffer.alloc(10),
+      contentType: 'video/mp4',
+      metadata: { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() },
+    });
   }
   const { gaps } = await findSegments(store, 'camera-1', at('06:27:58.884'), at('06:28:14.500'));
   assert.equal(gaps.length, 1, JSON.stringify(gaps.map((g) => [new Date(g.fromMs).toISOString(), new Date(g.toMs).toISOString()])));

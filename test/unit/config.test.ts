@@ -10,7 +10,10 @@ const dir = configDir;
 describe('configuration', () => {
   test('defaults apply and CAMERA<N>_RTSP_URL defines camera-<N>', () => {
     const c = loadConfig(undefined, { ...CREDS, CAMERA2_RTSP_URL: 'rtsp://10.0.0.2/s', CAMERA1_RTSP_URL: 'rtsp://10.0.0.1/s' });
-    assert.deepEqual(c.cameras.map((x) => x.id), ['camera-1', 'camera-2']);
+    assert.deepEqual(
+      c.cameras.map((x) => x.id),
+      ['camera-1', 'camera-2'],
+    );
     assert.equal(c.s3.bucket, 'camera-recordings');
     assert.equal(c.s3.region, 'us-east-1');
     assert.equal(c.http.port, 9090);
@@ -28,11 +31,23 @@ describe('configuration', () => {
     assert.equal(c.s3.bucket, 'from-env');
     assert.equal(c.segmentDurationMs, 10_000);
     assert.equal(c.upload.concurrency, 7);
-    assert.deepEqual(c.cameras, [{ id: 'camera-1', url: 'rtsp://env/s', labels: { site: 'a' }, sourceType: 'rtsp', definedIn: `${path} cameras[0], URL from environment CAMERA1_RTSP_URL` }]);
+    assert.deepEqual(c.cameras, [
+      {
+        id: 'camera-1',
+        url: 'rtsp://env/s',
+        labels: { site: 'a' },
+        sourceType: 'rtsp',
+        definedIn: `${path} cameras[0], URL from environment CAMERA1_RTSP_URL`,
+      },
+    ]);
   });
 
   test('SEGMENT_DURATION accepts 10s, 15m and 1h', () => {
-    for (const [text, ms] of [['10s', 10_000], ['15m', 900_000], ['1h', 3_600_000]] as const) {
+    for (const [text, ms] of [
+      ['10s', 10_000],
+      ['15m', 900_000],
+      ['1h', 3_600_000],
+    ] as const) {
       assert.equal(loadConfig(undefined, { ...CREDS, CAMERA1_RTSP_URL: 'rtsp://h/s', SEGMENT_DURATION: text }).segmentDurationMs, ms);
     }
   });
@@ -166,12 +181,24 @@ describe('configuration: every problem, secrets, bucket names, labels', () => {
 
   test('a URL whose password only works percent-encoded is refused with the fix, its password masked', () => {
     const cases: [string, string, RegExp][] = [
-      ['rtsp://viewer:pa/ss-9x@10.0.0.5/cam', 'pa/ss-9x', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5\/cam" has an "@" after a "\/", "\?" or "#", so part of the user name or password would be read as the host and port: percent-encode special characters in the user name and password \("@" as %40, "\/" as %2F, "#" as %23/],
+      [
+        'rtsp://viewer:pa/ss-9x@10.0.0.5/cam',
+        'pa/ss-9x',
+        /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5\/cam" has an "@" after a "\/", "\?" or "#", so part of the user name or password would be read as the host and port: percent-encode special characters in the user name and password \("@" as %40, "\/" as %2F, "#" as %23/,
+      ],
       ['rtsp://viewer:123#abc-q@10.0.0.5:8554/cam', '123#abc-q', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5:8554\/cam" has an "@" after a "\/", "\?" or "#"/],
       ['rtsp://viewer:12?ab-cd@10.0.0.5/cam', '12?ab-cd', /has an "@" after a "\/", "\?" or "#"/],
       ['rtsp://viewer:a@b/c-de@10.0.0.5/cam', 'a@b/c-de', /has an "@" after a "\/", "\?" or "#"/],
-      ['rtsp://viewer:50%off-x@10.0.0.5/cam', '50%off-x', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5\/cam" has a "%" in its user name or password that does not start a percent-encoded character: percent-encode .*"%" as %25/],
-      ['rtsp://viewer:pa[ss@10.0.0.5:x/cam', 'pa[ss', /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5:x\/cam" is not a URL; expected rtsp:\/\/\[user:password@\]host\[:port\]\/path; percent-encode/],
+      [
+        'rtsp://viewer:50%off-x@10.0.0.5/cam',
+        '50%off-x',
+        /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5\/cam" has a "%" in its user name or password that does not start a percent-encoded character: percent-encode .*"%" as %25/,
+      ],
+      [
+        'rtsp://viewer:pa[ss@10.0.0.5:x/cam',
+        'pa[ss',
+        /"rtsp:\/\/viewer:\*\*\*@10\.0\.0\.5:x\/cam" is not a URL; expected rtsp:\/\/\[user:password@\]host\[:port\]\/path; percent-encode/,
+      ],
       ['rtsp://10.0.0.5/cam#frag', 'frag', /has a "#" fragment, which RTSP does not use: if "#" is part of the path or password, percent-encode it as %23/],
     ];
     for (const [url, secret, message] of cases) {
@@ -180,7 +207,12 @@ describe('configuration: every problem, secrets, bucket names, labels', () => {
       assert.match(ps[0]!, message, url);
       if (secret !== 'frag') assert.ok(!ps[0]!.includes(secret), ps[0]);
     }
-    for (const url of ['rtsp://viewer:Pw@Three333@10.0.0.5/cam', 'rtsp://viewer:a:b+c d@10.0.0.5/cam', 'rtsp://viewer:pa%2Fss%23%3F%25@10.0.0.5/cam', 'rtsp://viewer:pässwörd@10.0.0.5/cam']) {
+    for (const url of [
+      'rtsp://viewer:Pw@Three333@10.0.0.5/cam',
+      'rtsp://viewer:a:b+c d@10.0.0.5/cam',
+      'rtsp://viewer:pa%2Fss%23%3F%25@10.0.0.5/cam',
+      'rtsp://viewer:pässwörd@10.0.0.5/cam',
+    ]) {
       assert.equal(loadConfig(undefined, { ...CREDS, CAMERA1_RTSP_URL: url }).cameras[0]!.url, url);
     }
   });
@@ -190,10 +222,17 @@ describe('configuration: every problem, secrets, bucket names, labels', () => {
     const { registerSecrets } = await import('../../src/config/secrets.ts');
     const { Redactor } = await import('../../src/redact.ts');
     const secretKeys = KEYS.filter((k) => k.secret);
-    assert.ok(secretKeys.some((k) => k.path === 's3.access_key_id'), 'the access key id is a secret');
+    assert.ok(
+      secretKeys.some((k) => k.path === 's3.access_key_id'),
+      'the access key id is a secret',
+    );
     // the camera secrets key must be a key (32 bytes in hex) to load at all
     const values = Object.fromEntries(secretKeys.map((k, i) => [k.env!, k.env === 'CAMERA_SECRETS_KEY' ? `${i}`.padEnd(64, 'a') : `value-of-${k.path}-${i}`]));
-    const config = loadConfig(undefined, { ...values, S3_ENDPOINT: 'http://minio:endpoint-pass@127.0.0.1:9000', CAMERA1_RTSP_URL: 'rtsp://viewer:Cam@Pass-1@10.0.0.5/cam' });
+    const config = loadConfig(undefined, {
+      ...values,
+      S3_ENDPOINT: 'http://minio:endpoint-pass@127.0.0.1:9000',
+      CAMERA1_RTSP_URL: 'rtsp://viewer:Cam@Pass-1@10.0.0.5/cam',
+    });
     const r = new Redactor();
     registerSecrets(r, config);
     for (const [env, value] of Object.entries(values)) assert.equal(r.scrub(`x ${value} y`), 'x *** y', env);
@@ -237,7 +276,10 @@ describe('config.example.toml', () => {
       assert.deepEqual(value, spec.default, `${spec.path} in config.example.toml`);
     }
     const c = loadConfig(path, CREDS);
-    assert.deepEqual(c.cameras.map((x) => x.id), ['camera-1', 'camera-2']);
+    assert.deepEqual(
+      c.cameras.map((x) => x.id),
+      ['camera-1', 'camera-2'],
+    );
   });
 });
 

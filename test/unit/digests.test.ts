@@ -44,7 +44,11 @@ describe('file digests', () => {
       assert.equal(d.partMd5s.length, count);
       const parts = count === 1 ? [data] : Array.from({ length: count }, (_, i) => data.subarray(i * partSize, (i + 1) * partSize));
       assert.deepEqual(d.partMd5s, parts.map(md5));
-      assert.equal(parts.reduce((s, p) => s + p.length, 0), bytes, 'the parts tile the file');
+      assert.equal(
+        parts.reduce((s, p) => s + p.length, 0),
+        bytes,
+        'the parts tile the file',
+      );
     });
   }
 
@@ -76,7 +80,7 @@ describe('file digests', () => {
     assert.equal(etagIsMd5(undefined), false);
   });
 
-  test('verification fails on another size or another ETag, passes on the file\'s, and leans on the store\'s Content-MD5 check where the ETag is no MD5', async () => {
+  test("verification fails on another size or another ETag, passes on the file's, and leans on the store's Content-MD5 check where the ETag is no MD5", async () => {
     const { path } = file('verify', 4096);
     const d = await fileDigests(path, 1000);
     const ok = { size: 4096, metadata: {}, etag: expectedEtag(d), etagIsMd5: true };

@@ -72,23 +72,53 @@ async function setup(opts: { maxAttempts?: number; backlog?: { startMs: number }
   const events = new EventStore(join(dir, '.events'));
   await events.load(clock.now());
   const backlog = { items: opts.backlog ?? [] };
-  const log = createLogger('silent', new Redactor(), new Writable({ write(_c, _e, cb) { cb(); } }));
+  const log = createLogger(
+    'silent',
+    new Redactor(),
+    new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+  );
   const worker = new EventWorker({
-    events, store, clock, log,
+    events,
+    store,
+    clock,
+    log,
     localBacklog: (cameraId) => (cameraId === 'camera-1' ? backlog.items : []),
-    settings: { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', workDir: join(dir, '.clips'), waitMaxMs: 600_000, pollIntervalMs: POLL_MS, maxAttempts: opts.maxAttempts ?? 5, segmentDurationMs: 10_000 },
+    settings: {
+      ffmpegPath: 'ffmpeg',
+      ffprobePath: 'ffprobe',
+      workDir: join(dir, '.clips'),
+      waitMaxMs: 600_000,
+      pollIntervalMs: POLL_MS,
+      maxAttempts: opts.maxAttempts ?? 5,
+      segmentDurationMs: 10_000,
+    },
   });
   /** A stored segment that no ffmpeg or ffprobe can read (seconds from T). */
   const putBadSegment = (startS: number, endS: number): void => {
     const hhmmss = new Date(T + startS * 1000).toISOString().slice(11, 19).replaceAll(':', '');
     store.objects.set(`camera-1/20251214/${hhmmss}_camera-1.mp4`, {
-      bytes: Buffer.from('this is not an mp4 file'), contentType: 'video/mp4',
+      bytes: Buffer.from('this is not an mp4 file'),
+      contentType: 'video/mp4',
       metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + endS * 1000).toISOString() },
     });
   };
   const event = async (atS: number): Promise<string> => {
     const now = new Date(clock.now()).toISOString();
-    const rec: EventRecord = { id: 'e1e1e1e1-0001', camera: 'camera-1', at: new Date(T + atS * 1000).toISOString(), pre_seconds: 2, post_seconds: 2, metadata: {}, status: 'pending', created_at: now, updated_at: now };
+    const rec: EventRecord = {
+      id: 'e1e1e1e1-0001',
+      camera: 'camera-1',
+      at: new Date(T + atS * 1000).toISOString(),
+      pre_seconds: 2,
+      post_seconds: 2,
+      metadata: {},
+      status: 'pending',
+      created_at: now,
+      updated_at: now,
+    };
     await events.save(rec);
     return rec.id;
   };

@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import { ffmpegArgs, type FfmpegArgsInput } from '../../src/camera/ffmpeg-args.ts';
 import { planAudio } from '../../src/camera/audio-plan.ts';
 
-const base: FfmpegArgsInput = { url: 'rtsp://u:p@cam/s', audio: 'copy', segmentSeconds: 900, rtspTimeoutMs: 10_000, outDir: '/spool/cam', listPath: '/spool/cam/.segment-list/segments.csv' };
+const base: FfmpegArgsInput = {
+  url: 'rtsp://u:p@cam/s',
+  audio: 'copy',
+  segmentSeconds: 900,
+  rtspTimeoutMs: 10_000,
+  outDir: '/spool/cam',
+  listPath: '/spool/cam/.segment-list/segments.csv',
+};
 const after = (args: string[], flag: string): string | undefined => args[args.indexOf(flag) + 1];
 
 test('RTSP input uses TCP and a socket timeout in microseconds, before -i', () => {
@@ -33,7 +40,10 @@ test('video is stream-copied and cut into clock-aligned fragmented MP4 segments'
 });
 
 test('audio: AAC copied, G.711 transcoded to 24k AAC, none dropped', () => {
-  assert.deepEqual(ffmpegArgs(base).filter((a) => a.startsWith('0:')), ['0:v:0', '0:a:0?']);
+  assert.deepEqual(
+    ffmpegArgs(base).filter((a) => a.startsWith('0:')),
+    ['0:v:0', '0:a:0?'],
+  );
   assert.equal(after(ffmpegArgs(base), '-c:a'), 'copy');
   const t = ffmpegArgs({ ...base, audio: 'transcode' });
   assert.equal(after(t, '-c:a'), 'aac');

@@ -33,10 +33,13 @@ async function slowly(req: IncomingMessage): Promise<Buffer> {
 describe('file range body', () => {
   const received: Buffer[] = [];
   const server = createServer({ highWaterMark: 64 * 1024 }, (req, res) => {
-    slowly(req).then((body) => {
-      received.push(body);
-      res.end('ok');
-    }, (err: unknown) => res.destroy(err as Error));
+    slowly(req).then(
+      (body) => {
+        received.push(body);
+        res.end('ok');
+      },
+      (err: unknown) => res.destroy(err as Error),
+    );
   });
   let port = 0;
   before(async () => {
@@ -83,6 +86,9 @@ describe('file range body', () => {
 
   test('a file shorter than the range fails the request with a reason that names the file', async () => {
     const length = data.length + 10;
-    await assert.rejects(send(new FileRangeBody(path, 0, length), length), (err: Error) => err.message.includes(path) && err.message.includes('10 bytes before'));
+    await assert.rejects(
+      send(new FileRangeBody(path, 0, length), length),
+      (err: Error) => err.message.includes(path) && err.message.includes('10 bytes before'),
+    );
   });
 });

@@ -18,8 +18,13 @@ after(() => {
   execFileSync('umount', ['-l', readOnly]);
 });
 
-const deniedOn = (action: RegExp) => (err: unknown): boolean =>
-  err instanceof StoreError && err.kind === 'auth' && action.test(err.message) && /permission denied \(EROFS\); make FILESYSTEM_ROOT .+ writable by the service's user/.test(err.message);
+const deniedOn =
+  (action: RegExp) =>
+  (err: unknown): boolean =>
+    err instanceof StoreError &&
+    err.kind === 'auth' &&
+    action.test(err.message) &&
+    /permission denied \(EROFS\); make FILESYSTEM_ROOT .+ writable by the service's user/.test(err.message);
 
 test('a read-only root that exists fails init and check as permission denied', async () => {
   const store = new FilesystemStore(readOnly);
@@ -33,7 +38,18 @@ test('a root to be created under a read-only directory is permission denied, not
   const file = join(mkdtempSync(join(tmpdir(), 'fs-store-src-')), 'x.mp4');
   writeFileSync(file, 'x');
   const digests = await fileDigests(file, store.partSize);
-  await assert.rejects(store.put({ key: 'camera-1/20251214/140000_camera-1.mp4', path: file, size: 1, contentType: 'video/mp4', metadata: {}, digests, signal: AbortSignal.timeout(10_000) }), deniedOn(/^write camera-1/));
+  await assert.rejects(
+    store.put({
+      key: 'camera-1/20251214/140000_camera-1.mp4',
+      path: file,
+      size: 1,
+      contentType: 'video/mp4',
+      metadata: {},
+      digests,
+      signal: AbortSignal.timeout(10_000),
+    }),
+    deniedOn(/^write camera-1/),
+  );
 });
 
 test('a writable root passes init and check and leaves no probe file behind', async () => {

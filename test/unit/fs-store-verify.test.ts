@@ -11,7 +11,7 @@ import { StoreError } from '../../src/errors.ts';
 import { FilesystemStore } from '../../src/storage/fs-store.ts';
 import { fileDigests } from '../../src/storage/hash.ts';
 
-test('the filesystem store refuses bytes whose MD5 is not the caller\'s, and answers HEAD with the MD5 of what it wrote', async () => {
+test("the filesystem store refuses bytes whose MD5 is not the caller's, and answers HEAD with the MD5 of what it wrote", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-verify-'));
   const root = join(dir, 'store');
   const store = new FilesystemStore(root);
@@ -20,7 +20,8 @@ test('the filesystem store refuses bytes whose MD5 is not the caller\'s, and ans
   const data = randomBytes(300_000);
   writeFileSync(path, data);
   const digests = await fileDigests(path, store.partSize);
-  const put = (key: string) => store.put({ key, path, size: data.length, contentType: 'video/mp4', metadata: { camera: 'c' }, digests, signal: AbortSignal.timeout(10_000) });
+  const put = (key: string) =>
+    store.put({ key, path, size: data.length, contentType: 'video/mp4', metadata: { camera: 'c' }, digests, signal: AbortSignal.timeout(10_000) });
 
   // the file changed after it was hashed, same size: what would be written is not what was hashed
   const changed = Buffer.from(data);

@@ -28,14 +28,22 @@ async function failure(res: Response): Promise<{ status: number; error: string; 
 
 describe('camera routes', () => {
   test('POST adds a camera: 201 with the view, the password masked; GET lists it and returns it', async () => {
-    const res = await post({ id: 'cam-001', source_type: 'rtsp', source_url: `rtsp://viewer:${PASSWORD}@192.0.2.10:554/stream1`, labels: { site: 'store-12' } });
+    const res = await post({
+      id: 'cam-001',
+      source_type: 'rtsp',
+      source_url: `rtsp://viewer:${PASSWORD}@192.0.2.10:554/stream1`,
+      labels: { site: 'store-12' },
+    });
     const text = await res.text();
     assert.equal(res.status, 201, text);
     assert.ok(!text.includes(PASSWORD), text);
     const view = JSON.parse(text) as { id: string; origin: string; labels: Record<string, string> };
     assert.deepEqual([view.id, view.origin, view.labels], ['cam-001', 'api', { site: 'store-12' }]);
     const list = (await (await http.call('/api/cameras')).json()) as { cameras: { id: string }[] };
-    assert.deepEqual(list.cameras.map((c) => c.id), ['camera-1', 'cam-001']);
+    assert.deepEqual(
+      list.cameras.map((c) => c.id),
+      ['camera-1', 'cam-001'],
+    );
     assert.equal(((await (await http.call('/api/cameras/cam-001')).json()) as { id: string }).id, 'cam-001');
   });
 
@@ -68,8 +76,14 @@ describe('camera routes', () => {
 
   test('a 400 says how to fix it: the id rule, the allowed fields, the URL form', async () => {
     assert.match((await failure(await post({ id: 'Cam_2', source_type: 'rtsp', source_url: 'rtsp://h/s' }))).error, /lowercase letters, digits and "-"/);
-    assert.match((await failure(await post({ id: 'cam-2', source_type: 'file', source_url: 'rtsp://h/s' }))).error, /source_type must be one of "rtsp", "synthetic": Where the video comes from/);
-    assert.match((await failure(await post({ id: 'cam-2', source_type: 'rtsp', source_url: 'rtsp://h/s', colour: 'red' }))).error, /unknown field "colour"; allowed: id, source_type, source_url, labels, enabled/);
+    assert.match(
+      (await failure(await post({ id: 'cam-2', source_type: 'file', source_url: 'rtsp://h/s' }))).error,
+      /source_type must be one of "rtsp", "synthetic": Where the video comes from/,
+    );
+    assert.match(
+      (await failure(await post({ id: 'cam-2', source_type: 'rtsp', source_url: 'rtsp://h/s', colour: 'red' }))).error,
+      /unknown field "colour"; allowed: id, source_type, source_url, labels, enabled/,
+    );
     assert.match((await failure(await post({ id: 'cam-2', source_type: 'rtsp', source_url: 'http://h/s' }))).error, /rtsp:\/\/ or rtsps:\/\//);
   });
 
@@ -85,7 +99,7 @@ describe('camera routes', () => {
     assert.ok(!(await masked.text()).includes(PASSWORD));
   });
 
-  test('the registry\'s refusals map to 404, 409 (duplicate, read-only config camera) and 503, with its message', async () => {
+  test("the registry's refusals map to 404, 409 (duplicate, read-only config camera) and 503, with its message", async () => {
     const dup = await failure(await post({ id: 'cam-001', source_type: 'rtsp', source_url: 'rtsp://192.0.2.10/s' }));
     assert.deepEqual([dup.status, dup.field], [409, 'id']);
     const readOnly = await failure(await patch('camera-1', { enabled: false }));
@@ -118,7 +132,13 @@ describe('camera routes', () => {
 
   test('without the token every camera route is a 401 with WWW-Authenticate, and the registry is not asked', async () => {
     const before = cameras.calls.length;
-    for (const [method, path] of [['GET', '/api/cameras'], ['POST', '/api/cameras'], ['GET', '/api/cameras/camera-1'], ['PATCH', '/api/cameras/camera-1'], ['DELETE', '/api/cameras/camera-1']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/cameras'],
+      ['POST', '/api/cameras'],
+      ['GET', '/api/cameras/camera-1'],
+      ['PATCH', '/api/cameras/camera-1'],
+      ['DELETE', '/api/cameras/camera-1'],
+    ] as const) {
       const res = await http.call(path, { method, token: '', ...(method === 'POST' || method === 'PATCH' ? { body: '{}' } : {}) });
       assert.equal(res.status, 401, `${method} ${path}`);
       assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);

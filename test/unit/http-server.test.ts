@@ -17,7 +17,11 @@ before(async () => {
   // Footage of a camera removed earlier: its segments stay in the bucket.
   for (const s of [0, 10]) {
     const start = new Date(T0 + s * 1000).toISOString();
-    http.store.objects.set(`gone-cam/20251214/1400${String(s).padStart(2, '0')}_gone-cam.mp4`, { bytes: Buffer.alloc(100), contentType: 'video/mp4', metadata: { start, end: new Date(T0 + (s + 10) * 1000).toISOString() } });
+    http.store.objects.set(`gone-cam/20251214/1400${String(s).padStart(2, '0')}_gone-cam.mp4`, {
+      bytes: Buffer.alloc(100),
+      contentType: 'video/mp4',
+      metadata: { start, end: new Date(T0 + (s + 10) * 1000).toISOString() },
+    });
   }
 });
 after(async () => {
@@ -30,7 +34,10 @@ describe('the HTTP server', () => {
   test('a sane X-Request-Id is echoed and used in the log; anything else is replaced by a fresh id', async () => {
     const kept = await http.call('/api/cameras', { headers: { 'x-request-id': 'checkout-7.a1:b2' } });
     assert.equal(kept.headers.get('x-request-id'), 'checkout-7.a1:b2');
-    assert.ok(http.logs.some((l) => l.reqId === 'checkout-7.a1:b2' && l.msg === 'api request'), 'the request\'s log line carries its id');
+    assert.ok(
+      http.logs.some((l) => l.reqId === 'checkout-7.a1:b2' && l.msg === 'api request'),
+      "the request's log line carries its id",
+    );
     const replaced = await http.call('/health', { headers: { 'x-request-id': 'x'.repeat(200) } });
     assert.match(replaced.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
     const fresh = await http.call('/health');
@@ -102,7 +109,10 @@ describe('the HTTP server', () => {
   test('an error answer is scrubbed: a password the redactor knows, or in a URL, never comes back', async () => {
     http.redactor.add('Known-pw-4471');
     cameras.failNext = new CameraChangeError('invalid', 'camera refused login Known-pw-4471 at rtsp://admin:Url-pw-9@192.0.2.1/s', 'source_url');
-    const res = await http.call('/api/cameras', { method: 'POST', body: JSON.stringify({ id: 'cam-x', source_type: 'rtsp', source_url: 'rtsp://192.0.2.1/s' }) });
+    const res = await http.call('/api/cameras', {
+      method: 'POST',
+      body: JSON.stringify({ id: 'cam-x', source_type: 'rtsp', source_url: 'rtsp://192.0.2.1/s' }),
+    });
     const text = await res.text();
     assert.equal(res.status, 400);
     assert.ok(!text.includes('Known-pw-4471') && !text.includes('Url-pw-9'), text);
@@ -137,7 +147,10 @@ test('stop() lets a request in flight finish, and refuses new connections', asyn
   slow.gate = new Promise((resolve) => {
     open = resolve;
   });
-  const inFlight = server.call('/api/cameras', { method: 'POST', body: JSON.stringify({ id: 'cam-late', source_type: 'rtsp', source_url: 'rtsp://192.0.2.1/s' }) });
+  const inFlight = server.call('/api/cameras', {
+    method: 'POST',
+    body: JSON.stringify({ id: 'cam-late', source_type: 'rtsp', source_url: 'rtsp://192.0.2.1/s' }),
+  });
   while (slow.calls.length === 0) await new Promise((r) => setImmediate(r));
   const stopped = server.stop();
   await assert.rejects(fetch(`${server.url}/health`), 'no new connection once stopping');

@@ -46,6 +46,7 @@ describe('fragmented MP4 structure check', () => {
 
   test('an MP4 without video fails', async () => {
     const path = join(dir, 'audio-only.mp4');
+    // biome-ignore format: ffmpeg arguments read as flag-value pairs
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=3:sample_rate=16000',
       '-c:a', 'aac', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', path]);
     assert.deepEqual(await checkFragmentedMp4(path), { ok: false, why: 'no video track in moov' });
@@ -53,6 +54,7 @@ describe('fragmented MP4 structure check', () => {
 
   test('a plain (not fragmented) MP4 fails, so the uploader falls back to ffprobe for it', async () => {
     const path = join(dir, 'plain.mp4');
+    // biome-ignore format: ffmpeg arguments read as flag-value pairs
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', join(dir, 'segment.mp4'), '-c', 'copy', '-f', 'mp4', path]);
     assert.deepEqual(await checkFragmentedMp4(path), { ok: false, why: 'no fragment (moof) after the moov' });
   });
@@ -67,6 +69,7 @@ describe('a segment that holds no frame', () => {
 
   test('a file ffmpeg finished without a single frame (ftyp, moov, mfra) holds no frame', async () => {
     const path = join(dir, 'no-frames.mp4');
+    // biome-ignore format: ffmpeg arguments read as flag-value pairs
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15', '-frames:v', '0',
       '-c:v', 'libx264', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', path]);
     assert.equal(await holdsNoFrame(path), true);

@@ -38,12 +38,30 @@ test('durations and sizes parse the documented forms', () => {
 
 test('backoff doubles from the initial delay up to the cap, with jitter in the upper half', () => {
   const opts = { initialMs: 1000, maxMs: 30_000 };
-  assert.equal(backoffDelay(0, opts, () => 0), 500);
-  assert.equal(backoffDelay(0, opts, () => 1), 1000);
-  assert.equal(backoffDelay(3, opts, () => 1), 8000);
-  assert.equal(backoffDelay(10, opts, () => 1), 30_000);
-  assert.equal(backoffDelay(10, opts, () => 0), 15_000);
-  assert.equal(backoffDelay(5000, opts, () => 1), 30_000);
+  assert.equal(
+    backoffDelay(0, opts, () => 0),
+    500,
+  );
+  assert.equal(
+    backoffDelay(0, opts, () => 1),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(3, opts, () => 1),
+    8000,
+  );
+  assert.equal(
+    backoffDelay(10, opts, () => 1),
+    30_000,
+  );
+  assert.equal(
+    backoffDelay(10, opts, () => 0),
+    15_000,
+  );
+  assert.equal(
+    backoffDelay(5000, opts, () => 1),
+    30_000,
+  );
 });
 
 test('segment list lines give the segment name and its media duration', () => {
@@ -58,7 +76,13 @@ test('the first line of a segment list is marked: its duration can be absurd', a
   // as ffmpeg wrote it for an RTSP source whose clock starts hours from 0
   writeFileSync(path, '20251214-013000.mp4,0.000000,18411.788021\n20251214-013030.mp4,18411.788021,18441.790000\n2025');
   const list = new SegmentListReader(path);
-  assert.deepEqual((await list.readNew()).map((e) => [e.name, e.first]), [['20251214-013000.mp4', true], ['20251214-013030.mp4', false]]);
+  assert.deepEqual(
+    (await list.readNew()).map((e) => [e.name, e.first]),
+    [
+      ['20251214-013000.mp4', true],
+      ['20251214-013030.mp4', false],
+    ],
+  );
   appendFileSync(path, '1214-013100.mp4,18441.790000,18471.8\n');
   assert.deepEqual(await list.readNew(), [{ name: '20251214-013100.mp4', durationSec: 30.01, first: false }]);
 });

@@ -21,18 +21,32 @@ interface Operation {
   responses?: Record<string, unknown>;
 }
 
-async function documented(): Promise<{ routes: { method: string; url: string }[]; doc: { openapi: string; paths: Record<string, Record<string, Operation>> } }> {
-  const config = loadConfig(undefined, { STORAGE: 'filesystem', FILESYSTEM_ROOT: '/nonexistent', TEMP_DIR: '/nonexistent', CAMERA1_RTSP_URL: 'rtsp://192.0.2.1/s', API_TOKEN: 'openapi-token-1234' });
+async function documented(): Promise<{
+  routes: { method: string; url: string }[];
+  doc: { openapi: string; paths: Record<string, Record<string, Operation>> };
+}> {
+  const config = loadConfig(undefined, {
+    STORAGE: 'filesystem',
+    FILESYSTEM_ROOT: '/nonexistent',
+    TEMP_DIR: '/nonexistent',
+    CAMERA1_RTSP_URL: 'rtsp://192.0.2.1/s',
+    API_TOKEN: 'openapi-token-1234',
+  });
   const log = createLogger('warn', new Redactor(), new Writable({ write: (_c, _e, done) => done() }));
   const routes: { method: string; url: string }[] = [];
-  const app = await buildServer({
-    registry: new Registry(), redactor: new Redactor(), log,
-    views: { health: () => ({}), notReadyReasons: () => [] },
-    api: { config, store: new MemoryStore(), events: new EventStore('/nonexistent'), worker: { wake: () => undefined }, clock: systemClock, log },
-    cameras: new FakeCameraService(),
-  }, (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
-  });
+  const app = await buildServer(
+    {
+      registry: new Registry(),
+      redactor: new Redactor(),
+      log,
+      views: { health: () => ({}), notReadyReasons: () => [] },
+      api: { config, store: new MemoryStore(), events: new EventStore('/nonexistent'), worker: { wake: () => undefined }, clock: systemClock, log },
+      cameras: new FakeCameraService(),
+    },
+    (r) => {
+      for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+    },
+  );
   const res = await app.inject({ method: 'GET', url: '/api/openapi.json' });
   assert.equal(res.statusCode, 200, res.body);
   await app.close();
@@ -50,7 +64,8 @@ function examplesIn(node: unknown, at: string, out: { at: string; schema: object
   if (typeof n.schema === 'object' && n.schema !== null) {
     if ('example' in n) out.push({ at, schema: n.schema, example: n.example });
     if (typeof n.examples === 'object' && n.examples !== null && !Array.isArray(n.examples)) {
-      for (const [name, e] of Object.entries(n.examples)) out.push({ at: `${at}/examples/${name}`, schema: n.schema, example: (e as { value: unknown }).value });
+      for (const [name, e] of Object.entries(n.examples))
+        out.push({ at: `${at}/examples/${name}`, schema: n.schema, example: (e as { value: unknown }).value });
     }
   }
   if (Array.isArray(n.examples) && ('type' in n || 'properties' in n || 'anyOf' in n || 'const' in n)) {
@@ -75,7 +90,17 @@ test('every registered route is in the OpenAPI document, with a summary and its 
     const guarded = url.startsWith('/api/') && url !== '/api/openapi.json';
     assert.equal(JSON.stringify(op.security ?? null), guarded ? '[{"bearer":[]}]' : 'null', `${method} ${url}: the token is needed exactly under /api`);
   }
-  for (const path of ['/api/cameras', '/api/cameras/{id}', '/api/cameras/{camera}/segments', '/api/cameras/{camera}/clip', '/api/events', '/api/events/{id}', '/health', '/ready', '/metrics']) {
+  for (const path of [
+    '/api/cameras',
+    '/api/cameras/{id}',
+    '/api/cameras/{camera}/segments',
+    '/api/cameras/{camera}/clip',
+    '/api/events',
+    '/api/events/{id}',
+    '/health',
+    '/ready',
+    '/metrics',
+  ]) {
     assert.ok(doc.paths[path], `${path} documented`);
   }
 });

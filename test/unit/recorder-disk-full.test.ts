@@ -35,11 +35,29 @@ test('ffmpeg fails with ENOSPC: onDiskFull is called, the gap is counted as disk
     const recorder = new CameraRecorder({
       camera: { id: 'cam', url: 'synthetic:?size=160x120&fps=15&audio=none' },
       settings: {
-        tempDir, segmentDurationMs: 2000, rtspTimeoutMs: 3000, stallTimeoutMs: 20_000, restartInitialMs: 200, restartMaxMs: 400,
-        stableAfterMs: 60_000, stopTimeoutMs: 10_000, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe',
+        tempDir,
+        segmentDurationMs: 2000,
+        rtspTimeoutMs: 3000,
+        stallTimeoutMs: 20_000,
+        restartInitialMs: 200,
+        restartMaxMs: 400,
+        stableAfterMs: 60_000,
+        stopTimeoutMs: 10_000,
+        ffmpegPath: 'ffmpeg',
+        ffprobePath: 'ffprobe',
       },
-      log: createLogger('info', new Redactor(), new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } })),
-      metrics, clock: systemClock,
+      log: createLogger(
+        'info',
+        new Redactor(),
+        new Writable({
+          write(c, _e, cb) {
+            lines.push(String(c));
+            cb();
+          },
+        }),
+      ),
+      metrics,
+      clock: systemClock,
       onSegment: (segment) => {
         segments.push(segment);
         rmSync(segment.path);
@@ -51,7 +69,7 @@ test('ffmpeg fails with ENOSPC: onDiskFull is called, the gap is counted as disk
     });
     recorder.start();
     try {
-      for (const deadline = Date.now() + 60_000; !segments.some((s) => s.listedDurationSec !== undefined);) {
+      for (const deadline = Date.now() + 60_000; !segments.some((s) => s.listedDurationSec !== undefined); ) {
         if (Date.now() > deadline) throw new Error(`no segment recorded after the disk was freed:\n${lines.slice(-20).join('')}`);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -31,15 +31,34 @@ async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 60
 
 function startRecorder(tempDir: string, storeDir: string) {
   const lines: string[] = [];
-  const log = createLogger('info', new Redactor(), new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const log = createLogger(
+    'info',
+    new Redactor(),
+    new Writable({
+      write(c, _e, cb) {
+        lines.push(String(c));
+        cb();
+      },
+    }),
+  );
   const stored: string[] = [];
   const recorder = new CameraRecorder({
     camera: { id: 'cam', url: 'synthetic:?size=160x120&fps=15&audio=none' },
     settings: {
-      tempDir, segmentDurationMs: 4000, rtspTimeoutMs: 3000, stallTimeoutMs: 20_000, restartInitialMs: 50, restartMaxMs: 100,
-      stableAfterMs: 60_000, stopTimeoutMs: 10_000, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe',
+      tempDir,
+      segmentDurationMs: 4000,
+      rtspTimeoutMs: 3000,
+      stallTimeoutMs: 20_000,
+      restartInitialMs: 50,
+      restartMaxMs: 100,
+      stableAfterMs: 60_000,
+      stopTimeoutMs: 10_000,
+      ffmpegPath: 'ffmpeg',
+      ffprobePath: 'ffprobe',
     },
-    log, metrics: createMetrics(), clock: systemClock,
+    log,
+    metrics: createMetrics(),
+    clock: systemClock,
     // an upload that is done at once: copied under its object key, then deleted locally
     onSegment: (segment) => {
       const key = objectKey(segment.cameraId, segment.startMs);
@@ -66,10 +85,13 @@ test('ffmpeg killed right after opening a segment, restarted within the same sec
     let killed = '';
     for (let i = 0; i < KILLS; i++) {
       // a new ffmpeg that has just opened its first segment
-      const pid = await until(() => {
-        const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
-        return pid !== '' && pid !== killed && segmentsOnDisk().length > 0 ? pid : undefined;
-      }, `ffmpeg run ${i + 1} opening a segment`);
+      const pid = await until(
+        () => {
+          const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+          return pid !== '' && pid !== killed && segmentsOnDisk().length > 0 ? pid : undefined;
+        },
+        `ffmpeg run ${i + 1} opening a segment`,
+      );
       process.kill(Number(pid), 'SIGKILL');
       killed = pid;
     }

@@ -26,7 +26,12 @@ test('no log line carries a secret, wherever it appears in the record', () => {
   const r = new Redactor();
   r.add('wJalrXUtnFEMI-K7MDENG');
   const lines: string[] = [];
-  const out = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const out = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   const log = createLogger('info', r, out);
   log.info({ url: 'rtsp://admin:hunter2@cam/s', stderr: ['Auth failed with wJalrXUtnFEMI-K7MDENG'] }, 'connect rtsp://admin:hunter2@cam/s');
   log.error({ err: new Error('signature wJalrXUtnFEMI-K7MDENG mismatch') }, 'upload failed');

@@ -20,8 +20,14 @@ function reporter(newestNameMs: number | undefined) {
   const clock: Clock = { now: () => SECOND + 300, sleep: async (ms) => void sleeps.push(ms) };
   const log = createLogger('info', new Redactor(), new Writable({ write: (_c, _e, done) => done() }));
   const r = new SegmentReporter({
-    cameraId: 'cam', dir: mkdtempSync(join(tmpdir(), 'reporter-')), segmentDurationMs: 10_000,
-    log, metrics: createMetrics(), clock, onSegment: () => undefined, newestNameMs,
+    cameraId: 'cam',
+    dir: mkdtempSync(join(tmpdir(), 'reporter-')),
+    segmentDurationMs: 10_000,
+    log,
+    metrics: createMetrics(),
+    clock,
+    onSegment: () => undefined,
+    newestNameMs,
   });
   return { r, sleeps };
 }

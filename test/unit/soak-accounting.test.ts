@@ -8,7 +8,15 @@ import { overlap, subtract, total, union } from '../../bench/lib/intervals.ts';
 
 const tol: Tolerances = { jitterMs: 500, recorderKillBeforeMs: 2500, afterConnectMs: 2500, cameraKillBeforeMs: 1000, reconnectCapMs: 6000, endMs: 1000 };
 const s = (a: number, b: number): { start: number; end: number } => ({ start: a * 1000, end: b * 1000 });
-const facts = (over: Partial<CameraFacts>): CameraFacts => ({ camera: 'camera-1', window: s(0, 100), cameraDown: [], recorderKills: [], segments: [s(0, 100)], lost: [], ...over });
+const facts = (over: Partial<CameraFacts>): CameraFacts => ({
+  camera: 'camera-1',
+  window: s(0, 100),
+  cameraDown: [],
+  recorderKills: [],
+  segments: [s(0, 100)],
+  lost: [],
+  ...over,
+});
 
 test('intervals: union merges, subtract cuts, overlap counts time covered twice', () => {
   assert.deepEqual(union([s(5, 10), s(0, 6), s(20, 30)]), [s(0, 10), s(20, 30)]);
@@ -36,7 +44,7 @@ test('a camera outage is not expected footage; its reconnect is explained up to 
   assert.deepEqual(slow.unaccounted, [s(46, 50)]);
 });
 
-test('a recorder kill is explained from the fragment before it to the camera\'s next connection', () => {
+test("a recorder kill is explained from the fragment before it to the camera's next connection", () => {
   const a = account(facts({ recorderKills: [{ killAt: 60_000, connectedAt: 75_000 }], segments: [s(0, 58), s(76, 100)] }), tol);
   assert.equal(a.unaccountedSec, 0);
   assert.equal(a.explainedSec.recorderRestart, 18);
@@ -54,7 +62,17 @@ test('dropped segments and short bound gaps are explained; a lone gap is not', (
   assert.deepEqual(a.unaccounted, [s(80, 85)]);
 });
 
-const plan: FaultPlan = { durationSec: 420, cameras: 8, recorderKills: 2, killShare: 0.35, cameraKills: 8, cameraDownSec: [3, 25], storePauses: 2, storePauseSec: [10, 40], quietTailSec: 40 };
+const plan: FaultPlan = {
+  durationSec: 420,
+  cameras: 8,
+  recorderKills: 2,
+  killShare: 0.35,
+  cameraKills: 8,
+  cameraDownSec: [3, 25],
+  storePauses: 2,
+  storePauseSec: [10, 40],
+  quietTailSec: 40,
+};
 
 test('the fault schedule replays from its seed and stays inside its bounds', () => {
   assert.deepEqual(planFaults(plan, 7), planFaults(plan, 7));
@@ -63,12 +81,19 @@ test('the fault schedule replays from its seed and stays inside its bounds', () 
     const faults = planFaults(plan, seed);
     const kills = faults.filter((f) => f.kind === 'recorder-kill');
     assert.equal(kills.length, plan.recorderKills);
-    assert.ok(kills.every((k) => k.atSec + k.restartAfterSec <= plan.durationSec * plan.killShare), `seed ${seed}: a recorder kill late in the run`);
+    assert.ok(
+      kills.every((k) => k.atSec + k.restartAfterSec <= plan.durationSec * plan.killShare),
+      `seed ${seed}: a recorder kill late in the run`,
+    );
     assert.equal(faults.filter((f) => f.kind === 'store-pause').length, plan.storePauses);
     const cams = faults.filter((f) => f.kind === 'camera-kill');
     assert.ok(cams.length <= plan.cameraKills);
-    for (const f of faults) if (f.kind !== 'recorder-kill') assert.ok(f.atSec + f.downSec <= plan.durationSec - plan.quietTailSec, `seed ${seed}: ${f.kind} in the quiet tail`);
-    for (const a of cams) for (const b of cams) if (a !== b && a.camera === b.camera) assert.ok(a.atSec + a.downSec <= b.atSec || b.atSec + b.downSec <= a.atSec, `seed ${seed}: overlapping outages of camera-${a.camera}`);
+    for (const f of faults)
+      if (f.kind !== 'recorder-kill') assert.ok(f.atSec + f.downSec <= plan.durationSec - plan.quietTailSec, `seed ${seed}: ${f.kind} in the quiet tail`);
+    for (const a of cams)
+      for (const b of cams)
+        if (a !== b && a.camera === b.camera)
+          assert.ok(a.atSec + a.downSec <= b.atSec || b.atSec + b.downSec <= a.atSec, `seed ${seed}: overlapping outages of camera-${a.camera}`);
     const pauses = faults.filter((f) => f.kind === 'store-pause');
     for (let i = 1; i < pauses.length; i++) assert.ok((pauses[i - 1]?.atSec ?? 0) + (pauses[i - 1]?.downSec ?? 0) <= (pauses[i]?.atSec ?? 0));
   }

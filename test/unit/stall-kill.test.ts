@@ -41,27 +41,45 @@ function startRecorder(runs: StuckMode[]): Rig {
   const journal = (): JournalLine[] => readJournal(tempDir);
   const lines: string[] = [];
   const hooks: ((line: string) => void)[] = [];
-  const log = createLogger('info', new Redactor(), new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      for (const hook of hooks) hook(String(chunk));
-      cb();
-    },
-  }));
+  const log = createLogger(
+    'info',
+    new Redactor(),
+    new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        for (const hook of hooks) hook(String(chunk));
+        cb();
+      },
+    }),
+  );
   const metrics = createMetrics();
   const handedOn: FinishedSegment[] = [];
   const recorder = new CameraRecorder({
     camera: { id: 'cam', url: 'synthetic:?audio=none' }, // no audio probe: nothing else is started
     settings: {
-      tempDir, segmentDurationMs: 4000, rtspTimeoutMs: 3000, stallTimeoutMs: STALL_TIMEOUT_MS, restartInitialMs: 100, restartMaxMs: 200,
-      stableAfterMs: 60_000, stopTimeoutMs: 10 * 60_000, ffmpegPath: STUCK_FFMPEG, ffprobePath: 'ffprobe',
+      tempDir,
+      segmentDurationMs: 4000,
+      rtspTimeoutMs: 3000,
+      stallTimeoutMs: STALL_TIMEOUT_MS,
+      restartInitialMs: 100,
+      restartMaxMs: 200,
+      stableAfterMs: 60_000,
+      stopTimeoutMs: 10 * 60_000,
+      ffmpegPath: STUCK_FFMPEG,
+      ffprobePath: 'ffprobe',
     },
-    log, metrics, clock: systemClock,
+    log,
+    metrics,
+    clock: systemClock,
     onSegment: (segment) => handedOn.push(segment),
   });
   recorder.start();
   return {
-    recorder, metrics, lines, handedOn, journal,
+    recorder,
+    metrics,
+    lines,
+    handedOn,
+    journal,
     cameraDir: join(tempDir, 'cam'),
     onLine: (hook) => hooks.push(hook),
     stop: async () => {
@@ -82,7 +100,10 @@ async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
   }
 }
 
-async function sample(metric: { get(): Promise<{ values: { value: number; labels: Record<string, string | number | undefined> }[] }> }, labels: Record<string, string>): Promise<number> {
+async function sample(
+  metric: { get(): Promise<{ values: { value: number; labels: Record<string, string | number | undefined> }[] }> },
+  labels: Record<string, string>,
+): Promise<number> {
   const { values } = await metric.get();
   return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
 }
@@ -111,7 +132,10 @@ async function provesKill(first: 'stall-after-progress' | 'silent', marker: stri
       const starts = rig.journal().filter((l) => l.event === 'started');
       return starts.length >= 2 ? starts : undefined;
     }, 'a second ffmpeg started after the stalled one');
-    await until(() => (rig.lines.filter((l) => l.includes('"stream connected"')).length >= (first === 'silent' ? 1 : 2) ? true : undefined), 'the second ffmpeg recording');
+    await until(
+      () => (rig.lines.filter((l) => l.includes('"stream connected"')).length >= (first === 'silent' ? 1 : 2) ? true : undefined),
+      'the second ffmpeg recording',
+    );
 
     assert.ok(atMarker, `logged "${marker}"`);
     assert.equal(atMarker.alive, true, 'the stalled ffmpeg was still running when the stream was counted as disconnected');
@@ -149,9 +173,16 @@ for (const mode of ['empty-segment', 'header-segment'] as const) {
     } finally {
       await rig.stop();
     }
-    assert.ok(rig.journal().some((l) => l.event === 'sigint-exit'), 'ffmpeg was stopped with SIGINT and exited');
+    assert.ok(
+      rig.journal().some((l) => l.event === 'sigint-exit'),
+      'ffmpeg was stopped with SIGINT and exited',
+    );
     assert.deepEqual(rig.handedOn, [], 'nothing handed on to the uploader (it would quarantine the file)');
-    assert.deepEqual(readdirSync(rig.cameraDir).filter((n) => n.endsWith('.mp4')), [], 'the file is removed');
+    assert.deepEqual(
+      readdirSync(rig.cameraDir).filter((n) => n.endsWith('.mp4')),
+      [],
+      'the file is removed',
+    );
     const removed = parsed(rig.lines).find((l) => l.file === name && l.level === 'info');
     assert.equal(removed?.msg, 'segment holds no frame (ffmpeg stopped right after opening it); removed');
     assert.equal(parsed(rig.lines).filter((l) => l.level === 'error').length, 0, 'nothing logged at error');

@@ -30,10 +30,30 @@ function setup(opts: { store?: MemoryStore; ffprobePath?: string } = {}) {
   const store = opts.store ?? new MemoryStore();
   const metrics = createMetrics();
   const lines: string[] = [];
-  const log = createLogger('debug', new Redactor(), new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const log = createLogger(
+    'debug',
+    new Redactor(),
+    new Writable({
+      write(c, _e, cb) {
+        lines.push(String(c));
+        cb();
+      },
+    }),
+  );
   const uploader = new Uploader({
-    store, health: new StoreHealth(systemClock), log, metrics, clock: systemClock,
-    settings: { concurrency: 2, attemptTimeoutMs: 10_000, retryInitialMs: 10, retryMaxMs: 40, ffprobePath: opts.ffprobePath ?? 'ffprobe', quarantineDir: join(dir, '.quarantine') },
+    store,
+    health: new StoreHealth(systemClock),
+    log,
+    metrics,
+    clock: systemClock,
+    settings: {
+      concurrency: 2,
+      attemptTimeoutMs: 10_000,
+      retryInitialMs: 10,
+      retryMaxMs: 40,
+      ffprobePath: opts.ffprobePath ?? 'ffprobe',
+      quarantineDir: join(dir, '.quarantine'),
+    },
   });
   const segment = (minute: number, bytes: Buffer = fixture) => {
     const name = `20251214-01${String(30 + minute).padStart(2, '0')}00.mp4`;
@@ -108,7 +128,10 @@ describe('uploader', () => {
     assert.equal(existsSync(seg.path), false);
   });
 
-  for (const [layout, partSize] of [['one request', undefined], ['multipart', 40_000]] as const) {
+  for (const [layout, partSize] of [
+    ['one request', undefined],
+    ['multipart', 40_000],
+  ] as const) {
     test(`a store that keeps other bytes of the same size (${layout}): the file stays, the mismatch is counted and logged at warn, and it is stored once the store behaves`, async (t) => {
       const store = new MemoryStore({ partSize });
       store.corruptStored = true;
@@ -133,7 +156,7 @@ describe('uploader', () => {
     });
   }
 
-  test('bytes changed on the way are refused by the store\'s Content-MD5 check: counted, the file stays, stored once they arrive whole', async (t) => {
+  test("bytes changed on the way are refused by the store's Content-MD5 check: counted, the file stays, stored once they arrive whole", async (t) => {
     const store = new MemoryStore();
     store.corruptReceived = true;
     const { metrics, uploader, segment } = setup({ store });
@@ -220,7 +243,10 @@ describe('uploader', () => {
     for (const s of segs) assert.ok(existsSync(s.path), 'kept on disk');
     await new Promise((r) => setImmediate(r));
     const levels = lines.map((l) => JSON.parse(l) as { level: string; msg: string });
-    assert.deepEqual(levels.filter((l) => l.level === 'error' || l.level === 'fatal'), []);
+    assert.deepEqual(
+      levels.filter((l) => l.level === 'error' || l.level === 'fatal'),
+      [],
+    );
   });
 });
 
@@ -230,7 +256,11 @@ test('segment bounds come from the file mtime when it agrees with the name, else
   assert.deepEqual(preciseBounds(name, name + 3_600_000, 10), { startMs: name, endMs: name + 10_000 });
   // The first segment of a run holds the frames ffmpeg read while probing, from before its name.
   assert.deepEqual(preciseBounds(name, name + 4_450, 6), { startMs: name - 1_550, endMs: name + 4_450 });
-  assert.deepEqual(preciseBounds(name, name + 1_000, 6), { startMs: name - 5_000, endMs: name + 1_000 }, 'ffmpeg behind the clock: the next segment named 5 s late');
+  assert.deepEqual(
+    preciseBounds(name, name + 1_000, 6),
+    { startMs: name - 5_000, endMs: name + 1_000 },
+    'ffmpeg behind the clock: the next segment named 5 s late',
+  );
   assert.deepEqual(preciseBounds(name, name - 2_000, 6), { startMs: name, endMs: name + 6_000 }, 'mtime 8 s before the name: not trusted');
 });
 
@@ -261,6 +291,7 @@ test('a segment whose audio timestamps lie hours after its video is stored with 
   const { store, uploader, segment, lines } = setup();
   const dir = mkdtempSync(join(tmpdir(), 'jump-'));
   const path = join(dir, 'jump.mp4');
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15:duration=2',
     '-itsoffset', '20000', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=1',
@@ -273,7 +304,10 @@ test('a segment whose audio timestamps lie hours after its video is stored with 
   const meta = store.objects.get('camera-1/20251214/013000_camera-1.mp4')?.metadata;
   assert.ok(meta, 'stored');
   assert.ok(Number(meta.duration) > 1.5 && Number(meta.duration) <= 3.5, `duration ${meta.duration}`);
-  assert.ok(lines.some((l) => l.includes('segment timestamps claim more media')), 'logged');
+  assert.ok(
+    lines.some((l) => l.includes('segment timestamps claim more media')),
+    'logged',
+  );
 });
 
 test('retryNow() ends the backoff wait of every failing upload at once', { timeout: 30_000 }, async () => {
@@ -284,9 +318,20 @@ test('retryNow() ends the backoff wait of every failing upload at once', { timeo
   const metrics = createMetrics();
   const log = createLogger('silent', new Redactor());
   const uploader = new Uploader({
-    store, health: new StoreHealth(systemClock), log, metrics, clock: systemClock,
+    store,
+    health: new StoreHealth(systemClock),
+    log,
+    metrics,
+    clock: systemClock,
     // a one-hour backoff: without retryNow() the segment would wait that long
-    settings: { concurrency: 1, attemptTimeoutMs: 10_000, retryInitialMs: 3_600_000, retryMaxMs: 3_600_000, ffprobePath: 'ffprobe', quarantineDir: join(dir, '.q') },
+    settings: {
+      concurrency: 1,
+      attemptTimeoutMs: 10_000,
+      retryInitialMs: 3_600_000,
+      retryMaxMs: 3_600_000,
+      ffprobePath: 'ffprobe',
+      quarantineDir: join(dir, '.q'),
+    },
   });
   const path = join(dir, 'camera-1', '20251214-013000.mp4');
   writeFileSync(path, fixture);

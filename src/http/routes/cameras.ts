@@ -33,49 +33,74 @@ export function cameraRoutes(app: FastifyInstance, cameras: CameraService | unde
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['cameras'];
 
-  api.post('/cameras', {
-    schema: {
-      summary: 'Add a camera: it is stored and starts recording at once',
-      tags, body: NewCameraBody,
-      response: { 201: CameraViewSchema, ...errors(400, 409, 413, 415, 503) },
+  api.post(
+    '/cameras',
+    {
+      schema: {
+        summary: 'Add a camera: it is stored and starts recording at once',
+        tags,
+        body: NewCameraBody,
+        response: { 201: CameraViewSchema, ...errors(400, 409, 413, 415, 503) },
+      },
     },
-  }, async (req, reply) => {
-    checkInput(req.body);
-    const view = await serviceOf(cameras).add(req.body as NewCamera);
-    return reply.code(201).send(view);
-  });
-
-  api.get('/cameras', {
-    schema: { summary: 'Every camera, from the configuration and from the API, with its state', tags, response: { 200: CameraListSchema, ...errors(503) } },
-  }, async () => ({ cameras: serviceOf(cameras).list() }));
-
-  api.get('/cameras/:id', {
-    schema: { summary: 'One camera and its state', tags, params: CameraIdParams, response: { 200: CameraViewSchema, ...errors(400, 404, 503) } },
-  }, async (req) => {
-    const view = serviceOf(cameras).get(req.params.id);
-    if (!view) throw new HttpError(404, `no camera "${req.params.id}"; GET /api/cameras lists them`, 'id');
-    return view;
-  });
-
-  api.patch('/cameras/:id', {
-    schema: {
-      summary: 'Change a camera\'s source URL, labels or enabled; a new URL restarts only this camera',
-      tags, params: CameraIdParams, body: CameraPatchBody,
-      response: { 200: CameraViewSchema, ...errors(400, 404, 409, 413, 415, 503) },
+    async (req, reply) => {
+      checkInput(req.body);
+      const view = await serviceOf(cameras).add(req.body as NewCamera);
+      return reply.code(201).send(view);
     },
-  }, async (req) => {
-    checkInput(req.body);
-    const view = await serviceOf(cameras).change(req.params.id, req.body as CameraPatch);
-    return view;
-  });
+  );
 
-  api.delete('/cameras/:id', {
-    schema: {
-      summary: 'Remove a camera: its last segment is finalized and uploaded; its footage stays in the bucket',
-      tags, params: CameraIdParams, response: { 200: RemovedCameraSchema, ...errors(400, 404, 409, 503) },
+  api.get(
+    '/cameras',
+    {
+      schema: { summary: 'Every camera, from the configuration and from the API, with its state', tags, response: { 200: CameraListSchema, ...errors(503) } },
     },
-  }, async (req) => {
-    const removed = await serviceOf(cameras).remove(req.params.id);
-    return removed;
-  });
+    async () => ({ cameras: serviceOf(cameras).list() }),
+  );
+
+  api.get(
+    '/cameras/:id',
+    {
+      schema: { summary: 'One camera and its state', tags, params: CameraIdParams, response: { 200: CameraViewSchema, ...errors(400, 404, 503) } },
+    },
+    async (req) => {
+      const view = serviceOf(cameras).get(req.params.id);
+      if (!view) throw new HttpError(404, `no camera "${req.params.id}"; GET /api/cameras lists them`, 'id');
+      return view;
+    },
+  );
+
+  api.patch(
+    '/cameras/:id',
+    {
+      schema: {
+        summary: "Change a camera's source URL, labels or enabled; a new URL restarts only this camera",
+        tags,
+        params: CameraIdParams,
+        body: CameraPatchBody,
+        response: { 200: CameraViewSchema, ...errors(400, 404, 409, 413, 415, 503) },
+      },
+    },
+    async (req) => {
+      checkInput(req.body);
+      const view = await serviceOf(cameras).change(req.params.id, req.body as CameraPatch);
+      return view;
+    },
+  );
+
+  api.delete(
+    '/cameras/:id',
+    {
+      schema: {
+        summary: 'Remove a camera: its last segment is finalized and uploaded; its footage stays in the bucket',
+        tags,
+        params: CameraIdParams,
+        response: { 200: RemovedCameraSchema, ...errors(400, 404, 409, 503) },
+      },
+    },
+    async (req) => {
+      const removed = await serviceOf(cameras).remove(req.params.id);
+      return removed;
+    },
+  );
 }

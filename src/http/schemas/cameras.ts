@@ -13,11 +13,13 @@ export const CameraIdParams = Type.Object(
 const SourceUrl = Type.String({
   pattern: '^([rR][tT][sS][pP][sS]?://|synthetic:)',
   maxLength: 2048,
-  description: 'rtsp:// or rtsps:// URL, e.g. rtsp://user:password@192.0.2.10:554/stream1; percent-encode special characters in the user name and password. synthetic: only for a synthetic camera',
+  description:
+    'rtsp:// or rtsps:// URL, e.g. rtsp://user:password@192.0.2.10:554/stream1; percent-encode special characters in the user name and password. synthetic: only for a synthetic camera',
   examples: ['rtsp://viewer:secret@192.0.2.10:554/stream1'],
 });
 const Labels = Type.Record(Type.String(), Type.String(), {
-  description: 'Names of letters, digits and "_" (not starting with a digit or "__", not camera_id), string values; they become Prometheus labels and object metadata',
+  description:
+    'Names of letters, digits and "_" (not starting with a digit or "__", not camera_id), string values; they become Prometheus labels and object metadata',
   examples: [{ site: 'store-12', zone: 'checkout' }],
 });
 const Enabled = Type.Boolean({ description: 'false stops recording but keeps the camera', examples: [true] });
@@ -26,13 +28,19 @@ export const NewCameraBody = Type.Object(
   {
     id: Type.String({ pattern: CAMERA_ID.source, description: `The camera id: ${ID_RULE}` }),
     source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('synthetic')], {
-      description: 'Where the video comes from: "rtsp"; "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
+      description:
+        'Where the video comes from: "rtsp"; "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
     }),
     source_url: SourceUrl,
     labels: Type.Optional(Labels),
     enabled: Type.Optional(Enabled),
   },
-  { additionalProperties: false, examples: [{ id: 'cam-001', source_type: 'rtsp', source_url: 'rtsp://viewer:secret@192.0.2.10:554/stream1', labels: { site: 'store-12', zone: 'checkout' } }] },
+  {
+    additionalProperties: false,
+    examples: [
+      { id: 'cam-001', source_type: 'rtsp', source_url: 'rtsp://viewer:secret@192.0.2.10:554/stream1', labels: { site: 'store-12', zone: 'checkout' } },
+    ],
+  },
 );
 
 export const CameraPatchBody = Type.Object(
@@ -65,7 +73,7 @@ export const CameraViewSchema = Type.Object(
     enabled: Type.Boolean(),
     origin: Type.Union([Type.Literal('config'), Type.Literal('api')], { description: 'config cameras are read-only over the API' }),
     defined_in: Type.Union([Type.String(), Type.Null()], { description: 'For a config camera, where it is defined' }),
-    state: Type.String({ description: 'The recorder\'s state (starting, recording, backoff, stopped…) or disabled' }),
+    state: Type.String({ description: "The recorder's state (starting, recording, backoff, stopped…) or disabled" }),
     connected: Type.Boolean(),
     newest_segment_end: Type.Union([Type.String(), Type.Null()]),
     backlog: Type.Object({ segments: Type.Integer(), bytes: Type.Integer() }, { description: 'Segments on local disk waiting for the store' }),
@@ -75,7 +83,10 @@ export const CameraViewSchema = Type.Object(
   { description: 'The camera and its state; any password in source_url masked', examples: [VIEW_EXAMPLE] },
 );
 
-export const CameraListSchema = Type.Object({ cameras: Type.Array(CameraViewSchema) }, { description: 'Every camera, config ones first', examples: [{ cameras: [VIEW_EXAMPLE] }] });
+export const CameraListSchema = Type.Object(
+  { cameras: Type.Array(CameraViewSchema) },
+  { description: 'Every camera, config ones first', examples: [{ cameras: [VIEW_EXAMPLE] }] },
+);
 
 export const RemovedCameraSchema = Type.Object(
   { id: Type.String(), segments_waiting: Type.Integer({ description: 'Its segments still waiting for the store; they are uploaded like any other' }) },

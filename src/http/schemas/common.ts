@@ -19,7 +19,7 @@ const ERROR_MEANING: Record<number, string> = {
   429: 'Too many clip exports running or waiting.',
   500: 'An internal error (logged with the request id).',
   503: 'A dependency (the store, the disk, the camera registry) is not answering.',
-  507: 'The recorder\'s disk is full.',
+  507: "The recorder's disk is full.",
 };
 
 /** The error answers of a route, described. 401 applies to every /api route. */

@@ -5,11 +5,18 @@ export const EventInput = Type.Object(
   {
     camera: Type.String({ description: 'The id of a current camera.', examples: ['camera-1'] }),
     at: Type.Optional(Type.String({ description: 'When it happened, ISO 8601; now when left out.', examples: ['2025-12-14T15:03:00+01:00'] })),
-    pre_seconds: Type.Optional(Type.Number({ minimum: 0, description: 'Seconds of footage before at; events.pre_seconds when left out, at most events.max_seconds.' })),
-    post_seconds: Type.Optional(Type.Number({ minimum: 0, description: 'Seconds of footage after at; events.post_seconds when left out, at most events.max_seconds.' })),
+    pre_seconds: Type.Optional(
+      Type.Number({ minimum: 0, description: 'Seconds of footage before at; events.pre_seconds when left out, at most events.max_seconds.' }),
+    ),
+    post_seconds: Type.Optional(
+      Type.Number({ minimum: 0, description: 'Seconds of footage after at; events.post_seconds when left out, at most events.max_seconds.' }),
+    ),
     metadata: Type.Optional(Type.Unknown({ description: 'Any JSON, stored beside the clip; at most 32 levels deep and events.metadata_max_bytes.' })),
   },
-  { additionalProperties: false, examples: [{ camera: 'camera-1', at: '2025-12-14T15:03:00+01:00', pre_seconds: 10, post_seconds: 5, metadata: { checkout: 7, receipt: 'R-1043' } }] },
+  {
+    additionalProperties: false,
+    examples: [{ camera: 'camera-1', at: '2025-12-14T15:03:00+01:00', pre_seconds: 10, post_seconds: 5, metadata: { checkout: 7, receipt: 'R-1043' } }],
+  },
 );
 
 const Status = Type.Union([Type.Literal('pending'), Type.Literal('done'), Type.Literal('failed')]);
@@ -24,7 +31,20 @@ export const EventAccepted = Type.Object(
     post_seconds: Type.Number(),
     status_url: Type.String({ description: 'Where to GET the event until it is done or failed.' }),
   },
-  { description: 'Accepted: follow status_url until done or failed', examples: [{ id: '0d6f7c1e-5b8a-4c1e-9a63-2f1b1a4f0b11', status: 'pending', camera: 'camera-1', at: '2025-12-14T14:03:00.000Z', pre_seconds: 10, post_seconds: 5, status_url: '/api/events/0d6f7c1e-5b8a-4c1e-9a63-2f1b1a4f0b11' }] },
+  {
+    description: 'Accepted: follow status_url until done or failed',
+    examples: [
+      {
+        id: '0d6f7c1e-5b8a-4c1e-9a63-2f1b1a4f0b11',
+        status: 'pending',
+        camera: 'camera-1',
+        at: '2025-12-14T14:03:00.000Z',
+        pre_seconds: 10,
+        post_seconds: 5,
+        status_url: '/api/events/0d6f7c1e-5b8a-4c1e-9a63-2f1b1a4f0b11',
+      },
+    ],
+  },
 );
 
 const Span = Type.Object({ from: Type.String(), to: Type.String() });
@@ -40,24 +60,42 @@ export const EventRecord = Type.Object(
     status: Status,
     created_at: Type.String(),
     updated_at: Type.String(),
-    clip: Type.Optional(Type.Object({
-      key: Type.String({ description: 'The clip\'s object key in the bucket.' }),
-      metadata_key: Type.String({ description: 'The JSON beside it: the event and the clip\'s bounds.' }),
-      from: Type.String(),
-      to: Type.String(),
-      duration_seconds: Type.Number(),
-      gaps: Type.Array(Span),
-    })),
+    clip: Type.Optional(
+      Type.Object({
+        key: Type.String({ description: "The clip's object key in the bucket." }),
+        metadata_key: Type.String({ description: "The JSON beside it: the event and the clip's bounds." }),
+        from: Type.String(),
+        to: Type.String(),
+        duration_seconds: Type.Number(),
+        gaps: Type.Array(Span),
+      }),
+    ),
     attempts: Type.Optional(Type.Integer({ description: 'Tries that failed for a reason other than the store.' })),
     error: Type.Optional(Type.String({ description: 'Why the event failed, or why the last try did.' })),
   },
   {
     description: 'The event, with its clip once done or the reason once failed',
-    examples: [{
-      id: '0d6f7c1e-5b8a-4c1e-9a63-2f1b1a4f0b11', camera: 'camera-1', at: '2025-12-14T14:03:00.000Z', pre_seconds: 10, post_seconds: 5,
-      metadata: { checkout: 7 }, status: 'done', created_at: '2025-12-14T14:03:01.000Z', updated_at: '2025-12-14T14:03:20.000Z',
-      clip: { key: 'events/camera-1/20251214/140250_0d6f7c1e.mp4', metadata_key: 'events/camera-1/20251214/140250_0d6f7c1e.json', from: '2025-12-14T14:02:50.000Z', to: '2025-12-14T14:03:05.000Z', duration_seconds: 15, gaps: [] },
-    }],
+    examples: [
+      {
+        id: '0d6f7c1e-5b8a-4c1e-9a63-2f1b1a4f0b11',
+        camera: 'camera-1',
+        at: '2025-12-14T14:03:00.000Z',
+        pre_seconds: 10,
+        post_seconds: 5,
+        metadata: { checkout: 7 },
+        status: 'done',
+        created_at: '2025-12-14T14:03:01.000Z',
+        updated_at: '2025-12-14T14:03:20.000Z',
+        clip: {
+          key: 'events/camera-1/20251214/140250_0d6f7c1e.mp4',
+          metadata_key: 'events/camera-1/20251214/140250_0d6f7c1e.json',
+          from: '2025-12-14T14:02:50.000Z',
+          to: '2025-12-14T14:03:05.000Z',
+          duration_seconds: 15,
+          gaps: [],
+        },
+      },
+    ],
   },
 );
 

@@ -3,7 +3,11 @@ import { Type } from '@sinclair/typebox';
 import { CAMERA_ID } from '../../config/schema.ts';
 import { Instant } from './common.ts';
 
-const CameraParam = Type.String({ pattern: CAMERA_ID.source, description: 'A camera id: 1 to 63 lowercase letters, digits and "-", e.g. camera-1', examples: ['camera-1'] });
+const CameraParam = Type.String({
+  pattern: CAMERA_ID.source,
+  description: 'A camera id: 1 to 63 lowercase letters, digits and "-", e.g. camera-1',
+  examples: ['camera-1'],
+});
 
 export const FootageParams = Type.Object({ camera: CameraParam }, { additionalProperties: false });
 
@@ -20,27 +24,40 @@ export const SegmentListing = Type.Object(
     camera: Type.String(),
     from: Type.String(),
     to: Type.String(),
-    segments: Type.Array(Type.Object({
-      key: Type.String({ description: 'The object key in the bucket.' }),
-      start: Type.String(),
-      end: Type.String(),
-      duration_seconds: Type.Number(),
-      size: Type.Integer({ description: 'Bytes.' }),
-      url: Type.Union([Type.String(), Type.Null()], { description: 'A presigned URL to GET the segment directly; null where the store has none.' }),
-    })),
+    segments: Type.Array(
+      Type.Object({
+        key: Type.String({ description: 'The object key in the bucket.' }),
+        start: Type.String(),
+        end: Type.String(),
+        duration_seconds: Type.Number(),
+        size: Type.Integer({ description: 'Bytes.' }),
+        url: Type.Union([Type.String(), Type.Null()], { description: 'A presigned URL to GET the segment directly; null where the store has none.' }),
+      }),
+    ),
     url_expires_in_seconds: Type.Integer(),
     gaps: Type.Array(Span, { description: 'Parts of the range with no footage.' }),
   },
   {
     description: 'The stored segments overlapping the range, and the gaps',
-    examples: [{
-      camera: 'camera-1',
-      from: '2025-12-14T14:00:00.000Z',
-      to: '2025-12-14T14:00:20.000Z',
-      segments: [{ key: 'camera-1/20251214/140000_camera-1.mp4', start: '2025-12-14T14:00:00.000Z', end: '2025-12-14T14:00:10.000Z', duration_seconds: 10, size: 1843200, url: 'http://127.0.0.1:7480/recordings/camera-1/20251214/140000_camera-1.mp4?X-Amz-Signature=…' }],
-      url_expires_in_seconds: 900,
-      gaps: [{ from: '2025-12-14T14:00:10.000Z', to: '2025-12-14T14:00:20.000Z' }],
-    }],
+    examples: [
+      {
+        camera: 'camera-1',
+        from: '2025-12-14T14:00:00.000Z',
+        to: '2025-12-14T14:00:20.000Z',
+        segments: [
+          {
+            key: 'camera-1/20251214/140000_camera-1.mp4',
+            start: '2025-12-14T14:00:00.000Z',
+            end: '2025-12-14T14:00:10.000Z',
+            duration_seconds: 10,
+            size: 1843200,
+            url: 'http://127.0.0.1:7480/recordings/camera-1/20251214/140000_camera-1.mp4?X-Amz-Signature=…',
+          },
+        ],
+        url_expires_in_seconds: 900,
+        gaps: [{ from: '2025-12-14T14:00:10.000Z', to: '2025-12-14T14:00:20.000Z' }],
+      },
+    ],
   },
 );
 
