@@ -18,6 +18,7 @@ import { configCamera, testSupervisor } from '../support/camera-supervisor.ts';
 import { probeFile } from '../support/media.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.ts';
+import { until } from '../support/until.ts';
 
 const SEGMENT_MS = 2000;
 let rtsp: RtspServer;
@@ -28,14 +29,6 @@ before(async () => {
 after(async () => {
   await rtsp?.stop();
 });
-
-async function until(what: string, probe: () => boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Real recorders into a temp dir; every finished segment is collected per camera. */
 function realRecorders(tempDir: string) {

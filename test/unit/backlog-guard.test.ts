@@ -18,6 +18,7 @@ import { StoreHealth } from '../../src/storage/store-health.ts';
 import { Uploader } from '../../src/storage/uploader.ts';
 import { makeSegment } from '../support/media.ts';
 import { MemoryStore } from '../support/memory-store.ts';
+import { until } from '../support/until.ts';
 
 const START = Date.UTC(2025, 11, 14, 1, 30, 0);
 const MINUTE = 60_000;
@@ -127,16 +128,11 @@ async function dropped(metrics: Metrics, reason: string): Promise<number> {
   return m.values.filter((v) => v.labels.reason === reason).reduce((s, v) => s + v.value, 0);
 }
 
-async function until(probe: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !probe(); i++) await systemClock.sleep(10);
-  assert.ok(probe(), what);
-}
-
 /** seg 0 is being transferred (held by the store), the later ones queued behind it. */
 async function transferring(store: GatedStore, s: ReturnType<typeof setup>, minutes: number[]) {
   const segs = minutes.map((m) => s.segment(m));
   await s.uploader.enqueue(segs[0]!);
-  await until(() => store.started === 1, 'first transfer started');
+  await until('first transfer started', () => store.started === 1);
   for (const seg of segs.slice(1)) await s.uploader.enqueue(seg);
   return segs;
 }
@@ -151,7 +147,7 @@ describe('backlog guard', () => {
     assert.equal(existsSync(segs[1]!.path), false);
     assert.equal(store.aborted, 0, 'the transfer under way was not aborted');
     store.release();
-    await until(() => store.started === 2, 'next transfer started');
+    await until('next transfer started', () => store.started === 2);
     store.release();
     await s.uploader.onIdle();
     assert.deepEqual([...store.objects.keys()].sort(), ['camera-1/20251214/013000_camera-1.mp4', 'camera-1/20251214/013200_camera-1.mp4']);
@@ -175,7 +171,7 @@ describe('backlog guard', () => {
     const s = setup(store);
     const segs = [s.segment(0), s.segment(1), s.segment(2)];
     for (const seg of segs) await s.uploader.enqueue(seg);
-    await until(() => s.uploader.waiting().some((w) => w.inFlight), 'an upload under way');
+    await until('an upload under way', () => s.uploader.waiting().some((w) => w.inFlight));
     const events = s.file('.events/e1.json', 3000);
     const quarantined = s.file('.quarantine/camera-1/20251214-012900.mp4', 50_000);
     const clip = s.file('.clips/clip-abc/013000.mp4', 80_000);
@@ -227,7 +223,7 @@ describe('backlog guard', () => {
     await guard.check();
     s.clock.t += 30_000;
     store.release(); // segment 0 stored: the store is storing
-    await until(() => store.started === 2, 'next transfer started');
+    await until('next transfer started', () => store.started === 2);
     await guard.check();
     s.clock.t += 2 * MINUTE; // nothing stored for two segment durations, but within one more check interval
     await guard.check();

@@ -16,18 +16,9 @@ import { holdsNoFrame } from '../../src/media/mp4-structure.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { Redactor } from '../../src/redact.ts';
 import { makeSegment } from '../support/media.ts';
+import { until } from '../support/until.ts';
 
 const KILLS = 4;
-
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function startRecorder(tempDir: string, storeDir: string) {
   const lines: string[] = [];
@@ -85,18 +76,15 @@ test('ffmpeg killed right after opening a segment, restarted within the same sec
     let killed = '';
     for (let i = 0; i < KILLS; i++) {
       // a new ffmpeg that has just opened its first segment
-      const pid = await until(
-        () => {
-          const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
-          return pid !== '' && pid !== killed && segmentsOnDisk().length > 0 ? pid : undefined;
-        },
-        `ffmpeg run ${i + 1} opening a segment`,
-      );
+      const pid = await until(`ffmpeg run ${i + 1} opening a segment`, () => {
+        const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+        return pid !== '' && pid !== killed && segmentsOnDisk().length > 0 ? pid : undefined;
+      });
       process.kill(Number(pid), 'SIGKILL');
       killed = pid;
     }
     // then a run that records a whole segment
-    await until(() => (stored.length > 0 && lines.some((l) => l.includes('"partial":false')) ? true : undefined), 'a whole segment');
+    await until('a whole segment', () => stored.length > 0 && lines.some((l) => l.includes('"partial":false')));
   } finally {
     await recorder.stop();
   }
@@ -124,7 +112,7 @@ test('segments left on disk named for this very second (an orphaned ffmpeg, an e
   });
   const { recorder, lines, stored } = startRecorder(tempDir, storeDir);
   try {
-    await until(() => (lines.some((l) => l.includes('"partial":false')) ? true : undefined), 'a whole segment');
+    await until('a whole segment', () => lines.some((l) => l.includes('"partial":false')));
   } finally {
     await recorder.stop();
   }

@@ -18,9 +18,9 @@ import { createMetrics } from '../../src/metrics.ts';
 import { Redactor } from '../../src/redact.ts';
 import type { FinishedSegment } from '../../src/segment.ts';
 import { alive, IGNORES_SIGINT, planRuns, readJournal, STUCK_FFMPEG, type JournalLine, type StuckMode } from '../support/stuck-ffmpeg.ts';
+import { until } from '../support/until.ts';
 
 const STALL_TIMEOUT_MS = 6000;
-const WAIT_MS = 90_000; // generous: the point is which signal ends ffmpeg, not how fast
 
 interface Rig {
   recorder: CameraRecorder;
@@ -90,16 +90,6 @@ function startRecorder(runs: StuckMode[]): Rig {
   };
 }
 
-async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function sample(
   metric: { get(): Promise<{ values: { value: number; labels: Record<string, string | number | undefined> }[] }> },
   labels: Record<string, string>,
@@ -128,14 +118,11 @@ async function provesKill(first: 'stall-after-progress' | 'silent', marker: stri
     });
   });
   try {
-    const [stalled] = await until(() => {
+    const [stalled] = await until('a second ffmpeg started after the stalled one', () => {
       const starts = rig.journal().filter((l) => l.event === 'started');
       return starts.length >= 2 ? starts : undefined;
-    }, 'a second ffmpeg started after the stalled one');
-    await until(
-      () => (rig.lines.filter((l) => l.includes('"stream connected"')).length >= (first === 'silent' ? 1 : 2) ? true : undefined),
-      'the second ffmpeg recording',
-    );
+    });
+    await until('the second ffmpeg recording', () => rig.lines.filter((l) => l.includes('"stream connected"')).length >= (first === 'silent' ? 1 : 2));
 
     assert.ok(atMarker, `logged "${marker}"`);
     assert.equal(atMarker.alive, true, 'the stalled ffmpeg was still running when the stream was counted as disconnected');
@@ -169,7 +156,7 @@ for (const mode of ['empty-segment', 'header-segment'] as const) {
     const rig = startRecorder([mode]);
     let name: string;
     try {
-      name = (await until(() => rig.journal().find((l) => l.event === 'segment'), 'ffmpeg opening a segment')).name!;
+      name = (await until('ffmpeg opening a segment', () => rig.journal().find((l) => l.event === 'segment'))).name!;
     } finally {
       await rig.stop();
     }
