@@ -16,6 +16,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, errorMessage, StoreError } from './errors.ts';
 import { HttpServer } from './http/server.ts';
+import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
 import { EventWorker } from './clips/event-worker.ts';
 import type { Logger } from './logger.ts';
@@ -36,8 +37,6 @@ export interface AppDeps {
   clock: Clock;
 }
 
-/** The store counts as answering "recently" for /ready within this window. */
-const STORE_FRESH_MS = 60_000;
 const STORE_CHECK_MS = 10_000;
 export const QUARANTINE_DIR = '.quarantine';
 /** Pending and finished evidence-clip events, one JSON file each. */
@@ -148,56 +147,16 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     log: log.child({ component: 'http' }),
     ...(api ? { api } : {}),
     cameras,
-    views: {
-      health: () => ({
-        status: camerasNotRecording().length > 0 ? 'degraded' : 'ok',
-        phase,
-        notRecording: camerasNotRecording(),
-        cameras: recorders().map((r) => ({
-          id: r.id,
-          state: r.state,
-          connected: r.connected,
-          newestSegmentEnd: r.newestSegmentEndMs === undefined ? null : new Date(r.newestSegmentEndMs).toISOString(),
-          notRecordingSince: r.notRecording === undefined ? null : new Date(r.notRecording.sinceMs).toISOString(),
-        })),
-        store: {
-          target: store.description,
-          up: health.up,
-          lastSuccess: health.lastSuccessMs === undefined ? null : new Date(health.lastSuccessMs).toISOString(),
-          lastError: health.lastError ? { kind: health.lastError.kind, message: health.lastError.message } : null,
-        },
-        uploads: Object.fromEntries(uploader.backlogByCamera()),
-      }),
-      notReadyReasons: () => {
-        const reasons: string[] = [];
-        if (phase !== 'running') reasons.push(`service is ${phase}`);
-        const stopped = recorders()
-          .filter((r) => r.state === 'stopped')
-          .map((r) => r.id);
-        if (stopped.length > 0) reasons.push(`recorders not running: ${stopped.join(', ')}`);
-        const last = health.lastSuccessMs;
-        if (!health.up || last === undefined || clock.now() - last > STORE_FRESH_MS) {
-          reasons.push(`store not answering${health.lastError ? `: ${health.lastError.message}` : ''}`);
-        }
-        return reasons;
-      },
-    },
+    views: probeViews({
+      phase: () => phase,
+      recorders,
+      health,
+      storeDescription: store.description,
+      backlog: () => uploader.backlogByCamera(),
+      clock,
+      recoveryMs: config.recorder.stallTimeoutMs + config.recorder.restartMaxMs,
+    }),
   });
-
-  /**
-   * Cameras without a frame for longer than the watchdog and the longest backoff take together:
-   * the automatic recovery has not brought them back. /health then says "degraded" (still 200: the
-   * process is alive, and restarting it would not bring a camera back); /ready stays as it is,
-   * since an unready pod only loses its API traffic, not its cameras.
-   */
-  function camerasNotRecording(): { id: string; since: string; reason: string }[] {
-    const limitMs = config.recorder.stallTimeoutMs + config.recorder.restartMaxMs;
-    return recorders().flatMap((r) => {
-      const gap = r.notRecording;
-      if (gap === undefined || clock.now() - gap.sinceMs < limitMs) return [];
-      return [{ id: r.id, since: new Date(gap.sinceMs).toISOString(), reason: gap.reason }];
-    });
-  }
 
   async function checkStore(): Promise<void> {
     try {

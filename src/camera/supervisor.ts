@@ -4,12 +4,13 @@
 // another (two PATCHes at once never leave two ffmpegs). Runtime cameras are persisted before they
 // are started (camera-records.ts); config cameras are read-only here.
 import type { Clock } from '../clock.ts';
-import { errorMessage, StoreError } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { maskUrl, type Redactor } from '../redact.ts';
 import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
 import type { CameraRecords } from './camera-records.ts';
+import { notFound, notRunning, persisted, readOnly, taken } from './change-refusals.ts';
 import { RecorderHandover } from './recorder-handover.ts';
 import { RemovedCameras } from './removed-cameras.ts';
 import { Turns } from './turns.ts';
@@ -187,16 +188,11 @@ export class CameraSupervisor implements CameraService {
     return this.#serial(id, async () => {
       this.#assertRunning();
       const existing = this.#entries.get(id);
-      if (existing)
-        throw new CameraChangeError(
-          'conflict',
-          `camera "${id}" already exists${existing.spec.origin === 'config' ? ` (defined in ${existing.spec.definedIn})` : ''}; choose another id, or PATCH /api/cameras/${id}`,
-          'id',
-        );
+      if (existing) throw taken(existing.spec);
       this.#assertStorable(url);
       const now = new Date(this.#deps.clock.now()).toISOString();
       const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
-      await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      await persisted(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
       this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
       this.#deps.log.info({ camera: id, source: maskUrl(url), labels, enabled }, 'camera added');
@@ -221,7 +217,7 @@ export class CameraSupervisor implements CameraService {
         ...(enabled !== undefined ? { enabled } : {}),
         updatedAt: new Date(this.#deps.clock.now()).toISOString(),
       };
-      await this.#persist(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      await persisted(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
       this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
       this.#deps.log.info(
@@ -236,7 +232,7 @@ export class CameraSupervisor implements CameraService {
     return this.#serial(id, async () => {
       this.#assertRunning();
       this.#writable(id);
-      await this.#persist(() => this.#deps.records.delete(id, AbortSignal.timeout(this.#deps.storeTimeoutMs)));
+      await persisted(() => this.#deps.records.delete(id, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
       this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, undefined);
       const waiting = this.#deps.backlog(id).segments;
@@ -307,43 +303,19 @@ export class CameraSupervisor implements CameraService {
   }
 
   #assertRunning(): void {
-    if (this.#phase === 'running') return;
-    throw new CameraChangeError(
-      'unavailable',
-      `cameras cannot be changed while the service is ${this.#phase === 'created' ? 'starting' : 'stopping'}; try again`,
-    );
+    if (this.#phase !== 'running') throw notRunning(this.#phase);
   }
 
   #writable(id: string): Entry {
     const e = this.#entries.get(id);
-    if (!e) throw new CameraChangeError('not_found', `no camera "${id}"; GET /api/cameras lists them`);
-    if (e.spec.origin === 'config') {
-      throw new CameraChangeError('read_only', `camera "${id}" is defined in ${e.spec.definedIn} and can be changed only there (then restart the service)`);
-    }
+    if (!e) throw notFound(id);
+    if (e.spec.origin === 'config') throw readOnly(e.spec);
     return e;
   }
 
   #assertStorable(url: string): void {
     const why = this.#deps.records.cannotStore(url);
     if (why !== undefined) throw new CameraChangeError('unavailable', `source_url: ${why}`, 'source_url');
-  }
-
-  async #persist(write: () => Promise<void>): Promise<void> {
-    try {
-      await write();
-    } catch (err) {
-      const message = err instanceof StoreError ? err.message : errorMessage(err);
-      // a request that timed out may still have been carried out by the store: say so, and that a retry is safe
-      if (err instanceof StoreError && err.kind === 'timeout') {
-        this.#deps.log.warn({ err: message }, 'the store did not confirm the camera change in time; it may be stored, nothing was started or stopped');
-        throw new CameraChangeError(
-          'unavailable',
-          `the store, where cameras are kept, did not confirm the change in time (${message}); it may be stored, but no recorder was started or stopped: send it again (repeating it is safe)`,
-        );
-      }
-      this.#deps.log.warn({ err: message }, 'cannot store the camera change; nothing was changed');
-      throw new CameraChangeError('unavailable', `the store, where cameras are kept, did not take the change (${message}); nothing was changed, try again`);
-    }
   }
 
   #view(e: Entry): CameraView {
