@@ -65,6 +65,11 @@ interface Job {
   phase: Phase;
   /** Aborted when the backlog cap drops this segment. */
   drop: AbortController;
+  /**
+   * The camera's labels when the segment was handed over: a segment waiting for the store keeps
+   * them even if the camera is removed and added again with others meanwhile.
+   */
+  labels: Record<string, string>;
 }
 
 export class Uploader {
@@ -87,7 +92,7 @@ export class Uploader {
    */
   enqueue(segment: FinishedSegment): Promise<void> {
     if (this.#jobs.has(segment.path) || this.#stopping.signal.aborted) return Promise.resolve();
-    const job: Job = { segment, size: 0, phase: 'queued', drop: new AbortController() };
+    const job: Job = { segment, size: 0, phase: 'queued', drop: new AbortController(), labels: this.#deps.labelsOf?.(segment.cameraId) ?? {} };
     this.#jobs.set(segment.path, job);
     const found = stat(segment.path).then(
       (info) => {
@@ -199,7 +204,7 @@ export class Uploader {
       }
     }
     const key = objectKey(segment.cameraId, segment.startMs);
-    const { metadata, durationSec } = segmentMetadata(segment, checked, job.size, this.#deps.labelsOf?.(segment.cameraId) ?? {}, log);
+    const { metadata, durationSec } = segmentMetadata(segment, checked, job.size, job.labels, log);
     for (let attempt = 0; ; attempt++) {
       const signal = AbortSignal.any([this.#stopping.signal, job.drop.signal, AbortSignal.timeout(settings.attemptTimeoutMs)]);
       const started = clock.now();

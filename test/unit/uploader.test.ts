@@ -24,7 +24,7 @@ before(() => {
   fixture = readFileSync(join(dir, 'f.mp4'));
 });
 
-function setup(opts: { store?: MemoryStore; ffprobePath?: string } = {}) {
+function setup(opts: { store?: MemoryStore; ffprobePath?: string; labelsOf?: (cameraId: string) => Record<string, string> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'uploader-'));
   mkdirSync(join(dir, 'camera-1'));
   const store = opts.store ?? new MemoryStore();
@@ -46,6 +46,7 @@ function setup(opts: { store?: MemoryStore; ffprobePath?: string } = {}) {
     log,
     metrics,
     clock: systemClock,
+    ...(opts.labelsOf ? { labelsOf: opts.labelsOf } : {}),
     settings: {
       concurrency: 2,
       attemptTimeoutMs: 10_000,
@@ -111,6 +112,23 @@ describe('uploader', () => {
     await uploader.onIdle();
     assert.equal(existsSync(seg.path), false);
     assert.equal(store.objects.size, 1);
+  });
+
+  test('a segment is stored with the labels its camera had when the segment was handed over, not those of a later camera of that id', async () => {
+    const store = new MemoryStore();
+    store.down = true;
+    let labels: Record<string, string> = { site: 'north' };
+    const { metrics, uploader, segment } = setup({ store, labelsOf: () => labels });
+    // two uploads retrying (the pool's two slots), the third waiting its turn in the queue
+    for (const minute of [0, 1, 2]) await uploader.enqueue(segment(minute));
+    while ((await value(metrics, 'camera_upload_failures_total')) < 2) await systemClock.sleep(10);
+    labels = { site: 'south' }; // the camera removed and added again with other labels while its segments wait
+    store.down = false;
+    await uploader.onIdle();
+    assert.deepEqual(
+      [...store.objects.values()].map((o) => o.metadata['label-site']),
+      ['north', 'north', 'north'],
+    );
   });
 
   test('a stored object of the wrong size fails verification and the local file is kept', async () => {
