@@ -315,7 +315,8 @@ export class CameraSupervisor implements CameraService {
 
   #assertStorable(url: string): void {
     const why = this.#deps.records.cannotStore(url);
-    if (why !== undefined) throw new CameraChangeError('unavailable', `source_url: ${why}`, 'source_url');
+    // a 409, not a 503: sending it again cannot help until the service is given a key
+    if (why !== undefined) throw new CameraChangeError('conflict', `source_url: ${why}`, 'source_url');
   }
 
   #view(e: Entry): CameraView {

@@ -122,7 +122,7 @@ describe('camera supervisor', () => {
     const { supervisor, store } = await started({ key: undefined });
     await assert.rejects(
       supervisor.add({ id: 'a', source_type: 'rtsp', source_url: 'rtsp://u:pw-1234@h/s' }),
-      refused('unavailable', 'source_url', /set CAMERA_SECRETS_KEY/),
+      refused('conflict', 'source_url', /set CAMERA_SECRETS_KEY/),
     );
     assert.equal(store.objects.size, 0);
     await supervisor.add({ id: 'b', source_type: 'rtsp', source_url: 'rtsp://h/s' });
