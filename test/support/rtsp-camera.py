@@ -25,6 +25,14 @@ Each mount is its own shared pipeline, built when the first client connects. Wit
 that pipeline only payloads what the one encoding pipeline (started at once) produces.
 Prints one line starting with "serving " once it listens. SIGTERM / SIGINT -> exit code 0.
 
+Control on stdin, one command a line (camera_pictures.py describes the pictures):
+    picture ID MOUNT NAME   show picture NAME (normal black solid snow ball static smpte blur scene2)
+                            on MOUNT from now on, without interrupting its clients or its stream.
+                            Answers on stdout "picture ID ok" once a frame of it has left the payloader
+                            of the mount's running pipeline (at once when no client is connected: the
+                            next pipeline starts with it), or "picture ID error WHY". Not with
+                            --shared-source (all mounts relay one encoding): that answers an error.
+
 Needs Debian packages: python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
 """
@@ -38,6 +46,8 @@ import gi
 gi.require_version('Gst', '1.0')
 gi.require_version('GstRtspServer', '1.0')
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+from camera_pictures import ELEMENTS as PICTURE_ELEMENTS, Pictures, video_chain  # noqa: E402
 
 AUDIO = {
     'aac': ('audiotestsrc is-live=true wave=sine freq=1000 ! audioconvert ! audioresample '
@@ -186,16 +196,17 @@ def main(argv):
     Gst.init(None)
     missing = [e for e in ('videotestsrc', 'videoconvert', 'x264enc', 'rtph264pay', 'audiotestsrc',
                            'audioconvert', 'audioresample', 'avenc_aac', 'rtpmp4gpay', 'alawenc',
-                           'rtppcmapay') + (('appsrc', 'appsink', 'h264parse', 'aacparse') if shared_source else ())
+                           'rtppcmapay') + (('appsrc', 'appsink', 'h264parse', 'aacparse') if shared_source else PICTURE_ELEMENTS)
                if not Gst.ElementFactory.find(e)]
     if missing:
         sys.exit(f'rtsp-camera: missing GStreamer elements: {" ".join(missing)}')
 
+    x264 = (f'videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={2 * fps} bitrate={kbps} '
+            f'! video/x-h264,profile=baseline')
     encoder = (f'videotestsrc is-live=true pattern=smpte horizontal-speed=4 '
-               f'! video/x-raw,width={w},height={h},framerate={fps}/1 ! videoconvert '
-               f'! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={2 * fps} bitrate={kbps} '
-               f'! video/x-h264,profile=baseline')
-    video = f'{encoder} ! rtph264pay name=pay0 pt=96 config-interval=1'
+               f'! video/x-raw,width={w},height={h},framerate={fps}/1 ! {x264}')
+    video = f'{video_chain(w, h, fps)} ! {x264} ! rtph264pay name=pay0 pt=96 config-interval=1'
+    pictures = None if shared_source else Pictures([p for p, _ in mounts], w, h)
     shared = None
     if shared_source:
         shared = SharedSource(encoder, sorted({a for _, a in mounts if a != 'none'}))
@@ -219,6 +230,7 @@ def main(argv):
             factory = GstRtspServer.RTSPMediaFactory()
             factory.set_launch(f'( {video} {AUDIO[audio]} )')
             factory.set_shared(True)
+            factory.connect('media-configure', lambda _f, media, p=path: pictures.attach(p, media))
         points.add_factory(path, factory)
     if one_client:
         # like cameras that serve one client at a time: a new connection drops the ones before it
@@ -236,20 +248,45 @@ def main(argv):
     loop = GLib.MainLoop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, sig, loop.quit)
-    if exit_on_eof:
-        def on_stdin(fd, _cond):
-            try:
-                if os.read(fd, 4096):
-                    return True  # ignore input, keep watching
-            except OSError:
-                pass
+    out_lock = threading.Lock()  # answers come from streaming threads too
+
+    def say(line):
+        with out_lock:
+            print(line, flush=True)
+
+    def command(line):
+        words = line.split()
+        if len(words) == 4 and words[0] == 'picture':
+            _, cid, path, name = words
+            if pictures is None:
+                return say(f'picture {cid} error --shared-source relays one encoding to every mount: '
+                           'its picture cannot change')
+            return pictures.switch(path, name, lambda err: say(f'picture {cid} ' + (f'error {err}' if err else 'ok')))
+        return say(f'error unknown command {line!r} (picture ID MOUNT NAME)')
+
+    pending = bytearray()
+
+    def on_stdin(fd, _cond):
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b''
+        if chunk:
+            pending.extend(chunk)
+            while b'\n' in pending:
+                line, _, rest = bytes(pending).partition(b'\n')
+                pending[:] = rest
+                if line.strip():
+                    command(line.decode('utf-8', 'replace').strip())
+            return True
+        if exit_on_eof:
             loop.quit()  # end of file or error: the parent is gone
-            return False
-        GLib.unix_fd_add_full(GLib.PRIORITY_DEFAULT, sys.stdin.fileno(),
-                              GLib.IOCondition.IN | GLib.IOCondition.HUP | GLib.IOCondition.ERR, on_stdin)
+        return False
+    GLib.unix_fd_add_full(GLib.PRIORITY_DEFAULT, sys.stdin.fileno(),
+                          GLib.IOCondition.IN | GLib.IOCondition.HUP | GLib.IOCondition.ERR, on_stdin)
     desc = ','.join(f'{p}={a}' for p, a in mounts)
     mode = ' shared-source' if shared else ''
-    print(f'serving {desc} on rtsp://127.0.0.1:{port} size={w}x{h} fps={fps} kbps={kbps}{mode}', flush=True)
+    say(f'serving {desc} on rtsp://127.0.0.1:{port} size={w}x{h} fps={fps} kbps={kbps}{mode}')
     loop.run()
     if shared:
         shared.stop()

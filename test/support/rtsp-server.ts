@@ -1,11 +1,17 @@
 // Synthetic RTSP cameras for end-to-end tests: runs test/support/rtsp-camera.py (GStreamer
 // gst-rtsp-server, system python) on 127.0.0.1 and waits until the first mount really serves.
+// setPicture() switches what a mount shows (black, snow, a moving ball, ...) while its clients stay
+// connected and its stream flows on: a command on the camera's stdin (see rtsp-camera.py).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { exited, waitExit } from './child-exit.ts';
 import { freePort } from './ports.ts';
 
 export type AudioKind = 'aac' | 'alaw' | 'none';
+
+/** What a mount can show; test/support/camera_pictures.py draws each. A server starts with `normal`. */
+export const PICTURES = ['normal', 'black', 'solid', 'snow', 'ball', 'static', 'smpte', 'blur', 'scene2'] as const;
+export type Picture = (typeof PICTURES)[number];
 
 export interface RtspServerOptions {
   /** mount path -> audio of that camera, e.g. { '/cam1': 'aac', '/cam2': 'alaw' }. Leading '/' optional. */
@@ -41,12 +47,20 @@ export interface RtspServer {
   freeze(): void;
   /** SIGCONT: sends again after freeze(). */
   thaw(): void;
+  /**
+   * Show `picture` on `mount` from now on, without interrupting its clients or its stream (same
+   * caps, continuous timestamps). Resolves once a frame of it has left the camera (at once when no
+   * client is connected: the next one gets it). A restarted server shows `normal` again.
+   * Not with sharedSource: all mounts relay one encoding, so this rejects.
+   */
+  setPicture(mount: string, picture: Picture): Promise<void>;
 }
 
 const PYTHON = '/usr/bin/python3'; // python3-gi is only visible to the system python
 const SCRIPT = join(import.meta.dirname, 'rtsp-camera.py');
 const SERVING_TIMEOUT_MS = 15_000;
 const LOG_LIMIT = 64 * 1024;
+const PICTURE_TIMEOUT_MS = 15_000;
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -100,10 +114,17 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
   let child: ChildProcess | undefined;
   let log = '';
   let starting: Promise<void> | undefined;
+  let lastCommand = 0;
+  // command id -> settles setPicture(); answered by "picture ID ok|error WHY" lines on stdout
+  const answers = new Map<string, (error: string | undefined) => void>();
+  const onLine = (line: string): void => {
+    const m = /^picture (\d+) (ok|error (.*))$/.exec(line);
+    if (m?.[1] !== undefined) answers.get(m[1])?.(m[2] === 'ok' ? undefined : m[3]);
+  };
 
   const launch = async (): Promise<void> => {
     log = '';
-    // stdin is a pipe that is never written: when this process dies, the camera sees EOF and exits.
+    // stdin is a pipe that only carries setPicture() commands: when this process dies, the camera sees EOF and exits.
     const proc = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     proc.stdin?.on('error', () => undefined);
     child = proc;
@@ -114,6 +135,15 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
     };
     proc.stdout?.on('data', append);
     proc.stderr?.on('data', append);
+    let partial = '';
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+    proc.once('exit', () => {
+      for (const settle of answers.values()) settle('the camera server exited');
+    });
     const fail = async (why: string): Promise<never> => {
       if (proc.pid !== undefined && !exited(proc)) {
         proc.kill('SIGKILL');
@@ -174,8 +204,31 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
     if (!(await waitExit(proc, 5_000))) throw new Error(`RTSP camera server pid ${proc.pid} did not exit`);
   };
 
+  const setPicture = (mount: string, picture: Picture): Promise<void> => {
+    const where = `setPicture(${JSON.stringify(mount)}, ${JSON.stringify(picture)}) on 127.0.0.1:${port}`;
+    if (opts.sharedSource) return Promise.reject(new Error(`${where}: not with sharedSource (one encoding for all mounts)`));
+    if (!PICTURES.includes(picture)) return Promise.reject(new Error(`${where}: unknown picture (one of ${PICTURES.join(' ')})`));
+    const proc = child;
+    if (proc?.stdin == null || exited(proc)) return Promise.reject(new Error(`${where}: the server is not running`));
+    const id = String(++lastCommand);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => answers.get(id)?.(`no frame of it left the camera within ${PICTURE_TIMEOUT_MS} ms (frozen? client paused?)`),
+        PICTURE_TIMEOUT_MS,
+      );
+      answers.set(id, (error) => {
+        clearTimeout(timer);
+        answers.delete(id);
+        if (error === undefined) resolve();
+        else reject(new Error(`${where}: ${error}`));
+      });
+      proc.stdin?.write(`picture ${id} ${normalizeMount(mount)} ${picture}\n`);
+    });
+  };
+
   await launch();
   return {
+    setPicture,
     port,
     url,
     stop: () => terminate('SIGTERM'),
