@@ -169,3 +169,32 @@ test('test camera: setPicture switches the picture for a connected client, the s
   assert.deepEqual([...sizes], ['640,360'], 'every decoded frame has the camera size');
   assert.doesNotMatch(stderr, /error|changed/i, 'ffmpeg noticed nothing but the picture');
 });
+
+/** One frame of `url`, decoded to W x H gray. */
+function grabFrame(url: string): Promise<Frame> {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  const args = ['-nostdin', '-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-frames:v', '1',
+    '-vf', `scale=${W}:${H},format=gray`, '-f', 'rawvideo', 'pipe:1'];
+  return new Promise((resolve, reject) => {
+    execFile('ffmpeg', args, { encoding: 'buffer', timeout: 30_000, maxBuffer: W * H * 2 }, (err, stdout, stderr) => {
+      if (err || stdout.length !== W * H) reject(new Error(`ffmpeg ${url}: ${stderr.toString() || err?.message}`));
+      else resolve(new Uint8Array(stdout));
+    });
+  });
+}
+
+test('test camera: a picture set with no client connected is what the next client sees; wrong requests are refused', { timeout: 120_000 }, async (t) => {
+  const cam = await startRtspServer({ mounts: { '/a': 'none', '/b': 'aac' } });
+  t.after(() => cam.stop());
+  await cam.setPicture('/a', 'black');
+  await cam.setPicture('b', 'solid');
+  const [a, b] = [await grabFrame(cam.url('/a')), await grabFrame(cam.url('/b'))];
+  assert.ok(mean(a) < 20 && stddev(a) < 5, `/a shows black: mean ${mean(a)}, stddev ${stddev(a)}`);
+  assert.ok(stddev(b) < 3 && mean(b) > 60 && mean(b) < 200, `/b shows one grey: mean ${mean(b)}, stddev ${stddev(b)}`);
+  await assert.rejects(cam.setPicture('/c', 'black'), /no mount '\/c' \(mounts: \/a, \/b\)/);
+  await assert.rejects(cam.setPicture('/a', 'purple' as Picture), /unknown picture \(one of normal black/);
+
+  const shared = await startRtspServer({ mounts: { '/s': 'none' }, sharedSource: true });
+  t.after(() => shared.stop());
+  await assert.rejects(shared.setPicture('/s', 'black'), /not with sharedSource/);
+});
