@@ -26,7 +26,7 @@ export interface NormalizedBox {
 export interface MotionPeriod {
   /** capture time (ms) of the first moving frame */
   readonly start: number;
-  /** capture time of the frame that ended it; undefined while it lasts */
+  /** capture time of the first still frame of the run that ended it; undefined while it lasts */
   end: number | undefined;
   /** largest changed share seen in the period */
   maxArea: number;
@@ -94,7 +94,7 @@ export class MotionDetector {
       this.#current.box = unionBox(this.#current.box, box);
     }
     if (flipped && !this.active && this.#current !== undefined) {
-      this.#current.end = frame.capturedAt;
+      this.#current.end = this.#debounce.state.since;
       this.#finish(this.#current);
       this.#current = undefined;
     }
