@@ -35,11 +35,11 @@ export class FrameAnalyzer {
     this.#options = options;
     const d = options.health.debounce;
     this.#states = {
-      black: new Debounce(d.black, startedAt),
-      frozen: new Debounce(d.frozen, startedAt),
-      covered: new Debounce(d.covered, startedAt),
-      blurred: new Debounce(d.blurred, startedAt),
-      moved: new Debounce(d.moved, startedAt),
+      black: new Debounce(d.black, startedAt, 'black'),
+      frozen: new Debounce(d.frozen, startedAt, 'frozen'),
+      covered: new Debounce(d.covered, startedAt, 'covered'),
+      blurred: new Debounce(d.blurred, startedAt, 'blurred'),
+      moved: new Debounce(d.moved, startedAt, 'moved'),
     };
     this.#detail = new DetailNormal(options.health.blurred);
     this.#scene = new SceneReference(options.health.moved);

@@ -24,7 +24,9 @@ export class Debounce {
   #run = 0;
   #runStart = 0;
 
-  constructor(options: DebounceOptions, startedAt: number) {
+  /** `name` says whose options these are in an error (e.g. "moved"). */
+  constructor(options: DebounceOptions, startedAt: number, name = 'problem') {
+    checkDebounce(options, name);
     this.#options = options;
     this.#state = { status: 'ok', since: startedAt };
   }
@@ -48,5 +50,16 @@ export class Debounce {
     this.#state = { status: wanted, since: this.#runStart };
     this.#run = 0;
     return true;
+  }
+}
+
+function checkDebounce(options: DebounceOptions, name: string): void {
+  for (const key of ['onFrames', 'offFrames'] as const) {
+    const v = options[key];
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} debounce: ${key} = ${String(v)}: expected a whole number of frames, at least 1`);
+  }
+  for (const key of ['onSeconds', 'offSeconds'] as const) {
+    const v = options[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${name} debounce: ${key} = ${String(v)}: expected seconds, 0 or more`);
   }
 }

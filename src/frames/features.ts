@@ -21,7 +21,7 @@ export interface FrameFeatures {
   readonly dominantShare: number;
   /** share (0..1) of pixels on a sharp edge: the blur measure (see sharpEdgeShare) */
   readonly detail: number;
-  /** difference from the previous frame; undefined for the first frame or after a gap or a size change */
+  /** difference from the previous frame; undefined without one (the first frame, after a gap or a size change) */
   readonly change: FrameChange | undefined;
   /** normalized 32×18 block means (see signature.ts) */
   readonly signature: Float32Array;
@@ -36,13 +36,17 @@ const EDGE_STEP_OF_SPREAD = 0.9;
 export function frameFeatures(frame: GrayFrame, previous: GrayFrame | undefined, noiseLevel = DEFAULT_NOISE_LEVEL): FrameFeatures {
   checkFrame(frame);
   const { meanLuma, lumaSpread, dominantShare } = lumaStats(frame.data);
-  const sameSize = previous !== undefined && previous.width === frame.width && previous.height === frame.height;
+  if (previous !== undefined && (previous.width !== frame.width || previous.height !== frame.height)) {
+    throw new RangeError(
+      `frame features: previous frame is ${previous.width}x${previous.height}, this one ${frame.width}x${frame.height}; compare only frames of one size`,
+    );
+  }
   return {
     meanLuma,
     lumaSpread,
     dominantShare,
     detail: sharpEdgeShare(frame, lumaSpread),
-    change: sameSize ? frameChange(frame.data, previous.data, noiseLevel) : undefined,
+    change: previous === undefined ? undefined : frameChange(frame.data, previous.data, noiseLevel),
     signature: blockSignature(frame),
   };
 }

@@ -59,7 +59,7 @@ export class MotionDetector {
   constructor(options: MotionOptions, startedAt: number) {
     checkMask(options.mask);
     this.#options = options;
-    this.#debounce = new Debounce(options.debounce, startedAt);
+    this.#debounce = new Debounce(options.debounce, startedAt, 'motion');
   }
 
   get active(): boolean {
