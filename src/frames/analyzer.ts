@@ -52,9 +52,10 @@ export class FrameAnalyzer {
     return out;
   }
 
-  /** The installer turned the camera on purpose: learn the new view. */
-  relearnScene(): void {
+  /** The installer turned the camera on purpose: `moved` is ok from `at`, and the new view is learned. */
+  relearnScene(at: number): void {
     this.#scene.relearn();
+    this.#states.moved.reset(at);
   }
 
   analyze(frame: GrayFrame): FrameAnalysis {

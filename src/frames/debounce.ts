@@ -35,6 +35,12 @@ export class Debounce {
     return this.#state;
   }
 
+  /** Back to ok from `at`, forgetting any run under way (the condition was declared fine by a person). */
+  reset(at: number): void {
+    this.#state = { status: 'ok', since: at };
+    this.#run = 0;
+  }
+
   /** Feeds one frame's verdict; returns true when the status changed on this frame. */
   update(problem: boolean, at: number): boolean {
     const wanted: ProblemStatus = problem ? 'problem' : 'ok';

@@ -34,6 +34,20 @@ describe('frame analyzer', () => {
     );
   });
 
+  it('learns the new view after relearnScene(): a deliberate turn is ok from then on', () => {
+    const turned = `crop=iw*0.7:ih*0.7:iw*0.3:ih*0.3,${LIVE}`;
+    const frames = asKeyFrames([...lavfiFrames(SCENE, 40, LIVE), ...lavfiFrames(SCENE, 80, turned)], T0);
+    const analyzer = new FrameAnalyzer(DEFAULT_ANALYZER_OPTIONS, T0);
+    const flips: string[] = [];
+    frames.forEach((frame, i) => {
+      if (i === 50) analyzer.relearnScene(frame.capturedAt);
+      for (const p of analyzer.analyze(frame).changed) flips.push(`${i}:${p}:${analyzer.health[p].status}`);
+    });
+    // moved after the turn; after relearning, the turned view is the reference and nothing flips again
+    assert.deepEqual(flips, ['44:moved:problem']);
+    assert.deepEqual(analyzer.health.moved, { status: 'ok', since: frames[50]!.capturedAt });
+  });
+
   it('refuses a torn frame whose buffer does not match its size, saying both', () => {
     const analyzer = new FrameAnalyzer(DEFAULT_ANALYZER_OPTIONS, T0);
     const torn: GrayFrame = { width: 320, height: 180, data: lavfiFrames(SCENE, 1)[0]!.subarray(0, 1000), capturedAt: T0 };

@@ -89,6 +89,11 @@ describe('frame health', () => {
     assert.ok(a[LEARN + 5]!.sceneDistance! > 0.5);
   });
 
+  it('moved: the reference does not follow a lasting turn (two minutes of it)', () => {
+    const turned = lavfiFrames(SCENE, 60, `crop=iw*0.7:ih*0.7:iw*0.3:ih*0.3,${LIVE}`);
+    assert.deepEqual(healthFlips(analyzeRun(episode(turned))), [`${LEARN + 4}:moved:problem`, `${LEARN + 60 + 2}:moved:ok`]);
+  });
+
   it('moved: a different scene (another camera on this stream) is moved', () => {
     const other = lavfiFrames('mandelbrot=size=320x180:rate=0.5', 8, LIVE);
     assert.deepEqual(healthFlips(analyzeRun(episode(other))), [`${LEARN + 4}:moved:problem`, `${LEARN + 10}:moved:ok`]);
