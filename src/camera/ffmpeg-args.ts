@@ -13,6 +13,15 @@ export interface FfmpegArgsInput {
   outDir: string;
   /** The CSV segment list: ffmpeg appends a line only when a segment is closed. */
   listPath: string;
+  /** Also deliver every key frame, scaled to small gray raw frames, on a pipe (see frameTapArgs). Off by default. */
+  frames?: FrameTapShape;
+}
+
+/** The key-frame branch: width×height 8-bit gray frames, one after another, written to file descriptor pipeFd. */
+export interface FrameTapShape {
+  width: number;
+  height: number;
+  pipeFd: number;
 }
 
 /** Local file name pattern (strftime, evaluated in UTC because ffmpeg runs with TZ=UTC). */
@@ -22,8 +31,10 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
+    ...(input.frames ? keyFramesOnly : []),
     ...inputArgs(input),
     ...outputArgs(input),
+    ...(input.frames ? frameTapArgs(input.frames) : []),
   ];
 }
 
@@ -109,5 +120,31 @@ function outputArgs({ segmentSeconds, outDir, listPath }: FfmpegArgsInput): stri
     '-progress', 'pipe:1',
     '-stats_period', '2',
     `${outDir}/${SEGMENT_PATTERN}`,
+  ];
+}
+
+/**
+ * Input options for the frame tap. The decoder skips every frame but key frames: decoding all of them
+ * costs ~30 % of a core per 1080p camera, key frames alone ~1 %. The stream-copy branch is not decoded,
+ * so the recording still gets every packet. One decoder thread: a key frame every GOP needs no more,
+ * and each extra thread is memory and wake-ups per camera.
+ */
+// biome-ignore format: ffmpeg arguments read as flag-value pairs
+const keyFramesOnly = ['-skip_frame', 'nokey', '-threads', '1'];
+
+/**
+ * The frame tap's output, after the recording's: the camera's first video stream decoded (key frames
+ * only), scaled with the cheapest scaler to width×height gray, written raw to pipe:N.
+ * -fps_mode passthrough: without it a raw or image2pipe output duplicates frames to a constant
+ * rate (1,199 images for 30 key frames). The reader must always drain this pipe (frame-tap.ts):
+ * a full pipe blocks this ffmpeg, and with it the recording.
+ */
+export function frameTapArgs({ width, height, pipeFd }: FrameTapShape): string[] {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  return [
+    '-map', '0:v:0', '-an',
+    '-vf', `scale=${width}:${height}:flags=fast_bilinear,format=gray`,
+    '-fps_mode', 'passthrough',
+    '-f', 'rawvideo', `pipe:${pipeFd}`,
   ];
 }

@@ -78,3 +78,22 @@ test('a file camera is read in real time in an endless loop and stream-copied, w
   assert.equal(after(args, '-c:a'), 'copy');
   assert.ok(!args.includes('-rtsp_transport') && !args.includes('-timeout'));
 });
+
+test('the frame tap is off by default and, when on, adds key-frame-only decoding and a gray raw output after the recording', () => {
+  const plain = ffmpegArgs(base);
+  assert.ok(!plain.includes('-skip_frame') && !plain.some((a) => a.startsWith('pipe:3')));
+  const tapped = ffmpegArgs({ ...base, frames: { width: 320, height: 180, pipeFd: 3 } });
+  // Decoder options are input options: before everything about the input, after the global flags.
+  const inputAt = tapped.indexOf('-rtsp_transport');
+  assert.deepEqual(tapped.slice(inputAt - 4, inputAt), ['-skip_frame', 'nokey', '-threads', '1']);
+  // The recording's own arguments are untouched; the tap is a second output after the segment pattern.
+  const segmentAt = tapped.indexOf('/spool/cam/%Y%m%d-%H%M%S.mp4');
+  assert.deepEqual([...tapped.slice(0, inputAt - 4), ...tapped.slice(inputAt, segmentAt + 1)], plain);
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  assert.deepEqual(tapped.slice(segmentAt + 1), [
+    '-map', '0:v:0', '-an',
+    '-vf', 'scale=320:180:flags=fast_bilinear,format=gray',
+    '-fps_mode', 'passthrough',
+    '-f', 'rawvideo', 'pipe:3',
+  ]);
+});
