@@ -8,6 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
+import type { FrameConsumer } from '../frames/frame-tap.ts';
 import type { Logger } from '../logger.ts';
 import type { GapReason, Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
@@ -16,7 +17,7 @@ import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
-import { FfmpegRun } from './ffmpeg-run.ts';
+import { FRAME_TAP_FD, FfmpegRun } from './ffmpeg-run.ts';
 import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
 import { SegmentReporter } from './segment-reporter.ts';
 
@@ -46,6 +47,8 @@ export interface RecorderDeps {
   onDiskFull?: () => void;
   /** The second of the newest segment name an earlier recorder of this camera may have used (see SegmentReporter). */
   newestNameMs?: number | undefined;
+  /** Also hand this camera's key frames, small and gray, to a consumer (frame-tap.ts). Off when absent. */
+  frames?: FrameConsumer | undefined;
 }
 
 type RunReason = 'exited' | 'stalled' | 'stopping' | 'audio-changed';
@@ -177,7 +180,7 @@ export class CameraRecorder {
   }
 
   async #runOnce(): Promise<RunEnd> {
-    const { settings, log, clock } = this.#deps;
+    const { settings, log, clock, frames } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
     let forRun: AudioForRun;
@@ -218,7 +221,9 @@ export class CameraRecorder {
         rtspTimeoutMs: settings.rtspTimeoutMs,
         outDir: this.dir,
         listPath,
+        ...(frames && { frames: { width: frames.width, height: frames.height, pipeFd: FRAME_TAP_FD } }),
       }),
+      frames: frames && { ...frames, onError: (err) => log.warn({ err }, 'the frame consumer failed; it gets the next frame') },
       dir: this.dir,
       stallTimeoutMs: settings.stallTimeoutMs,
       stopTimeoutMs: settings.stopTimeoutMs,

@@ -27,6 +27,9 @@ export interface FrameTapOptions {
   now?: () => number;
 }
 
+/** Who wants a camera's key frames, and at what size. */
+export type FrameConsumer = Pick<FrameTapOptions, 'width' | 'height' | 'onFrame'>;
+
 export class FrameTap {
   readonly #opts: FrameTapOptions;
   readonly #frameBytes: number;
