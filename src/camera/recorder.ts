@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { FrameConsumer } from '../frames/frame-tap.ts';
+import type { TapJpeg } from '../frames/jpeg-tap.ts';
 import type { Logger } from '../logger.ts';
 import type { GapReason, Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
@@ -17,7 +18,7 @@ import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
-import { FRAME_TAP_FD, FfmpegRun } from './ffmpeg-run.ts';
+import { FRAME_TAP_FD, FfmpegRun, SNAPSHOT_FD } from './ffmpeg-run.ts';
 import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
 import { SegmentReporter } from './segment-reporter.ts';
 
@@ -49,6 +50,8 @@ export interface RecorderDeps {
   newestNameMs?: number | undefined;
   /** Also hand this camera's key frames, small and gray, to a consumer (frame-tap.ts). Off when absent. */
   frames?: FrameConsumer | undefined;
+  /** Also keep the newest key frame as a JPEG this many pixels wide (see snapshot). Off when absent. */
+  snapshotWidth?: number | undefined;
 }
 
 type RunReason = 'exited' | 'stalled' | 'stopping' | 'audio-changed';
@@ -78,6 +81,7 @@ export class CameraRecorder {
   /** A disk-full episode was logged at error; cleared when frames are recorded again. */
   #diskFull = false;
   #audio: AudioCheck;
+  #snapshot: TapJpeg | undefined;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
@@ -105,6 +109,10 @@ export class CameraRecorder {
   /** End time (ms) of the newest segment this recorder finished. */
   get newestSegmentEndMs(): number | undefined {
     return this.#segments.newestEndMs;
+  }
+  /** The newest key frame as a JPEG, and when it was read; kept across ffmpeg runs (its age tells a stale one). */
+  get snapshot(): TapJpeg | undefined {
+    return this.#snapshot;
   }
   /** Since when (ms) no frame was recorded, and why; undefined while frames arrive. */
   get notRecording(): { sinceMs: number; reason: GapReason } | undefined {
@@ -180,7 +188,7 @@ export class CameraRecorder {
   }
 
   async #runOnce(): Promise<RunEnd> {
-    const { settings, log, clock, frames } = this.#deps;
+    const { settings, log, clock, frames, snapshotWidth } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
     let forRun: AudioForRun;
@@ -222,7 +230,13 @@ export class CameraRecorder {
         outDir: this.dir,
         listPath,
         ...(frames && { frames: { width: frames.width, height: frames.height, pipeFd: FRAME_TAP_FD } }),
+        ...(snapshotWidth && { snapshots: { width: snapshotWidth, pipeFd: SNAPSHOT_FD } }),
       }),
+      onSnapshot: snapshotWidth
+        ? (jpeg) => {
+            this.#snapshot = jpeg;
+          }
+        : undefined,
       frames: frames && { ...frames, onError: (err) => log.warn({ err }, 'the frame consumer failed; it gets the next frame') },
       dir: this.dir,
       stallTimeoutMs: settings.stallTimeoutMs,

@@ -59,8 +59,12 @@ export class JpegTap {
   #received = 0;
   #skippedBytes = 0;
 
-  constructor(source: Readable, opts: { now?: () => number } = {}) {
+  readonly #onJpeg: ((jpeg: TapJpeg) => void) | undefined;
+
+  /** onJpeg: told of each new JPEG, synchronously (keep it cheap: store it, don't process it there). */
+  constructor(source: Readable, opts: { now?: () => number; onJpeg?: (jpeg: TapJpeg) => void } = {}) {
     this.#now = opts.now ?? Date.now;
+    this.#onJpeg = opts.onJpeg;
     // 'data' keeps the stream flowing for good: nothing here ever calls pause().
     source.on('data', (chunk: Buffer) => this.#read(chunk));
   }
@@ -92,8 +96,10 @@ export class JpegTap {
         continue;
       }
       if (end === undefined) return;
-      this.#latest = { jpeg: Buffer.from(this.#pending.subarray(0, end)), atMs: this.#now() };
+      const latest = { jpeg: Buffer.from(this.#pending.subarray(0, end)), atMs: this.#now() };
+      this.#latest = latest;
       this.#received++;
+      this.#onJpeg?.(latest);
       this.#pending = this.#pending.subarray(end);
     }
   }

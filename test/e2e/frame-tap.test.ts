@@ -1,5 +1,6 @@
 // The frame tap against a real camera: the real recorder (its ffmpeg with the key-frame branch) hands
-// key frames to a consumer that is stuck for 30 s. The recording in the same ffmpeg must not notice.
+// key frames to a consumer that is stuck for 30 s, and keeps
+// the newest key frame as a JPEG. The recording in the same ffmpeg must not notice.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,7 +35,7 @@ const videoPackets = (path: string): number =>
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   Number(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', path], { encoding: 'utf8' }).trim());
 
-test('a frame consumer stuck for 30 s costs frames, never footage: segments keep closing, contiguous and full, and frames resume', async () => {
+test('a frame consumer stuck for 30 s costs frames, never footage: segments keep closing, contiguous and full, frames resume, and the snapshot is the newest key frame', async () => {
   const { log, lines } = lineLogger();
   const segments: FinishedSegment[] = [];
   const frames: TapFrame[] = [];
@@ -57,6 +58,7 @@ test('a frame consumer stuck for 30 s costs frames, never footage: segments keep
     metrics: createMetrics(),
     clock: systemClock,
     onSegment: (segment) => void segments.push(segment),
+    snapshotWidth: 640,
     frames: {
       width: 320,
       height: 180,
@@ -102,4 +104,10 @@ test('a frame consumer stuck for 30 s costs frames, never footage: segments keep
   for (const f of frames) assert.equal(f.data.length, 320 * 180);
   assert.ok((frames.at(-1)?.atMs ?? 0) > (frames[0]?.atMs ?? 0) + BLOCK_MS, 'frames resumed after the block');
   assert.ok(!lines.some((l) => /frame consumer failed/.test(l)), context);
+  // The snapshot branch of the same ffmpeg: the newest key frame as a 640-wide JPEG, from after the block.
+  const snapshot = recorder.snapshot;
+  assert.ok(snapshot !== undefined && snapshot.atMs >= (frames.at(-1)?.atMs ?? 0) - 2000, 'a snapshot from the last key frames');
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  const probed = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-'], { input: snapshot.jpeg, encoding: 'utf8' }).trim();
+  assert.equal(probed, 'mjpeg,640,360');
 });
