@@ -78,11 +78,11 @@ try {
   const lines = [
     `Frame tap cost, ${CAMERA.size} ${CAMERA.fps} fps ${CAMERA.kbps} kbit/s, ${CAMERA.gopSec} s GOP, ${fmt(wall, 0)} s window, % of one core`,
     '',
-    '| shape | ffmpeg | above recording | Node reader | above recording | key frames read | JPEGs (avg size) |',
+    '| shape | ffmpeg | above recording | Node reader | above recording | key frames read | JPEGs (size of the last) |',
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => {
-      const c = r.counts as { frames?: number; dropped?: number; jpegs?: number; jpegBytes?: number };
-      const jpeg = c.jpegs ? `${c.jpegs} (${fmt((c.jpegBytes ?? 0) / c.jpegs / 1024, 0)} KiB)` : '–';
+      const c = r.counts as { frames?: number; dropped?: number; jpegs?: number; lastJpegBytes?: number };
+      const jpeg = c.jpegs ? `${c.jpegs} (last ${fmt((c.lastJpegBytes ?? 0) / 1024, 0)} KiB)` : '–';
       return `| ${r.variant} | ${fmt(r.ffmpegPct, 2)} | ${fmt(r.ffmpegPct - base.ffmpegPct, 2)} | ${fmt(r.nodePct, 2)} | ${fmt(r.nodePct - base.nodePct, 2)} | ${c.frames ?? 0} | ${jpeg} |`;
     }),
   ];

@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ffmpegArgs } from '../../src/camera/ffmpeg-args.ts';
+import { ffmpegArgs, jpegTapArgs } from '../../src/camera/ffmpeg-args.ts';
 import { FrameTap } from '../../src/frames/frame-tap.ts';
+import { JpegTap } from '../../src/frames/jpeg-tap.ts';
 
 export const VARIANTS = ['record', 'gray', 'gray+jpeg640', 'gray+jpeg1080'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -16,11 +17,11 @@ export type Variant = (typeof VARIANTS)[number];
 const TAP = { width: 320, height: 180, pipeFd: 3 };
 const JPEG_FD = 4;
 
-/** A JPEG of every key frame on pipe:4, at `width` wide (the 16:9 camera's height follows). */
+/** The service's snapshot branch on pipe:4; at full size without its scale filter. */
 function jpegArgs(width: number | undefined): string[] {
-  const scale = width === undefined ? [] : ['-vf', `scale=${width}:-2:flags=fast_bilinear`];
-  // biome-ignore format: ffmpeg arguments read as flag-value pairs
-  return ['-map', '0:v:0', '-an', ...scale, '-fps_mode', 'passthrough', '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', `pipe:${JPEG_FD}`];
+  const args = jpegTapArgs({ width: width ?? 0, pipeFd: JPEG_FD });
+  const vf = args.indexOf('-vf');
+  return width === undefined ? [...args.slice(0, vf), ...args.slice(vf + 2)] : args;
 }
 
 function argsOf(variant: Variant, url: string, outDir: string): string[] {
@@ -64,15 +65,7 @@ if (import.meta.main) {
             luma = f.data[f.data.length >> 1] ?? 0;
           },
         });
-  let jpegs = 0;
-  let jpegBytes = 0;
-  let lastByte = 0;
-  (ffmpeg.stdio[4] as Readable).on('data', (chunk: Buffer) => {
-    jpegBytes += chunk.length;
-    // ffmpeg's JPEGs end with FFD9, which entropy-coded data never contains (0xFF is stuffed).
-    for (let i = chunk.indexOf(0xd9); i >= 0; i = chunk.indexOf(0xd9, i + 1)) if ((i === 0 ? lastByte : chunk[i - 1]) === 0xff) jpegs++;
-    lastByte = chunk[chunk.length - 1] ?? 0;
-  });
+  const snapshots = variant.includes('jpeg') ? new JpegTap(ffmpeg.stdio[4] as Readable) : undefined;
   process.once('SIGTERM', () => ffmpeg.kill('SIGINT'));
   ffmpeg.once('exit', (code, signal) => {
     const counts = {
@@ -82,8 +75,8 @@ if (import.meta.main) {
       frames: tap?.received ?? 0,
       dropped: tap?.dropped ?? 0,
       luma,
-      jpegs,
-      jpegBytes,
+      jpegs: snapshots?.received ?? 0,
+      lastJpegBytes: snapshots?.latest?.jpeg.length ?? 0,
       stderr: stderr.trim().split('\n').slice(-3),
     };
     process.stdout.write(`${JSON.stringify(counts)}\n`);
