@@ -13,6 +13,23 @@ export interface FfmpegArgsInput {
   outDir: string;
   /** The CSV segment list: ffmpeg appends a line only when a segment is closed. */
   listPath: string;
+  /** Also deliver every key frame, scaled to small gray raw frames, on a pipe (see frameTapArgs). Off by default. */
+  frames?: FrameTapShape;
+  /** Also write a JPEG of every key frame, width pixels wide, on a pipe (see jpegTapArgs). Off by default. */
+  snapshots?: JpegTapShape;
+}
+
+/** The snapshot branch: a JPEG of each key frame, width wide (height from the camera's aspect), to pipeFd. */
+export interface JpegTapShape {
+  width: number;
+  pipeFd: number;
+}
+
+/** The key-frame branch: width×height 8-bit gray frames, one after another, written to file descriptor pipeFd. */
+export interface FrameTapShape {
+  width: number;
+  height: number;
+  pipeFd: number;
 }
 
 /** Local file name pattern (strftime, evaluated in UTC because ffmpeg runs with TZ=UTC). */
@@ -22,8 +39,11 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
+    ...(input.frames || input.snapshots ? keyFramesOnly : []),
     ...inputArgs(input),
     ...outputArgs(input),
+    ...(input.frames ? frameTapArgs(input.frames) : []),
+    ...(input.snapshots ? jpegTapArgs(input.snapshots) : []),
   ];
 }
 
@@ -109,5 +129,48 @@ function outputArgs({ segmentSeconds, outDir, listPath }: FfmpegArgsInput): stri
     '-progress', 'pipe:1',
     '-stats_period', '2',
     `${outDir}/${SEGMENT_PATTERN}`,
+  ];
+}
+
+/**
+ * Input options for the frame tap. The decoder skips every frame but key frames: decoding all of them
+ * costs ~30 % of a core per 1080p camera, key frames alone ~1 %. The stream-copy branch is not decoded,
+ * so the recording still gets every packet. One decoder thread: a key frame every GOP needs no more,
+ * and each extra thread is memory and wake-ups per camera.
+ */
+// biome-ignore format: ffmpeg arguments read as flag-value pairs
+const keyFramesOnly = ['-skip_frame', 'nokey', '-threads', '1'];
+
+/**
+ * The frame tap's output, after the recording's: the camera's first video stream decoded (key frames
+ * only), scaled with the cheapest scaler to width×height gray, written raw to pipe:N.
+ * -fps_mode passthrough: without it a raw or image2pipe output duplicates frames to a constant
+ * rate (1,199 images for 30 key frames). The reader must always drain this pipe (frame-tap.ts):
+ * a full pipe blocks this ffmpeg, and with it the recording.
+ */
+export function frameTapArgs({ width, height, pipeFd }: FrameTapShape): string[] {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  return [
+    '-map', '0:v:0', '-an',
+    '-vf', `scale=${width}:${height}:flags=fast_bilinear,format=gray`,
+    '-fps_mode', 'passthrough',
+    '-f', 'rawvideo', `pipe:${pipeFd}`,
+  ];
+}
+
+/**
+ * The snapshot output: a JPEG of every key frame (decoded once, for this and the frame tap), scaled
+ * first. A full-size 1080p JPEG per key frame costs ~0.7 % of a core, a 640-wide one ~0.3 % with
+ * the gray tap (BENCHMARKS.md). yuvj420p: the full-range format the mjpeg encoder expects; q 5 is
+ * ~15 KiB at 640×360. Read by JpegTap (jpeg-tap.ts), which like FrameTap never stops reading.
+ */
+export function jpegTapArgs({ width, pipeFd }: JpegTapShape): string[] {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  return [
+    '-map', '0:v:0', '-an',
+    '-vf', `scale=${width}:-2:flags=fast_bilinear`,
+    '-fps_mode', 'passthrough',
+    '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5',
+    '-f', 'image2pipe', `pipe:${pipeFd}`,
   ];
 }

@@ -2,9 +2,12 @@
 // read from stdout into the stall watchdog, the last lines of its stderr kept, its pid written
 // beside its segments while it runs. What a run means (connected, recorded, why it ended) is the
 // recorder's to decide (recorder.ts).
+import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { childEnv } from '../child-env.ts';
 import type { Clock } from '../clock.ts';
+import { FrameTap, type FrameTapOptions } from '../frames/frame-tap.ts';
+import { JpegTap, type TapJpeg } from '../frames/jpeg-tap.ts';
 import type { Logger } from '../logger.ts';
 import { removePidFile, writePidFile } from './ffmpeg-pidfile.ts';
 import { ProgressParser } from './progress.ts';
@@ -28,7 +31,16 @@ export interface FfmpegRunDeps {
   onQuiet: (lastAdvanceMs: number) => void;
   /** ffmpeg is being stopped for a stall (see StallWatchdog). */
   onStall: (stalledMs: number) => void;
+  /** Read key frames from ffmpeg's fd FRAME_TAP_FD (the args carry frameTapArgs with that pipeFd). */
+  frames?: FrameTapOptions | undefined;
+  /** Read a JPEG per key frame from ffmpeg's fd SNAPSHOT_FD (the args carry jpegTapArgs with that pipeFd). */
+  onSnapshot?: ((jpeg: TapJpeg) => void) | undefined;
 }
+
+/** The file descriptor ffmpeg writes the frame tap's frames to: the first after stdin, stdout, stderr. */
+export const FRAME_TAP_FD = 3;
+/** The file descriptor ffmpeg writes snapshot JPEGs to. */
+export const SNAPSHOT_FD = 4;
 
 export interface FfmpegExit {
   exitCode: number | undefined;
@@ -53,7 +65,7 @@ export class FfmpegRun {
     const { clock } = deps;
     const child = execa(deps.ffmpegPath, deps.args, {
       ...childEnv({ TZ: 'UTC' }), // no secrets; strftime names and clock-aligned cuts in UTC, whatever the host's zone
-      stdin: 'ignore',
+      ...(deps.frames || deps.onSnapshot ? { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] as const } : { stdin: 'ignore' as const }),
       buffer: false, // ffmpeg runs for days: never accumulate its output
       reject: false,
       cancelSignal: deps.signal,
@@ -69,6 +81,10 @@ export class FfmpegRun {
       signal: (signal) => void child.kill(signal),
     });
     this.#watchdog = watchdog;
+    const frames = child.stdio[FRAME_TAP_FD];
+    if (deps.frames && frames instanceof Readable) new FrameTap(frames, deps.frames);
+    const snapshots = child.stdio[SNAPSHOT_FD];
+    if (deps.onSnapshot && snapshots instanceof Readable) new JpegTap(snapshots, { onJpeg: deps.onSnapshot });
     const stderr = new TailBuffer(50);
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
     const progress = new ProgressParser();

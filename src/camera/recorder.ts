@@ -8,6 +8,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
+import type { FrameConsumer } from '../frames/frame-tap.ts';
+import type { TapJpeg } from '../frames/jpeg-tap.ts';
 import type { Logger } from '../logger.ts';
 import type { GapReason, Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
@@ -16,7 +18,7 @@ import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
-import { FfmpegRun } from './ffmpeg-run.ts';
+import { FRAME_TAP_FD, FfmpegRun, SNAPSHOT_FD } from './ffmpeg-run.ts';
 import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
 import { SegmentReporter } from './segment-reporter.ts';
 
@@ -46,6 +48,10 @@ export interface RecorderDeps {
   onDiskFull?: () => void;
   /** The second of the newest segment name an earlier recorder of this camera may have used (see SegmentReporter). */
   newestNameMs?: number | undefined;
+  /** Also hand this camera's key frames, small and gray, to a consumer (frame-tap.ts). Off when absent. */
+  frames?: FrameConsumer | undefined;
+  /** Also keep the newest key frame as a JPEG this many pixels wide (see snapshot). Off when absent. */
+  snapshotWidth?: number | undefined;
 }
 
 type RunReason = 'exited' | 'stalled' | 'stopping' | 'audio-changed';
@@ -75,6 +81,7 @@ export class CameraRecorder {
   /** A disk-full episode was logged at error; cleared when frames are recorded again. */
   #diskFull = false;
   #audio: AudioCheck;
+  #snapshot: TapJpeg | undefined;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
@@ -102,6 +109,10 @@ export class CameraRecorder {
   /** End time (ms) of the newest segment this recorder finished. */
   get newestSegmentEndMs(): number | undefined {
     return this.#segments.newestEndMs;
+  }
+  /** The newest key frame as a JPEG, and when it was read; kept across ffmpeg runs (its age tells a stale one). */
+  get snapshot(): TapJpeg | undefined {
+    return this.#snapshot;
   }
   /** Since when (ms) no frame was recorded, and why; undefined while frames arrive. */
   get notRecording(): { sinceMs: number; reason: GapReason } | undefined {
@@ -177,7 +188,7 @@ export class CameraRecorder {
   }
 
   async #runOnce(): Promise<RunEnd> {
-    const { settings, log, clock } = this.#deps;
+    const { settings, log, clock, frames, snapshotWidth } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
     let forRun: AudioForRun;
@@ -218,7 +229,15 @@ export class CameraRecorder {
         rtspTimeoutMs: settings.rtspTimeoutMs,
         outDir: this.dir,
         listPath,
+        ...(frames && { frames: { width: frames.width, height: frames.height, pipeFd: FRAME_TAP_FD } }),
+        ...(snapshotWidth && { snapshots: { width: snapshotWidth, pipeFd: SNAPSHOT_FD } }),
       }),
+      onSnapshot: snapshotWidth
+        ? (jpeg) => {
+            this.#snapshot = jpeg;
+          }
+        : undefined,
+      frames: frames && { ...frames, onError: (err) => log.warn({ err }, 'the frame consumer failed; it gets the next frame') },
       dir: this.dir,
       stallTimeoutMs: settings.stallTimeoutMs,
       stopTimeoutMs: settings.stopTimeoutMs,

@@ -78,3 +78,46 @@ test('a file camera is read in real time in an endless loop and stream-copied, w
   assert.equal(after(args, '-c:a'), 'copy');
   assert.ok(!args.includes('-rtsp_transport') && !args.includes('-timeout'));
 });
+
+test('the frame tap is off by default and, when on, adds key-frame-only decoding and a gray raw output after the recording', () => {
+  const plain = ffmpegArgs(base);
+  assert.ok(!plain.includes('-skip_frame') && !plain.some((a) => a.startsWith('pipe:3')));
+  const tapped = ffmpegArgs({ ...base, frames: { width: 320, height: 180, pipeFd: 3 } });
+  // Decoder options are input options: before everything about the input, after the global flags.
+  const inputAt = tapped.indexOf('-rtsp_transport');
+  assert.deepEqual(tapped.slice(inputAt - 4, inputAt), ['-skip_frame', 'nokey', '-threads', '1']);
+  // The recording's own arguments are untouched; the tap is a second output after the segment pattern.
+  const segmentAt = tapped.indexOf('/spool/cam/%Y%m%d-%H%M%S.mp4');
+  assert.deepEqual([...tapped.slice(0, inputAt - 4), ...tapped.slice(inputAt, segmentAt + 1)], plain);
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  assert.deepEqual(tapped.slice(segmentAt + 1), [
+    '-map', '0:v:0', '-an',
+    '-vf', 'scale=320:180:flags=fast_bilinear,format=gray',
+    '-fps_mode', 'passthrough',
+    '-f', 'rawvideo', 'pipe:3',
+  ]);
+});
+
+test('snapshots, when on, decode key frames only and add a scaled JPEG output per key frame after the recording', () => {
+  const plain = ffmpegArgs(base);
+  const snap = ffmpegArgs({ ...base, snapshots: { width: 640, pipeFd: 4 } });
+  const inputAt = snap.indexOf('-rtsp_transport');
+  assert.deepEqual(snap.slice(inputAt - 4, inputAt), ['-skip_frame', 'nokey', '-threads', '1']);
+  const segmentAt = snap.indexOf('/spool/cam/%Y%m%d-%H%M%S.mp4');
+  assert.deepEqual([...snap.slice(0, inputAt - 4), ...snap.slice(inputAt, segmentAt + 1)], plain);
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  assert.deepEqual(snap.slice(segmentAt + 1), [
+    '-map', '0:v:0', '-an',
+    '-vf', 'scale=640:-2:flags=fast_bilinear',
+    '-fps_mode', 'passthrough',
+    '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5',
+    '-f', 'image2pipe', 'pipe:4',
+  ]);
+  // With both, one decoder feeds both outputs: the input options come once.
+  const both = ffmpegArgs({ ...base, frames: { width: 320, height: 180, pipeFd: 3 }, snapshots: { width: 640, pipeFd: 4 } });
+  assert.equal(both.filter((a) => a === '-skip_frame').length, 1);
+  assert.deepEqual(
+    both.filter((a) => a.startsWith('pipe:')),
+    ['pipe:1', 'pipe:3', 'pipe:4'],
+  );
+});
