@@ -20,6 +20,16 @@ import { until } from '../support/until.ts';
 
 const KILLS = 4;
 
+/** The pid in ffmpeg's pid file, or '' while there is none: the recorder removes it as soon as ffmpeg exits, so it can go between a check and a read. */
+function readPid(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+}
+
 function startRecorder(tempDir: string, storeDir: string) {
   const lines: string[] = [];
   const log = createLogger(
@@ -77,7 +87,7 @@ test('ffmpeg killed right after opening a segment, restarted within the same sec
     for (let i = 0; i < KILLS; i++) {
       // a new ffmpeg that has just opened its first segment
       const pid = await until(`ffmpeg run ${i + 1} opening a segment`, () => {
-        const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+        const pid = readPid(pidFile);
         return pid !== '' && pid !== killed && segmentsOnDisk().length > 0 ? pid : undefined;
       });
       process.kill(Number(pid), 'SIGKILL');
