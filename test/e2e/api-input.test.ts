@@ -78,7 +78,7 @@ before(async () => {
   await recorder.waitForCount((l) => l.msg === 'segment uploaded', 10, 90_000, 'uploads');
 });
 after(async () => {
-  await recorder?.stop('SIGKILL');
+  await recorder?.stop(); // SIGTERM: a SIGKILL would leave its camera's ffmpeg running after the tests
 });
 
 describe('API input', () => {
