@@ -6,14 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { CameraRecorder } from '../../src/camera/recorder.ts';
 import { systemClock } from '../../src/clock.ts';
-import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { Redactor } from '../../src/redact.ts';
 import type { FinishedSegment } from '../../src/segment.ts';
+import { lineLogger } from '../support/line-logger.ts';
 
 test('ffmpeg fails with ENOSPC: onDiskFull is called, the gap is counted as disk_full, and recording resumes once space is freed', async () => {
   const tempDir = mkdtempSync(join(tmpdir(), 'recorder-full-'));
@@ -28,7 +26,7 @@ test('ffmpeg fails with ENOSPC: onDiskFull is called, the gap is counted as disk
     } finally {
       closeSync(fd);
     }
-    const lines: string[] = [];
+    const { log, lines } = lineLogger();
     const segments: FinishedSegment[] = [];
     let diskFullCalls = 0;
     const metrics = createMetrics();
@@ -46,16 +44,7 @@ test('ffmpeg fails with ENOSPC: onDiskFull is called, the gap is counted as disk
         ffmpegPath: 'ffmpeg',
         ffprobePath: 'ffprobe',
       },
-      log: createLogger(
-        'info',
-        new Redactor(),
-        new Writable({
-          write(c, _e, cb) {
-            lines.push(String(c));
-            cb();
-          },
-        }),
-      ),
+      log,
       metrics,
       clock: systemClock,
       onSegment: (segment) => {

@@ -6,17 +6,15 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { CameraRecorder } from '../../src/camera/recorder.ts';
 import { objectKey } from '../../src/camera/segment-name.ts';
 import { systemClock } from '../../src/clock.ts';
-import { createLogger } from '../../src/logger.ts';
 import { holdsNoFrame } from '../../src/media/mp4-structure.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { Redactor } from '../../src/redact.ts';
 import { makeSegment } from '../support/media.ts';
 import { until } from '../support/until.ts';
+import { lineLogger } from '../support/line-logger.ts';
 
 const KILLS = 4;
 
@@ -31,17 +29,7 @@ function readPid(path: string): string {
 }
 
 function startRecorder(tempDir: string, storeDir: string) {
-  const lines: string[] = [];
-  const log = createLogger(
-    'info',
-    new Redactor(),
-    new Writable({
-      write(c, _e, cb) {
-        lines.push(String(c));
-        cb();
-      },
-    }),
-  );
+  const { log, lines } = lineLogger();
   const stored: string[] = [];
   const recorder = new CameraRecorder({
     camera: { id: 'cam', url: 'synthetic:?size=160x120&fps=15&audio=none' },
