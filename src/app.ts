@@ -15,6 +15,7 @@ import { CameraSupervisor } from './camera/supervisor.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, errorMessage, StoreError } from './errors.ts';
+import { visionFactory } from './frames/vision-factory.ts';
 import { HttpServer } from './http/server.ts';
 import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
@@ -91,6 +92,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     log.child({ component: 'backlog' }),
     clock,
   );
+  const visionOf = visionFactory({ analysis: config.analysis, metrics: metrics.vision, clock });
   const secretsKey = config.api.cameraSecretsKey === '' ? undefined : parseSecretsKey(config.api.cameraSecretsKey);
   const cameras = new CameraSupervisor({
     configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
@@ -100,17 +102,20 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined,
       log: log.child({ component: 'cameras' }),
     }),
-    newRecorder: (camera, newestNameMs) =>
-      new CameraRecorder({
+    newRecorder: (camera, newestNameMs) => {
+      const cameraLog = log.child({ camera: camera.id });
+      return new CameraRecorder({
         camera,
         newestNameMs,
         settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
-        log: log.child({ camera: camera.id }),
+        log: cameraLog,
         metrics,
         clock,
         onSegment: (segment) => void uploader.enqueue(segment),
         onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
-      }),
+        vision: visionOf(camera, cameraLog),
+      });
+    },
     metrics,
     redactor,
     clock,
@@ -138,6 +143,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
           .map((r) => [r.id, r.newestSegmentEndMs as number]),
       ),
     recorderStates: () => new Map(recorders().map((r) => [r.id, r.state])),
+    frameAges: () => new Map(recorders().flatMap((r) => (r.vision?.newestFrameMs === undefined ? [] : [[r.id, r.vision.newestFrameMs]]))),
     store: () => ({ up: health.up, lastSuccessMs: health.lastSuccessMs }),
   });
 
@@ -147,6 +153,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     log: log.child({ component: 'http' }),
     ...(api ? { api } : {}),
     cameras,
+    frames: cameras,
     views: probeViews({
       phase: () => phase,
       recorders,

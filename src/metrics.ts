@@ -1,6 +1,7 @@
 // Every metric the service exports, on a Registry of its own. The first seven names and the
 // camera_id label are a contract with existing dashboards and alerts: do not rename them.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createVisionMetrics } from './frames/vision-metrics.ts';
 
 /** Point-in-time values read at scrape time, so they can never drift from the truth. */
 export interface MetricsViews {
@@ -12,6 +13,8 @@ export interface MetricsViews {
   recorderStates(): Map<string, string>;
   /** Whether the store answered its last health check, and when it last answered at all (ms). */
   store(): { up: boolean; lastSuccessMs: number | undefined };
+  /** Per camera whose frames are analysed: when its newest analysed key frame was read (ms). */
+  frameAges?(): Map<string, number>;
 }
 
 export const RECORDER_STATES = ['starting', 'recording', 'backoff', 'stopped'] as const;
@@ -29,6 +32,8 @@ export function createMetrics(registry: Registry = new Registry()) {
 
   const metrics = {
     registry,
+    /** The frame analysis' series (vision-metrics.ts). */
+    vision: createVisionMetrics(registry, () => views?.frameAges?.() ?? new Map()),
     /** Wires in the point-in-time views once the components exist. */
     bind(v: MetricsViews): void {
       views = v;
@@ -82,6 +87,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       const uploads = [metrics.segmentsUploaded, metrics.uploadFailures, metrics.uploadVerificationFailures, metrics.uploadDuration, metrics.uploadedBytes];
       for (const m of part === 'recorder' ? recorder : uploads) m.remove({ camera_id });
       if (part === 'recorder') {
+        metrics.vision.forget(camera_id);
         for (const reason of GAP_REASONS) metrics.recordingGap.remove({ camera_id, reason });
       } else {
         for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.remove({ camera_id, reason });

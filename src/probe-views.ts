@@ -22,6 +22,14 @@ export interface ProbeSources {
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
+/** The picture problems on now, motion, and the newest analysed frame's age; null while the analysis is off. */
+function videoOf(r: Recorder): { problems: string[]; motion: boolean; frameAgeSeconds: number | null } | null {
+  const view = r.vision?.view();
+  if (!view) return null;
+  const problems = Object.entries(view.problems).flatMap(([p, s]) => (s.status === 'problem' ? [p] : []));
+  return { problems, motion: view.motion.active, frameAgeSeconds: view.frame.age_seconds };
+}
+
 export function probeViews(s: ProbeSources): HttpViews {
   /**
    * Cameras without a frame for longer than the watchdog and the longest backoff take together:
@@ -49,6 +57,7 @@ export function probeViews(s: ProbeSources): HttpViews {
           connected: r.connected,
           newestSegmentEnd: iso(r.newestSegmentEndMs),
           notRecordingSince: iso(r.notRecording?.sinceMs),
+          video: videoOf(r),
         })),
         store: {
           target: s.storeDescription,

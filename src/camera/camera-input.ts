@@ -5,6 +5,7 @@ import { checkUrl } from '../config/camera-url.ts';
 import { checkLabels } from '../config/labels.ts';
 import { CAMERA_ID } from '../config/schema.ts';
 import type { ConfigProblem } from '../errors.ts';
+import { type AnalysisInput, checkAnalysis } from '../frames/vision-settings.ts';
 import { CameraChangeError, type SourceType } from './camera-service.ts';
 
 export interface InputRules {
@@ -61,4 +62,14 @@ export function checkEnabled(enabled: unknown): boolean {
   if (enabled === undefined) return true;
   if (typeof enabled !== 'boolean') throw new CameraChangeError('invalid', 'enabled: must be true or false', 'enabled');
   return enabled;
+}
+
+/** A camera's `analysis` settings; undefined when none are given (the service's defaults apply). */
+export function checkAnalysisInput(analysis: unknown): AnalysisInput | undefined {
+  if (analysis === undefined) return undefined;
+  const problems: ConfigProblem[] = [];
+  const checked = checkAnalysis(analysis, 'analysis', problems);
+  const first = problems[0];
+  if (checked === undefined) throw new CameraChangeError('invalid', first ? `${first.key}: ${first.message}` : 'analysis: invalid', first?.key ?? 'analysis');
+  return checked;
 }

@@ -10,9 +10,10 @@ import type { Logger } from '../logger.ts';
 import { maskUrl, rawUserinfo } from '../redact.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { CAMERA_ID } from '../config/schema.ts';
-import { checkId, checkLabelsInput, checkSourceUrl } from './camera-input.ts';
+import { checkAnalysisInput, checkId, checkLabelsInput, checkSourceUrl } from './camera-input.ts';
 import { type SealedText, seal, unseal } from './camera-secrets.ts';
 import type { CameraSpec } from './camera-spec.ts';
+import type { AnalysisInput } from '../frames/vision-settings.ts';
 
 export const CAMERAS_PREFIX = '_cameras/';
 export const CAMERAS_CACHE_DIR = '.cameras';
@@ -27,6 +28,7 @@ interface CameraRecord {
   source_url_sealed?: SealedText;
   labels: Record<string, string>;
   enabled: boolean;
+  analysis?: AnalysisInput;
   created_at: string;
   updated_at: string;
 }
@@ -189,6 +191,7 @@ export class CameraRecords {
       ...(password !== '' && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
       labels: spec.labels,
       enabled: spec.enabled,
+      ...(spec.analysis && { analysis: spec.analysis }),
       created_at: spec.createdAt,
       updated_at: spec.updatedAt,
     };
@@ -222,6 +225,7 @@ export class CameraRecords {
       url: checkSourceUrl(url, r.source_type),
       labels: checkLabelsInput(r.labels ?? {}),
       enabled: r.enabled !== false,
+      ...(r.analysis !== undefined && { analysis: checkAnalysisInput(r.analysis) }),
       origin: 'api',
       definedIn: null,
       createdAt: r.created_at,

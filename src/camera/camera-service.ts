@@ -2,6 +2,8 @@
 // operations on the set of cameras. The HTTP routes speak only to this interface; the supervisor
 // that owns the recorders implements it. JSON field names are snake_case, as in the request bodies
 // integrators already send.
+import type { VisionView } from '../frames/camera-vision.ts';
+import type { AnalysisInput } from '../frames/vision-settings.ts';
 import type { RecorderState } from './recorder.ts';
 
 /**
@@ -34,6 +36,10 @@ export interface CameraView {
   newest_segment_end: string | null;
   /** Segments of this camera on local disk waiting for the store. */
   backlog: { segments: number; bytes: number };
+  /** The camera's own analysis settings ({} = the service's defaults). */
+  analysis: AnalysisInput;
+  /** What the analysis sees: each picture problem, motion, the newest frame and snapshot; null while it is off. */
+  video: VisionView | null;
   /** ISO 8601; for a config camera, when this process started it. */
   created_at: string;
   updated_at: string;
@@ -46,12 +52,15 @@ export interface NewCamera {
   source_url: string;
   labels?: Record<string, string>;
   enabled?: boolean;
+  analysis?: AnalysisInput;
 }
 
 export interface CameraPatch {
   source_url?: string;
   labels?: Record<string, string>;
   enabled?: boolean;
+  /** Replaces the camera's analysis settings as a whole ({} = back to the defaults). */
+  analysis?: AnalysisInput;
 }
 
 /** What removing a camera left: its recorder has stopped and its last segment was handed over. */

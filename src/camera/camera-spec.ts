@@ -1,6 +1,7 @@
 // A camera as the supervisor holds it: what to record and who owns it. Config cameras are made from
 // the configuration at start; runtime ones come from the API and from the stored records.
 import type { CameraConfig } from '../config/schema.ts';
+import type { AnalysisInput } from '../frames/vision-settings.ts';
 import type { CameraOrigin, SourceType } from './camera-service.ts';
 
 export interface CameraSpec {
@@ -10,6 +11,8 @@ export interface CameraSpec {
   url: string;
   labels: Record<string, string>;
   enabled: boolean;
+  /** The camera's own analysis settings, over the service's [analysis] defaults. */
+  analysis?: AnalysisInput | undefined;
   origin: CameraOrigin;
   definedIn: string | null;
   createdAt: string;
@@ -23,6 +26,7 @@ export function specOfConfig(camera: CameraConfig, nowIso: string): CameraSpec {
     url: camera.url,
     labels: camera.labels,
     enabled: true,
+    ...(camera.analysis && { analysis: camera.analysis }),
     origin: 'config',
     definedIn: camera.definedIn,
     createdAt: nowIso,
@@ -30,7 +34,10 @@ export function specOfConfig(camera: CameraConfig, nowIso: string): CameraSpec {
   };
 }
 
-/** Whether the running recorder must be replaced to follow `next` (labels alone never need it). */
+/**
+ * Whether the running recorder must be replaced to follow `next` (labels alone never need it). New
+ * analysis settings do: they may change ffmpeg's command line, and the hand-over loses no footage.
+ */
 export function needsRestart(current: CameraSpec, next: CameraSpec): boolean {
-  return current.url !== next.url || current.enabled !== next.enabled;
+  return current.url !== next.url || current.enabled !== next.enabled || JSON.stringify(current.analysis ?? {}) !== JSON.stringify(next.analysis ?? {});
 }

@@ -1,5 +1,7 @@
 // A camera as the API shows it: its spec with the password masked, and its recorder's state.
 import { maskUrl } from '../redact.ts';
+import type { CameraVision } from '../frames/camera-vision.ts';
+import type { TapJpeg } from '../frames/jpeg-tap.ts';
 import type { CameraView } from './camera-service.ts';
 import type { CameraSpec } from './camera-spec.ts';
 import type { RecorderState } from './recorder.ts';
@@ -11,6 +13,10 @@ export interface Recorder {
   readonly connected: boolean;
   readonly newestSegmentEndMs: number | undefined;
   readonly notRecording: { sinceMs: number; reason: string } | undefined;
+  /** The camera's frame analysis, when it is on. */
+  readonly vision?: CameraVision | undefined;
+  /** The newest key frame as a JPEG, when snapshots are kept. */
+  readonly snapshot?: TapJpeg | undefined;
   start(): void;
   stop(): Promise<void>;
 }
@@ -29,6 +35,8 @@ export function cameraView(spec: CameraSpec, recorder: Recorder | undefined, bac
     connected: recorder?.connected ?? false,
     newest_segment_end: newest === undefined ? null : new Date(newest).toISOString(),
     backlog,
+    analysis: { ...spec.analysis },
+    video: recorder?.vision?.view() ?? null,
     created_at: spec.createdAt,
     updated_at: spec.updatedAt,
   };

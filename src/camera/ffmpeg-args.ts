@@ -21,6 +21,7 @@ export interface FfmpegArgsInput {
 
 /** The snapshot branch: a JPEG of each key frame, width wide (height from the camera's aspect), to pipeFd. */
 export interface JpegTapShape {
+  /** 0: the camera's own size, not scaled. */
   width: number;
   pipeFd: number;
 }
@@ -42,10 +43,21 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
     ...(input.frames || input.snapshots ? keyFramesOnly : []),
     ...inputArgs(input),
     ...outputArgs(input),
-    ...(input.frames ? frameTapArgs(input.frames) : []),
-    ...(input.snapshots ? jpegTapArgs(input.snapshots) : []),
+    ...(input.frames ? frameTapArgs(input.frames, keyFrameSelect(input.url)) : []),
+    ...(input.snapshots ? jpegTapArgs(input.snapshots, keyFrameSelect(input.url)) : []),
   ];
 }
+
+/**
+ * A synthetic camera's frames come raw from lavfi, where -skip_frame nokey skips nothing: its taps
+ * take every GOP's first frame themselves, as a camera's decoder would give them key frames only.
+ */
+function keyFrameSelect(url: string): string {
+  if (!url.startsWith('synthetic:')) return '';
+  return `select=not(mod(n\\,${2 * syntheticFps(url)})),`;
+}
+
+const syntheticFps = (url: string): number => Number(new URL(url).searchParams.get('fps') ?? '15');
 
 function inputArgs({ url, audio, rtspTimeoutMs }: FfmpegArgsInput): string[] {
   if (url.startsWith('synthetic:')) return syntheticInput(url, audio);
@@ -99,7 +111,7 @@ function audioCodec(audio: AudioPlan): string[] {
 function syntheticInput(url: string, audio: AudioPlan): string[] {
   const q = new URL(url).searchParams;
   const size = q.get('size') ?? '640x360';
-  const fps = Number(q.get('fps') ?? '15');
+  const fps = syntheticFps(url);
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`,
@@ -148,11 +160,11 @@ const keyFramesOnly = ['-skip_frame', 'nokey', '-threads', '1'];
  * rate (1,199 images for 30 key frames). The reader must always drain this pipe (frame-tap.ts):
  * a full pipe blocks this ffmpeg, and with it the recording.
  */
-export function frameTapArgs({ width, height, pipeFd }: FrameTapShape): string[] {
+export function frameTapArgs({ width, height, pipeFd }: FrameTapShape, select = ''): string[] {
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-map', '0:v:0', '-an',
-    '-vf', `scale=${width}:${height}:flags=fast_bilinear,format=gray`,
+    '-vf', `${select}scale=${width}:${height}:flags=fast_bilinear,format=gray`,
     '-fps_mode', 'passthrough',
     '-f', 'rawvideo', `pipe:${pipeFd}`,
   ];
@@ -164,11 +176,13 @@ export function frameTapArgs({ width, height, pipeFd }: FrameTapShape): string[]
  * the gray tap (BENCHMARKS.md). yuvj420p: the full-range format the mjpeg encoder expects; q 5 is
  * ~15 KiB at 640×360. Read by JpegTap (jpeg-tap.ts), which like FrameTap never stops reading.
  */
-export function jpegTapArgs({ width, pipeFd }: JpegTapShape): string[] {
+export function jpegTapArgs({ width, pipeFd }: JpegTapShape, select = ''): string[] {
+  const scale = width > 0 ? `scale=${width}:-2:flags=fast_bilinear` : '';
+  const filters = `${select}${scale}`.replace(/,$/, '');
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-map', '0:v:0', '-an',
-    '-vf', `scale=${width}:-2:flags=fast_bilinear`,
+    ...(filters === '' ? [] : ['-vf', filters]),
     '-fps_mode', 'passthrough',
     '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5',
     '-f', 'image2pipe', `pipe:${pipeFd}`,

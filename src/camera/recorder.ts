@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
-import type { FrameConsumer } from '../frames/frame-tap.ts';
+import type { CameraVision } from '../frames/camera-vision.ts';
 import type { TapJpeg } from '../frames/jpeg-tap.ts';
 import type { Logger } from '../logger.ts';
 import type { GapReason, Metrics } from '../metrics.ts';
@@ -18,7 +18,8 @@ import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
 import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
-import { FRAME_TAP_FD, FfmpegRun, SNAPSHOT_FD } from './ffmpeg-run.ts';
+import { FfmpegRun } from './ffmpeg-run.ts';
+import { type RecorderTaps, tapArgs, tapReaders, visionTaps } from './recorder-taps.ts';
 import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
 import { SegmentReporter } from './segment-reporter.ts';
 
@@ -37,7 +38,7 @@ export interface RecorderSettings {
   ffprobePath: string;
 }
 
-export interface RecorderDeps {
+export interface RecorderDeps extends RecorderTaps {
   camera: { id: string; url: string };
   settings: RecorderSettings;
   log: Logger;
@@ -48,10 +49,8 @@ export interface RecorderDeps {
   onDiskFull?: () => void;
   /** The second of the newest segment name an earlier recorder of this camera may have used (see SegmentReporter). */
   newestNameMs?: number | undefined;
-  /** Also hand this camera's key frames, small and gray, to a consumer (frame-tap.ts). Off when absent. */
-  frames?: FrameConsumer | undefined;
-  /** Also keep the newest key frame as a JPEG this many pixels wide (see snapshot). Off when absent. */
-  snapshotWidth?: number | undefined;
+  /** This camera's frame analysis: it gets the key frames and snapshots (and overrides the taps above). */
+  vision?: CameraVision | undefined;
 }
 
 type RunReason = 'exited' | 'stalled' | 'stopping' | 'audio-changed';
@@ -82,9 +81,11 @@ export class CameraRecorder {
   #diskFull = false;
   #audio: AudioCheck;
   #snapshot: TapJpeg | undefined;
+  readonly #taps: RecorderTaps;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
+    this.#taps = deps.vision ? visionTaps(deps.vision) : deps;
     this.id = deps.camera.id;
     this.#segments = new SegmentReporter({
       cameraId: this.id,
@@ -109,6 +110,10 @@ export class CameraRecorder {
   /** End time (ms) of the newest segment this recorder finished. */
   get newestSegmentEndMs(): number | undefined {
     return this.#segments.newestEndMs;
+  }
+  /** The camera's frame analysis, when it is on. */
+  get vision(): CameraVision | undefined {
+    return this.#deps.vision;
   }
   /** The newest key frame as a JPEG, and when it was read; kept across ffmpeg runs (its age tells a stale one). */
   get snapshot(): TapJpeg | undefined {
@@ -161,6 +166,7 @@ export class CameraRecorder {
       await this.#backoff(delayMs);
     }
     this.#gaps.stop();
+    this.#deps.vision?.stop();
     this.#state = 'stopped';
     log.info('recorder stopped');
   }
@@ -188,7 +194,7 @@ export class CameraRecorder {
   }
 
   async #runOnce(): Promise<RunEnd> {
-    const { settings, log, clock, frames, snapshotWidth } = this.#deps;
+    const { settings, log, clock } = this.#deps;
     this.#state = 'starting';
     await mkdir(this.dir, { recursive: true });
     let forRun: AudioForRun;
@@ -229,15 +235,11 @@ export class CameraRecorder {
         rtspTimeoutMs: settings.rtspTimeoutMs,
         outDir: this.dir,
         listPath,
-        ...(frames && { frames: { width: frames.width, height: frames.height, pipeFd: FRAME_TAP_FD } }),
-        ...(snapshotWidth && { snapshots: { width: snapshotWidth, pipeFd: SNAPSHOT_FD } }),
+        ...tapArgs(this.#taps),
       }),
-      onSnapshot: snapshotWidth
-        ? (jpeg) => {
-            this.#snapshot = jpeg;
-          }
-        : undefined,
-      frames: frames && { ...frames, onError: (err) => log.warn({ err }, 'the frame consumer failed; it gets the next frame') },
+      ...tapReaders(this.#taps, log, (jpeg) => {
+        this.#snapshot = jpeg;
+      }),
       dir: this.dir,
       stallTimeoutMs: settings.stallTimeoutMs,
       stopTimeoutMs: settings.stopTimeoutMs,

@@ -8,12 +8,13 @@ import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { maskUrl, type Redactor } from '../redact.ts';
-import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
+import { checkAnalysisInput, checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
 import type { CameraRecords } from './camera-records.ts';
 import { notFound, notRunning, persisted, readOnly, taken } from './change-refusals.ts';
 import { RecorderHandover } from './recorder-handover.ts';
 import { RemovedCameras } from './removed-cameras.ts';
 import { Turns } from './turns.ts';
+import type { CameraFrames, FrameService } from '../frames/frame-service.ts';
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
 import { type CameraSpec, needsRestart } from './camera-spec.ts';
 import { cameraView, type Recorder } from './camera-view.ts';
@@ -25,7 +26,7 @@ export interface SupervisorDeps {
   configCameras: CameraSpec[];
   records: CameraRecords;
   /** `newestNameMs`: the second of the newest segment name an earlier recorder of this camera may have used. */
-  newRecorder: (camera: { id: string; url: string }, newestNameMs?: number) => Recorder;
+  newRecorder: (camera: CameraSpec, newestNameMs?: number) => Recorder;
   metrics: Metrics;
   redactor: Redactor;
   log: Logger;
@@ -44,7 +45,7 @@ interface Entry {
   recorder: Recorder | undefined;
 }
 
-export class CameraSupervisor implements CameraService {
+export class CameraSupervisor implements CameraService, FrameService {
   readonly #deps: SupervisorDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #turns = new Turns();
@@ -178,6 +179,11 @@ export class CameraSupervisor implements CameraService {
     return e && this.#view(e);
   }
 
+  framesOf(id: string): CameraFrames | undefined {
+    const e = this.#entries.get(id);
+    return e && { enabled: e.spec.enabled, snapshot: e.recorder?.snapshot, vision: e.recorder?.vision };
+  }
+
   async add(input: NewCamera): Promise<CameraView> {
     const id = checkId((input as { id?: unknown }).id);
     const sourceType = checkSourceType(input.source_type, this.#deps.rules);
@@ -185,13 +191,25 @@ export class CameraSupervisor implements CameraService {
     this.#deps.redactor.addUrlPasswords([url]); // before anything can log it
     const labels = checkLabelsInput(input.labels);
     const enabled = checkEnabled(input.enabled);
+    const analysis = checkAnalysisInput(input.analysis);
     return this.#serial(id, async () => {
       this.#assertRunning();
       const existing = this.#entries.get(id);
       if (existing) throw taken(existing.spec);
       this.#assertStorable(url);
       const now = new Date(this.#deps.clock.now()).toISOString();
-      const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
+      const spec: CameraSpec = {
+        id,
+        sourceType,
+        url,
+        labels,
+        enabled,
+        ...(analysis && { analysis }),
+        origin: 'api',
+        definedIn: null,
+        createdAt: now,
+        updatedAt: now,
+      };
       await persisted(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
       this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
@@ -206,6 +224,7 @@ export class CameraSupervisor implements CameraService {
     if (url !== undefined) this.#deps.redactor.addUrlPasswords([url]);
     const labels = patch.labels === undefined ? undefined : checkLabelsInput(patch.labels);
     const enabled = patch.enabled === undefined ? undefined : checkEnabled(patch.enabled);
+    const analysis = checkAnalysisInput(patch.analysis);
     return this.#serial(id, async () => {
       this.#assertRunning();
       const current = this.#writable(id);
@@ -215,6 +234,7 @@ export class CameraSupervisor implements CameraService {
         ...(url !== undefined ? { url } : {}),
         ...(labels !== undefined ? { labels } : {}),
         ...(enabled !== undefined ? { enabled } : {}),
+        ...(analysis !== undefined ? { analysis } : {}),
         updatedAt: new Date(this.#deps.clock.now()).toISOString(),
       };
       await persisted(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);

@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.ts';
 import { checkUrl } from './camera-url.ts';
+import { checkAnalysis } from '../frames/vision-settings.ts';
 import { checkLabels } from './labels.ts';
 import { CAMERA_ENV, CAMERA_ID, CAMERA_KEYS, CONFIG_SOURCE_TYPES, type CameraConfig } from './schema.ts';
 import { closest } from './suggest.ts';
@@ -46,7 +47,9 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
     const id = checkId(entry.id, `cameras[${i}].id (${file})`, problems);
     const source = checkSource(entry, i, file, problems);
     const labels = checkLabels(entry.labels, `cameras[${i}].labels (${file})`, problems);
-    if (id !== undefined && source !== undefined && labels !== undefined) add({ id, ...source, labels, definedIn: `${file} cameras[${i}]` }, at);
+    const analysis = checkAnalysis(entry.analysis, `cameras[${i}].analysis (${file})`, problems);
+    if (id !== undefined && source !== undefined && labels !== undefined)
+      add({ id, ...source, labels, definedIn: `${file} cameras[${i}]`, ...(analysis && { analysis }) }, at);
   }
   const fromEnv = Object.keys(env)
     .map((name) => ({ name, m: CAMERA_ENV.exec(name) }))

@@ -1,5 +1,6 @@
 // Every configuration key in one table: its type, default, environment variable and why it matters.
 // Loading, validation, the --check-config dump and the docs test all read this table.
+import type { AnalysisInput } from '../frames/vision-settings.ts';
 
 export type KeyType =
   | { kind: 'string'; nonEmpty?: boolean }
@@ -241,6 +242,29 @@ export const KEYS: readonly KeySpec[] = [
   },
 
   {
+    path: 'analysis.enabled',
+    type: { kind: 'bool' },
+    default: true,
+    env: 'ANALYSIS_ENABLED',
+    doc: "Look at every camera's key frames: snapshots, picture health (black, frozen, covered, blurred, moved) and motion. Only key frames are decoded, small (about 0.5 % of a core per 1080p camera, BENCHMARKS.md); the recording is stream-copied either way and never waits for the analysis. A camera's own `analysis` table can turn it off or tune it.",
+  },
+  {
+    path: 'analysis.snapshot_width',
+    type: { kind: 'int', min: 0, max: 7680 },
+    default: 0,
+    env: 'SNAPSHOT_WIDTH',
+    doc: 'Width of the snapshot JPEG kept in memory for each camera (GET /api/cameras/{id}/snapshot.jpg). 0 = the camera’s own size; 640 halves the cost of snapshots for 1080p cameras. Smaller widths can be asked per request.',
+  },
+  dur(
+    'analysis.snapshot_max_age',
+    '10s',
+    'SNAPSHOT_MAX_AGE',
+    SECOND,
+    HOUR,
+    'A snapshot older than this is not served (503 with its age): the camera sends no key frames. Keep it above the cameras’ key-frame interval plus a second.',
+  ),
+
+  {
     path: 'events.pre_seconds',
     type: { kind: 'int', min: 0, max: 3600 },
     default: 10,
@@ -288,7 +312,7 @@ export const KEYS: readonly KeySpec[] = [
 
 /** Camera ids become directory names and object key prefixes. */
 export const CAMERA_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'analysis'] as const;
 /** What a [[cameras]] table may name as its source_type; `file` takes `path`, the others `url`. */
 export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic'] as const;
 export const CAMERA_ENV = /^CAMERA(\d+)_RTSP_URL$/;
@@ -301,6 +325,8 @@ export interface CameraConfig {
   sourceType: (typeof CONFIG_SOURCE_TYPES)[number];
   /** Where the camera is defined, for messages: "config.toml cameras[0]", "environment CAMERA1_RTSP_URL". */
   definedIn: string;
+  /** The camera's own analysis settings (vision-settings.ts), over the [analysis] defaults. */
+  analysis?: AnalysisInput | undefined;
 }
 
 export interface Config {
@@ -337,6 +363,7 @@ export interface Config {
     ffprobePath: string;
   };
   backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number; quarantineMaxAgeMs: number };
+  analysis: { enabled: boolean; snapshotWidth: number; snapshotMaxAgeMs: number };
   api: { token: string; presignExpiryMs: number; maxRangeMs: number; cameraSecretsKey: string; allowSyntheticCameras: boolean };
   events: {
     preSeconds: number;

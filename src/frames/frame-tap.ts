@@ -24,6 +24,8 @@ export interface FrameTapOptions {
   onFrame: (frame: TapFrame) => void | Promise<void>;
   /** A consumer's failure: reported, and the next frame is offered all the same. */
   onError: (err: unknown) => void;
+  /** Told the running count each time a waiting frame is replaced by a newer one. */
+  onDropped?: ((dropped: number) => void) | undefined;
   now?: () => number;
 }
 
@@ -86,7 +88,10 @@ export class FrameTap {
     this.#filling = Buffer.allocUnsafe(this.#frameBytes);
     this.#filled = 0;
     this.#received++;
-    if (this.#waiting !== undefined) this.#dropped++;
+    if (this.#waiting !== undefined) {
+      this.#dropped++;
+      this.#opts.onDropped?.(this.#dropped);
+    }
     this.#waiting = frame;
     this.#offer();
   }

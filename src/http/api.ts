@@ -13,6 +13,8 @@ import { HttpError, parseQuery } from './request-input.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { eventRoutes } from './routes/events.ts';
 import { footageRoutes } from './routes/footage.ts';
+import { frameRoutes } from './routes/frames.ts';
+import type { FrameService } from '../frames/frame-service.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -30,8 +32,11 @@ export interface RouteDeps extends ApiDeps {
 }
 
 /** Registers the /api routes in their own context, so the token check covers them and nothing else. */
-export async function apiPlugin(app: FastifyInstance, opts: { api: ApiDeps | undefined; cameras: CameraService | undefined }): Promise<void> {
-  const { api, cameras } = opts;
+export async function apiPlugin(
+  app: FastifyInstance,
+  opts: { api: ApiDeps | undefined; cameras: CameraService | undefined; frames: FrameService | undefined },
+): Promise<void> {
+  const { api, cameras, frames } = opts;
   const check = bearerCheck(api?.config.api.token ?? '');
   app.addHook('onRequest', async (req) => check(req));
   // Strict decoding: a broken escape is a 400 naming the parameter, not a U+FFFD passed on as a value.
@@ -50,4 +55,5 @@ export async function apiPlugin(app: FastifyInstance, opts: { api: ApiDeps | und
   footageRoutes(app, deps);
   eventRoutes(app, deps);
   cameraRoutes(app, cameras);
+  frameRoutes(app, { frames, maxAgeMs: api.config.analysis.snapshotMaxAgeMs, now: () => api.clock.now() });
 }

@@ -11,6 +11,7 @@ import type { CameraService } from '../camera/camera-service.ts';
 import type { Logger } from '../logger.ts';
 import type { Redactor } from '../redact.ts';
 import { type ApiDeps, apiPlugin } from './api.ts';
+import type { FrameService } from '../frames/frame-service.ts';
 import { toHttpError } from './error-reply.ts';
 import { registerOpenApi } from './openapi.ts';
 import { type HttpViews, methodNotAllowed, probeRoutes } from './probes.ts';
@@ -27,6 +28,8 @@ export interface HttpDeps {
   api?: ApiDeps;
   /** The camera registry behind /api/cameras. */
   cameras?: CameraService;
+  /** The cameras' snapshots and analysis, behind /api/cameras/{id}/snapshot.jpg. */
+  frames?: FrameService;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -95,7 +98,7 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
 
   await registerOpenApi(app);
   probeRoutes(app, deps);
-  await app.register(apiPlugin, { prefix: '/api', api: deps.api, cameras: deps.cameras });
+  await app.register(apiPlugin, { prefix: '/api', api: deps.api, cameras: deps.cameras, frames: deps.frames });
   return app;
 }
 

@@ -86,7 +86,7 @@ export class FakeCameraService implements CameraService {
 }
 
 function view(
-  input: Pick<NewCamera, 'id' | 'source_url' | 'labels' | 'enabled'> & { source_type: NewCamera['source_type'] },
+  input: Pick<NewCamera, 'id' | 'source_url' | 'labels' | 'enabled' | 'analysis'> & { source_type: NewCamera['source_type'] },
   over: Partial<CameraView>,
 ): CameraView {
   return {
@@ -101,6 +101,8 @@ function view(
     connected: false,
     newest_segment_end: null,
     backlog: { segments: 0, bytes: 0 },
+    analysis: input.analysis ?? {},
+    video: null,
     created_at: T,
     updated_at: T,
     ...over,

@@ -2,6 +2,7 @@
 // the URL's userinfo, label names) and the CameraView it gets back, password masked.
 import { Type } from '@sinclair/typebox';
 import { CAMERA_ID } from '../../config/schema.ts';
+import { VIDEO_EXAMPLE, VideoSchema } from './frames.ts';
 
 const ID_RULE = '1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. cam-001';
 
@@ -23,6 +24,37 @@ const Labels = Type.Record(Type.String(), Type.String(), {
   examples: [{ site: 'store-12', zone: 'checkout' }],
 });
 const Enabled = Type.Boolean({ description: 'false stops recording but keeps the camera', examples: [true] });
+const Share = (description: string, minimum: number, maximum: number) => Type.Optional(Type.Number({ minimum, maximum, description }));
+const Whole = (description: string, minimum: number, maximum: number) => Type.Optional(Type.Integer({ minimum, maximum, description }));
+const Analysis = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ description: 'Analyse this camera’s key frames (snapshots, picture health, motion)' })),
+    snapshot_width: Whole('Width of the kept snapshot; 0 = the camera’s own', 0, 7680),
+    checks: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('black'), Type.Literal('frozen'), Type.Literal('covered'), Type.Literal('blurred'), Type.Literal('moved')]), {
+        description: 'The picture problems to watch; leave out "moved" for a camera that pans',
+      }),
+    ),
+    motion: Type.Optional(Type.Boolean({ description: 'Detect motion' })),
+    motion_min_area: Share('Share of the picture that must change for motion (default 0.005)', 0.0001, 1),
+    motion_pixel_threshold: Whole('Luma change of one pixel that counts as motion (default 25)', 1, 254),
+    motion_mask: Type.Optional(
+      Type.Array(Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 4, maxItems: 4 }), {
+        description: 'Rectangles [x, y, w, h] (shares of the picture) where motion does not count',
+        maxItems: 64,
+      }),
+    ),
+    black_max_mean: Whole('Mean luma at or below which a flat picture is black (default 28)', 1, 254),
+    covered_min_share: Share('Share of the picture in one shade for covered (default 0.75)', 0.3, 1),
+    blurred_relative: Share('Detail below this share of the learned normal is blurred (default 0.35)', 0.01, 1),
+    moved_min_distance: Share('Distance from the learned view for moved (default 0.5)', 0.05, 2),
+  },
+  {
+    additionalProperties: false,
+    description: 'The camera’s own analysis settings over the service’s [analysis] defaults; {} = the defaults',
+    examples: [{ checks: ['black', 'frozen', 'covered', 'blurred'], motion_mask: [[0, 0, 1, 0.1]] }],
+  },
+);
 
 export const NewCameraBody = Type.Object(
   {
@@ -34,6 +66,7 @@ export const NewCameraBody = Type.Object(
     source_url: SourceUrl,
     labels: Type.Optional(Labels),
     enabled: Type.Optional(Enabled),
+    analysis: Type.Optional(Analysis),
   },
   {
     additionalProperties: false,
@@ -44,7 +77,7 @@ export const NewCameraBody = Type.Object(
 );
 
 export const CameraPatchBody = Type.Object(
-  { source_url: Type.Optional(SourceUrl), labels: Type.Optional(Labels), enabled: Type.Optional(Enabled) },
+  { source_url: Type.Optional(SourceUrl), labels: Type.Optional(Labels), enabled: Type.Optional(Enabled), analysis: Type.Optional(Analysis) },
   { additionalProperties: false, minProperties: 1, examples: [{ source_url: 'rtsp://viewer:secret@192.0.2.11:554/stream1' }, { enabled: false }] },
 );
 
@@ -60,6 +93,8 @@ const VIEW_EXAMPLE = {
   connected: true,
   newest_segment_end: '2025-12-14T14:00:10.000Z',
   backlog: { segments: 0, bytes: 0 },
+  analysis: {},
+  video: VIDEO_EXAMPLE,
   created_at: '2025-12-14T13:59:58.000Z',
   updated_at: '2025-12-14T13:59:58.000Z',
 };
@@ -77,6 +112,8 @@ export const CameraViewSchema = Type.Object(
     connected: Type.Boolean(),
     newest_segment_end: Type.Union([Type.String(), Type.Null()]),
     backlog: Type.Object({ segments: Type.Integer(), bytes: Type.Integer() }, { description: 'Segments on local disk waiting for the store' }),
+    analysis: Analysis,
+    video: Type.Union([VideoSchema, Type.Null()], { description: 'What the analysis sees; null while it is off' }),
     created_at: Type.String(),
     updated_at: Type.String(),
   },
