@@ -166,6 +166,7 @@ export class CameraVision {
     const result = this.#analyzer.analyze({ width: tap.width, height: tap.height, data: tap.data, capturedAt: tap.atMs });
     this.#newestFrameMs = tap.atMs;
     this.#analysed++;
+    log.trace({ features: { ...result.features, signature: undefined }, scene: result.sceneDistance, area: result.motion.area }, 'frame analysed');
     metrics.framesAnalysed.inc({ camera_id });
     for (const problem of result.changed) {
       if (!this.#checks.has(problem)) continue;
