@@ -17,12 +17,8 @@ export type Variant = (typeof VARIANTS)[number];
 const TAP = { width: 320, height: 180, pipeFd: 3 };
 const JPEG_FD = 4;
 
-/** The service's snapshot branch on pipe:4; at full size without its scale filter. */
-function jpegArgs(width: number | undefined): string[] {
-  const args = jpegTapArgs({ width: width ?? 0, pipeFd: JPEG_FD });
-  const vf = args.indexOf('-vf');
-  return width === undefined ? [...args.slice(0, vf), ...args.slice(vf + 2)] : args;
-}
+/** The service's snapshot branch on pipe:4 (width 0: full size, no scale filter). */
+const jpegArgs = (width: number | undefined): string[] => jpegTapArgs({ width: width ?? 0, pipeFd: JPEG_FD });
 
 function argsOf(variant: Variant, url: string, outDir: string): string[] {
   const base = ffmpegArgs({
