@@ -94,7 +94,7 @@ export class FilesystemStore implements ObjectStore {
       const etag = createHash('md5').update(written).digest('hex');
       if (etag !== createHash('md5').update(input.body).digest('hex'))
         throw new StoreError(`write ${input.key} refused: the bytes written differ from the ones given`, 'mismatch');
-      return { size: written.length, contentType: input.contentType, metadata: {}, etag };
+      return { size: written.length, contentType: input.contentType, metadata: input.metadata ?? {}, etag };
     });
   }
 

@@ -21,6 +21,8 @@ export interface PutBytesInput {
   key: string;
   body: Buffer;
   contentType: string;
+  /** User metadata (x-amz-meta-*), returned by head(). */
+  metadata?: Record<string, string>;
   signal?: AbortSignal;
 }
 

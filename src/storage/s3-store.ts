@@ -119,6 +119,7 @@ export class S3Store implements ObjectStore {
           Body: input.body,
           ContentType: input.contentType,
           ContentLength: input.body.length,
+          ...(input.metadata ? { Metadata: input.metadata } : {}),
           ContentMD5: md5.copy().digest('base64'),
         }),
         { abortSignal: input.signal },

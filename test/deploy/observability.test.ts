@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { parseDuration, parseSize } from '../../src/config/units.ts';
+import { createArchiveMetrics } from '../../src/frames/archive-metrics.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { freePort } from '../support/ports.ts';
 import { RecorderProcess } from '../support/recorder-process.ts';
@@ -97,6 +98,12 @@ const REQUIRED_ALERTS = [
   'CameraSegmentsDropped',
   'CameraSegmentsQuarantined',
   'CameraStoreDown',
+  'CameraPictureBlack',
+  'CameraPictureFrozen',
+  'CameraCovered',
+  'CameraBlurred',
+  'CameraMoved',
+  'CameraFramesNotAnalysed',
 ];
 
 let exported: Exported;
@@ -104,6 +111,8 @@ let recorder: RecorderProcess | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'deploy-metrics-'));
 
 const definitions = createMetrics();
+// the snapshot archive's counters live beside it (src/frames/archive-metrics.ts), on the same registry
+createArchiveMetrics(definitions.registry);
 
 /** Label names of families that have no sample yet, from the service's own metric definitions. */
 function declaredLabels(family: string): string[] {
@@ -308,6 +317,28 @@ describe('Grafana dashboard', () => {
     }
     const quantiles = exprs.filter((e) => e.startsWith('histogram_quantile(') && e.includes('camera_segment_upload_duration_seconds_bucket'));
     assert.ok(quantiles.length >= 3, 'upload latency percentiles');
+  });
+
+  test('shows video health per camera, motion, the age of the analysed frame, frames dropped and snapshots', () => {
+    const byMetric = new Map<string, string[]>();
+    for (const p of panels)
+      for (const t of p.targets ?? [])
+        for (const s of analyzePromql(expandGrafanaVariables(t.expr ?? '')).selectors)
+          byMetric.set(s.metric ?? '', [...(byMetric.get(s.metric ?? '') ?? []), p.type]);
+    assert.deepEqual(byMetric.get('camera_video_problem'), Array(5).fill('state-timeline'), 'one state timeline, every problem in it');
+    assert.ok(byMetric.get('camera_motion_active')?.includes('state-timeline'), 'motion as a state timeline');
+    for (const metric of [
+      'camera_motion_events_total',
+      'camera_frame_age_seconds',
+      'camera_frames_analysed_total',
+      'camera_frames_dropped_total',
+      'camera_snapshots_stored_total',
+      'camera_snapshots_skipped_total',
+    ])
+      assert.ok(byMetric.has(metric), `no panel shows ${metric}`);
+    const health = panels.find((p) => p.targets?.some((t) => t.expr?.includes('camera_video_problem')));
+    const problems = [...(health?.targets?.[0]?.expr ?? '').matchAll(/problem="(\w+)"/g)].map((m) => m[1]);
+    assert.deepEqual(problems.sort(), ['black', 'blurred', 'covered', 'frozen', 'moved']);
   });
 
   test('panels have unique ids, known types and fit the 24-column grid without overlapping', () => {

@@ -50,7 +50,7 @@ export class MemoryStore implements ObjectStore {
   async putBytes(input: PutBytesInput): Promise<void> {
     this.puts++;
     this.#guard();
-    this.objects.set(input.key, { bytes: Buffer.from(input.body), metadata: {}, contentType: input.contentType });
+    this.objects.set(input.key, { bytes: Buffer.from(input.body), metadata: { ...input.metadata }, contentType: input.contentType });
   }
   async delete(key: string): Promise<void> {
     this.#guard();

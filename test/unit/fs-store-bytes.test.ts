@@ -1,4 +1,4 @@
-// The filesystem store's small objects (camera records): written whole with their ETag, listed,
+// The filesystem store's small objects (camera records, snapshots): written whole with their ETag and metadata, listed,
 // deleted with their metadata; deleting what is not there succeeds.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -23,4 +23,12 @@ test('a buffer is stored whole with the MD5 ETag an S3 store would give, and del
   assert.equal(existsSync(join(root, '_cameras', `cam-1.json${META_SUFFIX}`)), false);
   assert.deepEqual(await store.list('_cameras/'), []);
   await store.delete('_cameras/never-there.json');
+});
+
+test('a buffer is stored with the metadata it is given (a snapshot), and head returns it', async () => {
+  const store = new FilesystemStore(mkdtempSync(join(tmpdir(), 'fs-bytes-')));
+  await store.init();
+  const metadata = { camera: 'cam-1', reason: 'black', 'captured-at': '2026-12-01T09:05:07.123Z' };
+  await store.putBytes({ key: 'snapshots/cam-1/20261201/090507_black.jpg', body: Buffer.from([0xff, 0xd8, 0xff, 0xd9]), contentType: 'image/jpeg', metadata });
+  assert.deepEqual((await store.head('snapshots/cam-1/20261201/090507_black.jpg'))?.metadata, metadata);
 });
