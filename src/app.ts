@@ -15,6 +15,7 @@ import { CameraSupervisor } from './camera/supervisor.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, errorMessage, StoreError } from './errors.ts';
+import { SnapshotArchive } from './frames/snapshot-archive.ts';
 import { visionFactory } from './frames/vision-factory.ts';
 import { HttpServer } from './http/server.ts';
 import { probeViews } from './probe-views.ts';
@@ -92,7 +93,8 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     log.child({ component: 'backlog' }),
     clock,
   );
-  const visionOf = visionFactory({ analysis: config.analysis, metrics: metrics.vision, clock });
+  const archive = new SnapshotArchive({ store, clock, log: log.child({ component: 'snapshots' }), metrics: metrics.archive, defaults: config.snapshots });
+  const visionOf = visionFactory({ config, metrics: metrics.vision, clock, archive, labelsOf: (id) => cameras.labelsOf(id) });
   const secretsKey = config.api.cameraSecretsKey === '' ? undefined : parseSecretsKey(config.api.cameraSecretsKey);
   const cameras = new CameraSupervisor({
     configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
@@ -247,6 +249,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     log.info({ graceMs: config.shutdownGraceMs, waiting: uploader.waiting().length }, 'draining uploads');
     await uploader.stop(config.shutdownGraceMs);
     await worker.stop();
+    await archive.stop(); // snapshots under way are let go: no footage is in them
     stopChecks.abort();
     await checkLoop;
     await http.stop();

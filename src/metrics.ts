@@ -1,6 +1,7 @@
 // Every metric the service exports, on a Registry of its own. The first seven names and the
 // camera_id label are a contract with existing dashboards and alerts: do not rename them.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createArchiveMetrics } from './frames/archive-metrics.ts';
 import { createVisionMetrics } from './frames/vision-metrics.ts';
 
 /** Point-in-time values read at scrape time, so they can never drift from the truth. */
@@ -34,6 +35,8 @@ export function createMetrics(registry: Registry = new Registry()) {
     registry,
     /** The frame analysis' series (vision-metrics.ts). */
     vision: createVisionMetrics(registry, () => views?.frameAges?.() ?? new Map()),
+    /** The snapshot archive's counters (archive-metrics.ts). */
+    archive: createArchiveMetrics(registry),
     /** Wires in the point-in-time views once the components exist. */
     bind(v: MetricsViews): void {
       views = v;
@@ -88,6 +91,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       for (const m of part === 'recorder' ? recorder : uploads) m.remove({ camera_id });
       if (part === 'recorder') {
         metrics.vision.forget(camera_id);
+        metrics.archive.forget(camera_id);
         for (const reason of GAP_REASONS) metrics.recordingGap.remove({ camera_id, reason });
       } else {
         for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.remove({ camera_id, reason });

@@ -1,5 +1,6 @@
 // Every configuration key in one table: its type, default, environment variable and why it matters.
 // Loading, validation, the --check-config dump and the docs test all read this table.
+import type { ArchiveOptions } from '../frames/archive-options.ts';
 import type { AnalysisInput } from '../frames/vision-settings.ts';
 
 export type KeyType =
@@ -265,6 +266,23 @@ export const KEYS: readonly KeySpec[] = [
   ),
 
   {
+    path: 'snapshots.mode',
+    type: { kind: 'enum', values: ['all', 'abnormal', 'sample', 'none'] },
+    default: 'abnormal',
+    env: 'SNAPSHOTS_MODE',
+    doc: 'Which snapshots go to the bucket as `snapshots/{camera}/{YYYYMMDD}/{HHMMSS}_{reason}.jpg`: `abnormal` the frame that raised a picture problem or started motion; `sample` one every sample_interval; `all` both; `none` nothing. A camera’s `analysis.snapshots` overrides it.',
+  },
+  dur(
+    'snapshots.min_interval',
+    '60s',
+    'SNAPSHOTS_MIN_INTERVAL',
+    SECOND,
+    24 * HOUR,
+    'At most one snapshot per camera and reason this often: a flapping problem writes one a minute, not one a key frame.',
+  ),
+  dur('snapshots.sample_interval', '5m', 'SNAPSHOTS_SAMPLE_INTERVAL', 10 * SECOND, 24 * HOUR, 'One sample per camera this often, in modes `sample` and `all`.'),
+
+  {
     path: 'events.pre_seconds',
     type: { kind: 'int', min: 0, max: 3600 },
     default: 10,
@@ -364,6 +382,7 @@ export interface Config {
   };
   backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number; quarantineMaxAgeMs: number };
   analysis: { enabled: boolean; snapshotWidth: number; snapshotMaxAgeMs: number };
+  snapshots: ArchiveOptions;
   api: { token: string; presignExpiryMs: number; maxRangeMs: number; cameraSecretsKey: string; allowSyntheticCameras: boolean };
   events: {
     preSeconds: number;

@@ -24,7 +24,7 @@ const SAME_FRAME_MS = 250;
 /** Finished motion periods kept for the API and, later, the timeline. */
 const KEPT_PERIODS = 100;
 
-export type FindingReason = HealthProblem | 'motion';
+export type FindingReason = HealthProblem | 'motion' | 'sample';
 
 /** A problem that turned on, or motion that started, with the JPEG of the frame that showed it. */
 export interface Finding {
@@ -49,6 +49,8 @@ export interface VisionDeps {
   log: Logger;
   clock: Clock;
   onFinding?: (finding: Finding) => void;
+  /** Asked on each frame: is a periodic sample due? (the snapshot archive's `sample` mode) */
+  wantsSample?: () => boolean;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -178,6 +180,7 @@ export class CameraVision {
       );
       if (state.status === 'problem') this.#find(problem, state.since, tap.atMs);
     }
+    if (this.#deps.wantsSample?.()) this.#find('sample', tap.atMs, tap.atMs);
     if (!settings.motion) return;
     this.#lastArea = result.motion.area;
     const moving = result.motion.active;

@@ -1,33 +1,43 @@
-// Makes a camera's CameraVision from the service's [analysis] defaults and the camera's own settings;
-// none when the analysis is off for it (its ffmpeg then runs the recording alone).
+// Makes a camera's CameraVision from the service's [analysis] defaults and the camera's own settings,
+// with its findings offered to the snapshot archive; none when the analysis is off for the camera
+// (its ffmpeg then runs the recording alone).
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import { CameraVision, type Finding } from './camera-vision.ts';
+import { CameraVision } from './camera-vision.ts';
+import type { SnapshotArchive } from './snapshot-archive.ts';
 import type { VisionMetrics } from './vision-metrics.ts';
 import { type AnalysisInput, DEFAULT_VISION, type VisionSettings, visionSettings } from './vision-settings.ts';
 
 export interface VisionFactoryDeps {
-  analysis: Config['analysis'];
+  config: Pick<Config, 'analysis' | 'snapshots'>;
   metrics: VisionMetrics;
   clock: Clock;
-  onFinding?: (finding: Finding) => void;
+  archive: SnapshotArchive;
+  /** A camera's labels now, for the metadata of its snapshots. */
+  labelsOf: (id: string) => Record<string, string>;
 }
 
-export function visionFactory(
-  deps: VisionFactoryDeps,
-): (camera: { id: string; analysis?: AnalysisInput | undefined }, log: Logger) => CameraVision | undefined {
-  const defaults: VisionSettings = { ...DEFAULT_VISION, enabled: deps.analysis.enabled, snapshotWidth: deps.analysis.snapshotWidth };
+export type VisionOf = (camera: { id: string; analysis?: AnalysisInput | undefined }, log: Logger) => CameraVision | undefined;
+
+export function visionFactory(deps: VisionFactoryDeps): VisionOf {
+  const { config, archive } = deps;
+  const defaults: VisionSettings = { ...DEFAULT_VISION, enabled: config.analysis.enabled, snapshotWidth: config.analysis.snapshotWidth };
   return (camera, log) => {
     const settings = visionSettings(defaults, camera.analysis);
     if (!settings.enabled) return undefined;
+    const cameraId = camera.id;
+    archive.configure(cameraId, { ...config.snapshots, mode: settings.snapshots ?? config.snapshots.mode });
     return new CameraVision({
-      cameraId: camera.id,
+      cameraId,
       settings,
       metrics: deps.metrics,
       log,
       clock: deps.clock,
-      ...(deps.onFinding && { onFinding: deps.onFinding }),
+      onFinding: (f) => {
+        if (f.jpeg) archive.offer({ cameraId, reason: f.reason, jpeg: f.jpeg.jpeg, capturedAtMs: f.capturedAtMs, labels: deps.labelsOf(cameraId) });
+      },
+      wantsSample: () => archive.wants(cameraId, 'sample'),
     });
   };
 }

@@ -1,6 +1,7 @@
 // What a camera's frame analysis does: the service-wide defaults ([analysis] in the configuration)
 // with a camera's own `analysis` table (in [[cameras]] or over the API) on top.
 import type { ConfigProblem } from '../errors.ts';
+import { ARCHIVE_MODES, type ArchiveMode } from './archive-options.ts';
 import { type AnalyzerOptions, DEFAULT_ANALYZER_OPTIONS } from './analysis-options.ts';
 import { HEALTH_PROBLEMS, type HealthProblem } from './health-options.ts';
 import { checkMask, type NormalizedRect } from './mask.ts';
@@ -14,6 +15,8 @@ export interface VisionSettings {
   readonly checks: readonly HealthProblem[];
   readonly motion: boolean;
   readonly analyzer: AnalyzerOptions;
+  /** Which of its snapshots go to the bucket; undefined: the service's snapshots.mode. */
+  readonly snapshots?: ArchiveMode | undefined;
 }
 
 export const DEFAULT_VISION: VisionSettings = {
@@ -37,6 +40,7 @@ export interface AnalysisInput {
   covered_min_share?: number;
   blurred_relative?: number;
   moved_min_distance?: number;
+  snapshots?: ArchiveMode;
 }
 
 interface NumberKey {
@@ -56,7 +60,7 @@ const NUMBERS: Record<string, NumberKey> = {
   moved_min_distance: { min: 0.05, max: 2, doc: 'scene distance from the learned view for moved, e.g. 0.5' },
 };
 const BOOLEANS = ['enabled', 'motion'] as const;
-export const ANALYSIS_KEYS = [...BOOLEANS, ...Object.keys(NUMBERS), 'checks', 'motion_mask'] as const;
+export const ANALYSIS_KEYS = [...BOOLEANS, ...Object.keys(NUMBERS), 'checks', 'motion_mask', 'snapshots'] as const;
 
 /** Checks an `analysis` table; pushes one problem per bad key (at = where the table is, for messages). */
 export function checkAnalysis(value: unknown, at: string, problems: ConfigProblem[]): AnalysisInput | undefined {
@@ -82,6 +86,9 @@ export function checkAnalysis(value: unknown, at: string, problems: ConfigProble
       if (bad.length > 0)
         problems.push({ key: where, message: `must be a list of ${HEALTH_PROBLEMS.map((p) => `"${p}"`).join(', ')}; ${JSON.stringify(bad[0])} is not one` });
       else out[key] = [...new Set(v as HealthProblem[])];
+    } else if (key === 'snapshots') {
+      if ((ARCHIVE_MODES as readonly unknown[]).includes(v)) out[key] = v;
+      else problems.push({ key: where, message: `must be one of ${ARCHIVE_MODES.map((m) => `"${m}"`).join(', ')} (which snapshots go to the bucket)` });
     } else if (key === 'motion_mask') {
       const mask = maskOf(v);
       try {
@@ -119,6 +126,7 @@ export function visionSettings(defaults: VisionSettings, input: AnalysisInput | 
     snapshotWidth: input.snapshot_width ?? defaults.snapshotWidth,
     checks: input.checks ?? defaults.checks,
     motion: input.motion ?? defaults.motion,
+    snapshots: input.snapshots ?? defaults.snapshots,
     analyzer: {
       ...a,
       motion: {

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { parseDuration, parseSize } from '../../src/config/units.ts';
-import { createArchiveMetrics } from '../../src/frames/archive-metrics.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { freePort } from '../support/ports.ts';
 import { RecorderProcess } from '../support/recorder-process.ts';
@@ -111,8 +110,6 @@ let recorder: RecorderProcess | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'deploy-metrics-'));
 
 const definitions = createMetrics();
-// the snapshot archive's counters live beside it (src/frames/archive-metrics.ts), on the same registry
-createArchiveMetrics(definitions.registry);
 
 /** Label names of families that have no sample yet, from the service's own metric definitions. */
 function declaredLabels(family: string): string[] {

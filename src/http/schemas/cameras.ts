@@ -48,6 +48,11 @@ const Analysis = Type.Object(
     covered_min_share: Share('Share of the picture in one shade for covered (default 0.75)', 0.3, 1),
     blurred_relative: Share('Detail below this share of the learned normal is blurred (default 0.35)', 0.01, 1),
     moved_min_distance: Share('Distance from the learned view for moved (default 0.5)', 0.05, 2),
+    snapshots: Type.Optional(
+      Type.Union([Type.Literal('all'), Type.Literal('abnormal'), Type.Literal('sample'), Type.Literal('none')], {
+        description: 'Which snapshots go to the bucket (default: the service’s snapshots.mode)',
+      }),
+    ),
   },
   {
     additionalProperties: false,
