@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { CameraService } from '../../src/camera/camera-service.ts';
+import type { FrameService } from '../../src/frames/frame-service.ts';
 import { EventStore } from '../../src/clips/event-store.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -25,7 +26,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startHttp(cameras: CameraService | undefined, options: { token?: string } = {}): Promise<TestServer> {
+export async function startHttp(cameras: CameraService | undefined, options: { token?: string; frames?: FrameService } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'http-'));
   const config = loadConfig(undefined, {
     STORAGE: 'filesystem',
@@ -53,6 +54,7 @@ export async function startHttp(cameras: CameraService | undefined, options: { t
     views: { health: () => ({ status: 'ok' }), notReadyReasons: () => [] },
     api: { config, store, events, worker: { wake: () => undefined }, clock: systemClock, log },
     ...(cameras ? { cameras } : {}),
+    ...(options.frames ? { frames: options.frames } : {}),
   });
   const address = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
