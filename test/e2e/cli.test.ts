@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
+import sharp from 'sharp';
 import { localSegments } from '../support/bucket.ts';
 import { probeFile } from '../support/media.ts';
 import { freePort } from '../support/ports.ts';
@@ -130,6 +131,12 @@ describe('command line', () => {
       const answer = execFileSync('sh', ['-c', `${curl.trim()} -s -w ' %{http_code}'`], { encoding: 'utf8' });
       assert.match(answer, / 201$/, answer);
       await demo.waitForLog((l) => l.msg === 'segment uploaded' && l.camera === 'camera-3', 60_000, 'a camera-3 segment stored');
+      // the banner's snapshot curl gives camera-1's picture now, at its size
+      const snapshotCurl = /curl .*snapshot\.jpg\n/.exec(demo.stderr)![0].trim();
+      const status = execFileSync('sh', ['-c', `${snapshotCurl} -s -w '%{http_code}'`], { encoding: 'utf8', cwd: dir });
+      assert.equal(status, '200');
+      const meta = await sharp(readFileSync(join(dir, 'camera-1.jpg'))).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 640, 360]);
       assert.equal((await demo.stop()).code, 0);
       assert.ok(!demo.raw.join('\n').includes(token), 'the token is never printed');
       assert.ok(readdirSync(join(dir, 'bucket', 'camera-3')).length > 0);
