@@ -1,9 +1,9 @@
 // What the default analysis costs and how fast a snapshot is served, measured on the real CLI.
 //
-// Cost: three recorders record the same 1080p15 4 Mbit/s cameras (one shared encoder) side by side
+// Cost: four recorders record the same 1080p15 4 Mbit/s cameras (one shared encoder) side by side
 // over one window, `--cameras` each, filesystem store: analysis off (recording only), the default
-// analysis (gray key frames, health, motion, a full-size JPEG per key frame), and the default with
-// snapshot_width = 640. CPU of each recorder and its ffmpegs from /proc, per camera, % of one core.
+// analysis (gray key frames, health, motion, a full-size JPEG per key frame), the default with
+// snapshot_width = 640, and frames analysed at 5 a second from a full decode (frame_rate = 5). CPU of each recorder and its ffmpegs from /proc, per camera, % of one core.
 //
 // Snapshots: one recorder with `--snapshot-cameras` cameras (25); GET snapshot.jpg of a random camera
 // `--requests` times, 4 at a time, measuring the answer time and the X-Frame-Age it reports. Each
@@ -44,18 +44,29 @@ mkdirSync(outDir, { recursive: true });
 installSignalHandlers();
 const TOKEN = 'bench-video-analysis-token';
 
-const SHAPES = [
+interface Shape {
+  name: string;
+  env: Record<string, string>;
+  /** Each camera's own `analysis` table (TOML inline), given in a config file. */
+  analysis?: string;
+}
+
+const SHAPES: Shape[] = [
   { name: 'recording only', env: { ANALYSIS_ENABLED: 'false' } },
   { name: 'default analysis (full-size snapshots)', env: {} },
   { name: 'default analysis, snapshot_width = 640', env: { SNAPSHOT_WIDTH: '640' } },
-] as const;
+  { name: 'frame_rate = 5 (full decode), snapshot_width = 640', env: { SNAPSHOT_WIDTH: '640' }, analysis: '{ frame_rate = 5 }' },
+];
 
-async function recorder(urls: string[], env: Record<string, string>): Promise<RecorderProcess> {
+async function recorder(urls: string[], env: Record<string, string>, analysis?: string): Promise<RecorderProcess> {
   const root = mkdtempSync(join(tmpdir(), 'bench-video-'));
-  const cams = Object.fromEntries(urls.map((u, i) => [`CAMERA${i + 1}_RTSP_URL`, u]));
+  const configFile = join(root, 'config.toml');
+  const tables = urls.map((u, i) => `[[cameras]]\nid = "camera-${i + 1}"\nurl = "${u}"\n${analysis ? `analysis = ${analysis}\n` : ''}`);
+  writeFileSync(configFile, tables.join('\n'));
   const proc = new RecorderProcess(
-    { STORAGE: 'filesystem', FILESYSTEM_ROOT: join(root, 'store'), TEMP_DIR: join(root, 'tmp'), SEGMENT_DURATION: '60s', API_TOKEN: TOKEN, ...cams, ...env },
+    { STORAGE: 'filesystem', FILESYSTEM_ROOT: join(root, 'store'), TEMP_DIR: join(root, 'tmp'), SEGMENT_DURATION: '60s', API_TOKEN: TOKEN, ...env },
     await freePort(),
+    ['--config', configFile],
   );
   onCleanup(`recorder ${proc.child.pid}`, () => {
     if (proc.child.pid !== undefined && proc.child.exitCode === null) killTree(proc.child.pid);

@@ -31,6 +31,8 @@ export interface FrameTapShape {
   width: number;
   height: number;
   pipeFd: number;
+  /** Frames a second to deliver, decoding every frame (the cost of a full decode); absent or 0: key frames only. */
+  fps?: number | undefined;
 }
 
 /** Local file name pattern (strftime, evaluated in UTC because ffmpeg runs with TZ=UTC). */
@@ -40,13 +42,16 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
-    ...(input.frames || input.snapshots ? keyFramesOnly : []),
+    ...((input.frames || input.snapshots) && !fullDecode(input) ? keyFramesOnly : []),
     ...inputArgs(input),
     ...outputArgs(input),
-    ...(input.frames ? frameTapArgs(input.frames, keyFrameSelect(input.url)) : []),
-    ...(input.snapshots ? jpegTapArgs(input.snapshots, keyFrameSelect(input.url)) : []),
+    ...(input.frames ? frameTapArgs(input.frames, fullDecode(input) ? `fps=${input.frames.fps},` : keyFrameSelect(input.url)) : []),
+    ...(input.snapshots ? jpegTapArgs(input.snapshots, fullDecode(input) ? 'select=eq(pict_type\\,I),' : keyFrameSelect(input.url)) : []),
   ];
 }
+
+/** Frames at a set rate: every frame is decoded, and the snapshot branch picks the key frames itself. */
+const fullDecode = (input: FfmpegArgsInput): boolean => (input.frames?.fps ?? 0) > 0;
 
 /**
  * A synthetic camera's frames come raw from lavfi, where -skip_frame nokey skips nothing: its taps

@@ -22,7 +22,7 @@ export interface RecorderTaps {
 export function tapArgs(taps: RecorderTaps): Pick<FfmpegArgsInput, 'frames' | 'snapshots'> {
   const { frames, snapshotWidth } = taps;
   return {
-    ...(frames && { frames: { width: frames.width, height: frames.height, pipeFd: FRAME_TAP_FD } }),
+    ...(frames && { frames: { width: frames.width, height: frames.height, pipeFd: FRAME_TAP_FD, fps: frames.fps } }),
     ...(snapshotWidth !== undefined && { snapshots: { width: snapshotWidth, pipeFd: SNAPSHOT_FD } }),
   };
 }

@@ -77,7 +77,7 @@ export class CameraVision {
     this.cameraId = deps.cameraId;
     this.#checks = new Set(deps.settings.checks);
     this.#analyzer = new FrameAnalyzer(deps.settings.analyzer, deps.clock.now());
-    this.consumer = { width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT, onFrame: (frame) => this.#onFrame(frame) };
+    this.consumer = { width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT, fps: deps.settings.frameRate, onFrame: (frame) => this.#onFrame(frame) };
     deps.metrics.init(deps.cameraId);
   }
 

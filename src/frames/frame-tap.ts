@@ -29,8 +29,8 @@ export interface FrameTapOptions {
   now?: () => number;
 }
 
-/** Who wants a camera's key frames, and at what size. */
-export type FrameConsumer = Pick<FrameTapOptions, 'width' | 'height' | 'onFrame'>;
+/** Who wants a camera's key frames, and at what size; `fps`: frames at that rate instead, from a full decode. */
+export type FrameConsumer = Pick<FrameTapOptions, 'width' | 'height' | 'onFrame'> & { fps?: number | undefined };
 
 export class FrameTap {
   readonly #opts: FrameTapOptions;

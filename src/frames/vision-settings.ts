@@ -3,7 +3,8 @@
 import type { ConfigProblem } from '../errors.ts';
 import { ARCHIVE_MODES, type ArchiveMode } from './archive-options.ts';
 import { type AnalyzerOptions, DEFAULT_ANALYZER_OPTIONS } from './analysis-options.ts';
-import { HEALTH_PROBLEMS, type HealthProblem } from './health-options.ts';
+import type { DebounceOptions } from './debounce.ts';
+import { HEALTH_PROBLEMS, type HealthOptions, type HealthProblem } from './health-options.ts';
 import { checkMask, type NormalizedRect } from './mask.ts';
 
 export interface VisionSettings {
@@ -14,6 +15,8 @@ export interface VisionSettings {
   /** The problems watched; the others stay 0 (a PTZ camera turns on purpose: leave out `moved`). */
   readonly checks: readonly HealthProblem[];
   readonly motion: boolean;
+  /** Frames a second analysed from a full decode (motion between key frames, at a cost); 0: key frames only. */
+  readonly frameRate: number;
   readonly analyzer: AnalyzerOptions;
   /** Which of its snapshots go to the bucket; undefined: the service's snapshots.mode. */
   readonly snapshots?: ArchiveMode | undefined;
@@ -24,6 +27,7 @@ export const DEFAULT_VISION: VisionSettings = {
   snapshotWidth: 0,
   checks: HEALTH_PROBLEMS,
   motion: true,
+  frameRate: 0,
   analyzer: DEFAULT_ANALYZER_OPTIONS,
 };
 
@@ -33,6 +37,7 @@ export interface AnalysisInput {
   snapshot_width?: number;
   checks?: HealthProblem[];
   motion?: boolean;
+  frame_rate?: number;
   motion_min_area?: number;
   motion_pixel_threshold?: number;
   motion_mask?: [number, number, number, number][];
@@ -52,6 +57,7 @@ interface NumberKey {
 
 const NUMBERS: Record<string, NumberKey> = {
   snapshot_width: { min: 0, max: 7680, integer: true, doc: 'snapshot width in pixels, 0 = the camera’s own' },
+  frame_rate: { min: 0, max: 30, doc: 'frames a second analysed from a full decode, 0 = key frames only (a full decode of 1080p costs ~30 % of a core)' },
   motion_min_area: { min: 0.0001, max: 1, doc: 'share of the picture that must change, e.g. 0.005' },
   motion_pixel_threshold: { min: 1, max: 254, integer: true, doc: 'luma change of one pixel that counts, e.g. 25' },
   black_max_mean: { min: 1, max: 254, integer: true, doc: 'mean luma at or below which a flat picture is black, e.g. 28' },
@@ -116,16 +122,49 @@ function maskOf(v: unknown): NormalizedRect[] | undefined {
   return rects;
 }
 
+/** The key-frame interval the default debounces are counted in (a 2 s GOP). */
+const KEY_FRAME_SECONDS = 2;
+
+/**
+ * At a frame rate, the debounces keep their meaning in time: a run of 3 key frames spans 4 s, so at
+ * 5 frames a second a problem still needs 4 s, not 0.4 s; the learned normals take as long as they
+ * would from key frames. Motion keeps its frame counts (quicker is what the rate is paid for) but
+ * ends after at least a second of stillness.
+ */
+function atFrameRate(a: AnalyzerOptions, frameRate: number): AnalyzerOptions {
+  if (frameRate <= 0) return a;
+  const per = Math.max(1, Math.round(frameRate * KEY_FRAME_SECONDS));
+  const inTime = (d: DebounceOptions): DebounceOptions => ({
+    ...d,
+    onSeconds: Math.max(d.onSeconds, (d.onFrames - 1) * KEY_FRAME_SECONDS),
+    offSeconds: Math.max(d.offSeconds, (d.offFrames - 1) * KEY_FRAME_SECONDS),
+  });
+  const h = a.health;
+  const debounce = Object.fromEntries(HEALTH_PROBLEMS.map((p) => [p, inTime(h.debounce[p])])) as unknown as HealthOptions['debounce'];
+  return {
+    ...a,
+    health: {
+      ...h,
+      debounce,
+      blurred: { ...h.blurred, learnFrames: h.blurred.learnFrames * per },
+      moved: { ...h.moved, learnFrames: h.moved.learnFrames * per },
+    },
+    motion: { ...a.motion, debounce: { ...a.motion.debounce, offSeconds: Math.max(a.motion.debounce.offSeconds, 1) } },
+  };
+}
+
 /** The defaults with a camera's own settings on top. */
 export function visionSettings(defaults: VisionSettings, input: AnalysisInput | undefined): VisionSettings {
-  if (input === undefined) return defaults;
+  if (input === undefined) return defaults.frameRate > 0 ? { ...defaults, analyzer: atFrameRate(defaults.analyzer, defaults.frameRate) } : defaults;
   const a = defaults.analyzer;
   const h = a.health;
-  return {
+  const frameRate = input.frame_rate ?? defaults.frameRate;
+  const settings: VisionSettings = {
     enabled: input.enabled ?? defaults.enabled,
     snapshotWidth: input.snapshot_width ?? defaults.snapshotWidth,
     checks: input.checks ?? defaults.checks,
     motion: input.motion ?? defaults.motion,
+    frameRate,
     snapshots: input.snapshots ?? defaults.snapshots,
     analyzer: {
       ...a,
@@ -144,4 +183,5 @@ export function visionSettings(defaults: VisionSettings, input: AnalysisInput | 
       },
     },
   };
+  return { ...settings, analyzer: atFrameRate(settings.analyzer, frameRate) };
 }

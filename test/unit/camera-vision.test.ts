@@ -113,3 +113,19 @@ describe('camera vision', () => {
     assert.equal(await t.metric('camera_frames_dropped_total', 'camera_id="cam-1"'), 5);
   });
 });
+
+describe('vision settings', () => {
+  it('a camera analysed at a frame rate keeps the debounces in time and learns over as long as from key frames', async () => {
+    const { visionSettings: settingsOf, DEFAULT_VISION: defaults } = await import('../../src/frames/vision-settings.ts');
+    const keyFrames = settingsOf(defaults, {});
+    assert.equal(keyFrames.analyzer.health.debounce.black.onSeconds, 0);
+    const fast = settingsOf(defaults, { frame_rate: 5 });
+    assert.equal(fast.frameRate, 5);
+    // 3 key frames of a 2 s GOP span 4 s: at 5 fps black still needs 4 s
+    assert.equal(fast.analyzer.health.debounce.black.onSeconds, 4);
+    assert.equal(fast.analyzer.health.debounce.moved.onSeconds, 8);
+    assert.equal(fast.analyzer.health.moved.learnFrames, 30 * 10);
+    assert.equal(fast.analyzer.motion.debounce.onFrames, 1);
+    assert.equal(fast.analyzer.motion.debounce.offSeconds, 1);
+  });
+});

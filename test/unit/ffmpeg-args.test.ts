@@ -121,3 +121,21 @@ test('snapshots, when on, decode key frames only and add a scaled JPEG output pe
     ['pipe:1', 'pipe:3', 'pipe:4'],
   );
 });
+
+test('a tap at a frame rate decodes every frame and picks its rate; the snapshot branch then picks the key frames itself', () => {
+  const args = ffmpegArgs({ ...base, frames: { width: 320, height: 180, pipeFd: 3, fps: 5 }, snapshots: { width: 0, pipeFd: 4 } });
+  assert.ok(!args.includes('-skip_frame'), 'every frame is decoded');
+  const filters = args.filter((_, i) => args[i - 1] === '-vf');
+  assert.deepEqual(filters, ['fps=5,scale=320:180:flags=fast_bilinear,format=gray', 'select=eq(pict_type\\,I)']);
+});
+
+test('a synthetic camera (every frame raw, all "key") has its taps take one frame per GOP', () => {
+  const args = ffmpegArgs({
+    ...base,
+    url: 'synthetic:?size=320x240&fps=10',
+    frames: { width: 320, height: 180, pipeFd: 3 },
+    snapshots: { width: 0, pipeFd: 4 },
+  });
+  const filters = args.filter((_, i) => args[i - 1] === '-vf');
+  assert.deepEqual(filters, ['select=not(mod(n\\,20)),scale=320:180:flags=fast_bilinear,format=gray', 'select=not(mod(n\\,20))']);
+});

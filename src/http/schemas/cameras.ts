@@ -36,6 +36,11 @@ const Analysis = Type.Object(
       }),
     ),
     motion: Type.Optional(Type.Boolean({ description: 'Detect motion' })),
+    frame_rate: Share(
+      'Frames a second analysed from a full decode of the stream, for motion between key frames (0, the default: key frames only). A full decode of a 1080p stream costs about 30 % of a core',
+      0,
+      30,
+    ),
     motion_min_area: Share('Share of the picture that must change for motion (default 0.005)', 0.0001, 1),
     motion_pixel_threshold: Whole('Luma change of one pixel that counts as motion (default 25)', 1, 254),
     motion_mask: Type.Optional(
