@@ -93,6 +93,7 @@ async function cost(): Promise<string[]> {
       recorder(
         Array.from({ length: perRecorder }, (_, i) => server.url(`/s${s}c${i}`)),
         shape.env,
+        shape.analysis,
       ),
     ),
   );
