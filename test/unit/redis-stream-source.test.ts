@@ -1,0 +1,222 @@
+// RedisStreamSource against a real redis-server: frames in stream order, acknowledged once taken,
+// what was not taken read again by the next source of the same consumer, broken entries
+// acknowledged and logged, reconnection after Redis restarts, no password in any log line.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { createClient } from 'redis';
+import { FrameRefusedError } from '../../src/ingest/frame-refused.ts';
+import { idTimeMs } from '../../src/ingest/redis-stream-entry.ts';
+import { RedisStreamSource, type RedisStreamSourceOptions } from '../../src/ingest/redis-stream-source.ts';
+import type { Logger } from '../../src/logger.ts';
+import { lineLogger } from '../support/line-logger.ts';
+import { MemoryFrameSink } from '../support/memory-frame-sink.ts';
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
+
+const JPEG = execFileSync('ffmpeg', [
+  ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x36', '-frames:v', '1'],
+  ...['-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1'],
+]);
+const T0 = Date.UTC(2026, 0, 2, 3, 4, 5); // capture times the producer gives
+const GROUP = 'camera-recorder';
+
+const clientOf = (server: RedisServer) => createClient({ url: server.url });
+type Admin = ReturnType<typeof clientOf>;
+
+async function adminOf(server: RedisServer): Promise<Admin> {
+  const admin = clientOf(server);
+  admin.on('error', () => {});
+  await admin.connect();
+  return admin;
+}
+
+function source(url: string, stream: string, sink: MemoryFrameSink, log: Logger, extra: Partial<RedisStreamSourceOptions> = {}): RedisStreamSource {
+  return new RedisStreamSource({
+    url,
+    stream,
+    group: GROUP,
+    consumer: 'cam-1',
+    sink,
+    log,
+    blockMs: 200,
+    backoff: { initialMs: 50, maxMs: 300 },
+    ...extra,
+  });
+}
+
+const frameEntry = (i: number): Record<string, string | Buffer> => ({ meta: JSON.stringify({ ts: (T0 + i * 500) / 1000 }), jpeg: JPEG });
+const pending = async (admin: Admin, stream: string): Promise<number> => (await admin.xPending(stream, GROUP)).pending;
+
+describe('redis stream source', () => {
+  let server: RedisServer;
+  let admin: Admin;
+  before(async () => {
+    server = await startRedisServer();
+    admin = await adminOf(server);
+  });
+  after(async () => {
+    admin.destroy();
+    await server.close();
+  });
+
+  test('entries reach the sink in stream order with their capture time, and each is acknowledged', async () => {
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await admin.xAdd('order', '*', frameEntry(i)));
+    ids.push(await admin.xAdd('order', '*', { jpeg: JPEG })); // no meta: the time Redis added it
+    const sink = new MemoryFrameSink();
+    const src = source(server.url, 'order', sink, lineLogger().log);
+    src.start();
+    try {
+      await until('six frames', () => sink.frames.length === 6);
+      assert.deepEqual(
+        sink.frames.map((f) => f.capturedAtMs),
+        [0, 1, 2, 3, 4].map((i) => T0 + i * 500).concat(idTimeMs(ids[5] as string)),
+      );
+      assert.ok(sink.frames.every((f) => f.jpeg.equals(JPEG)));
+      await until('every entry acknowledged', async () => (await pending(admin, 'order')) === 0);
+      assert.equal(src.connected, true);
+      assert.deepEqual(src.counts(), { frames: 6, rejected: 0, lost: 0 });
+    } finally {
+      await src.stop();
+    }
+  });
+
+  test('what a stopped source had not taken is read again by the next source of that consumer, and nothing it took is', async () => {
+    for (let i = 0; i < 5; i++) await admin.xAdd('restart', '*', frameEntry(i));
+    const first = new MemoryFrameSink();
+    const src1 = source(server.url, 'restart', first, lineLogger().log);
+    // The third frame arrives while the camera stops: it is refused, and the source stops with
+    // frames 3-5 read (one read of up to 32) but not taken.
+    first.refuse = (_frame, taken) => {
+      if (taken < 2) return undefined;
+      void src1.stop();
+      return new FrameRefusedError('camera stopping', 'stopping');
+    };
+    src1.start();
+    await until('two frames taken', () => first.frames.length === 2);
+    await src1.stop();
+    assert.equal(await pending(admin, 'restart'), 3);
+
+    const second = new MemoryFrameSink();
+    const src2 = source(server.url, 'restart', second, lineLogger().log);
+    src2.start();
+    try {
+      await until('three frames', () => second.frames.length === 3);
+      await until('every entry acknowledged', async () => (await pending(admin, 'restart')) === 0);
+      await admin.xAdd('restart', '*', frameEntry(5));
+      await until('the new frame', () => second.frames.length === 4);
+      assert.deepEqual(
+        [...first.frames, ...second.frames].map((f) => f.capturedAtMs),
+        [0, 1, 2, 3, 4, 5].map((i) => T0 + i * 500),
+      );
+    } finally {
+      await src2.stop();
+    }
+  });
+
+  test('entries that are not frames are acknowledged, counted and logged with their id and what is wrong', async () => {
+    const noJpeg = await admin.xAdd('broken', '*', { meta: '{}', picture: JPEG });
+    const notJpeg = await admin.xAdd('broken', '*', { jpeg: Buffer.from('<html>not a picture</html>') });
+    const badMeta = await admin.xAdd('broken', '*', { meta: '{"ts": 17', jpeg: JPEG });
+    const refused = await admin.xAdd('broken', '*', frameEntry(1));
+    await admin.xAdd('broken', '*', frameEntry(2));
+    const sink = new MemoryFrameSink();
+    sink.refuse = (frame) => (frame.capturedAtMs === T0 + 500 ? new FrameRefusedError('4:2:2 JPEGs are not recorded', 'picture') : undefined);
+    const { log, lines } = lineLogger();
+    const src = source(server.url, 'broken', sink, log);
+    src.start();
+    try {
+      await until('the good frame', () => sink.frames.length === 1);
+      await until('every entry acknowledged', async () => (await pending(admin, 'broken')) === 0);
+      assert.deepEqual(src.counts(), { frames: 1, rejected: 4, lost: 0 });
+      const warned = lines.map((l) => JSON.parse(l) as { level: string; entry?: string; problem?: string; detail?: string }).filter((l) => l.entry);
+      assert.deepEqual(
+        warned.map((l) => [l.level, l.entry, l.problem]),
+        [
+          ['warn', noJpeg, 'no-jpeg'],
+          ['warn', notJpeg, 'not-jpeg'],
+          ['warn', badMeta, 'bad-meta'],
+          ['warn', refused, 'refused'],
+        ],
+      );
+      assert.match(warned[0]?.detail ?? '', /no "jpeg" field \(fields: meta, picture\)/);
+      assert.match(warned[2]?.detail ?? '', /"meta" is not JSON/);
+      assert.match(warned[3]?.detail ?? '', /4:2:2 JPEGs are not recorded/);
+    } finally {
+      await src.stop();
+    }
+  });
+});
+
+describe('redis stream source and a Redis that goes away', () => {
+  test('Redis stopped and started again: the source shows disconnected, reconnects and goes on without repeating a frame', async () => {
+    const server = await startRedisServer({ persist: true });
+    const admin = await adminOf(server);
+    const sink = new MemoryFrameSink();
+    const { log, lines } = lineLogger();
+    const src = source(server.url, 'outage', sink, log);
+    try {
+      src.start();
+      for (let i = 0; i < 2; i++) await admin.xAdd('outage', '*', frameEntry(i));
+      await until('two frames', () => sink.frames.length === 2);
+      admin.destroy();
+      await server.stop();
+      await until('disconnected', () => !src.connected);
+      await server.start();
+      const again = await adminOf(server);
+      try {
+        for (let i = 2; i < 4; i++) await again.xAdd('outage', '*', frameEntry(i));
+        await until('four frames', () => sink.frames.length === 4);
+        assert.equal(src.connected, true);
+        assert.deepEqual(
+          sink.frames.map((f) => f.capturedAtMs),
+          [0, 1, 2, 3].map((i) => T0 + i * 500),
+        );
+        await until('every entry acknowledged', async () => (await pending(again, 'outage')) === 0);
+      } finally {
+        again.destroy();
+      }
+      const messages = lines.map((l) => JSON.parse(l) as { level: string; msg: string });
+      assert.equal(messages.filter((m) => m.level === 'warn').length, 1, lines.join(''));
+      assert.ok(
+        messages.some((m) => m.level === 'info' && m.msg === 'redis stream connected again'),
+        lines.join(''),
+      );
+    } finally {
+      await src.stop();
+      await server.close();
+    }
+  });
+
+  test("the URL's password appears in no log line, whether Redis answers, goes away or refuses it", async () => {
+    const password = 'Str3am-pa55-word';
+    const server = await startRedisServer({ user: { name: 'recorder', password } });
+    // The service's logger masks URL passwords as a last line of defence; this one does not, so the
+    // test sees what the source itself writes.
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, new Writable({ write: (chunk, _e, done) => done(void lines.push(String(chunk))) }));
+    const sink = new MemoryFrameSink();
+    const good = source(server.userUrl(), 'secret', sink, log);
+    const wrong = source(server.userUrl().replace(password, `${password}-old`), 'secret', sink, log, { consumer: 'cam-2' });
+    try {
+      good.start();
+      wrong.start();
+      await until('connected', () => good.connected);
+      await server.stop();
+      await until('disconnected', () => !good.connected);
+      await server.start();
+      await until('connected again', () => good.connected);
+      await until('the wrong password refused twice', () => lines.filter((l) => l.includes('WRONGPASS')).length >= 2);
+    } finally {
+      await good.stop();
+      await wrong.stop();
+      await server.close();
+    }
+    const all = lines.join('');
+    assert.ok(all.includes('redis://recorder:***@127.0.0.1'), all); // the URL is logged, masked
+    assert.ok(!all.includes('Str3am'), all);
+  });
+});
