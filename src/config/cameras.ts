@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.ts';
 import { checkUrl } from './camera-url.ts';
 import { checkLabels } from './labels.ts';
+import { checkRedisSource, refuseRedisKeys } from './redis-camera.ts';
 import { CAMERA_ENV, CAMERA_ID, CAMERA_KEYS, CONFIG_SOURCE_TYPES, type CameraConfig } from './schema.ts';
 import { closest } from './suggest.ts';
 import { isTable } from './table.ts';
@@ -89,7 +90,7 @@ function checkId(value: unknown, at: string, problems: ConfigProblem[]): string 
   return value;
 }
 
-type Source = Pick<CameraConfig, 'url' | 'sourceType'>;
+type Source = Pick<CameraConfig, 'url' | 'sourceType' | 'redis'>;
 
 function checkSource(entry: Record<string, unknown>, i: number, file: string, problems: ConfigProblem[]): Source | undefined {
   const at = (key: string): string => `cameras[${i}].${key} (${file})`;
@@ -102,6 +103,8 @@ function checkSource(entry: Record<string, unknown>, i: number, file: string, pr
     return undefined;
   }
   const sourceType = type as Source['sourceType'];
+  if (sourceType === 'redis_stream') return checkRedisSource(entry, at, problems);
+  if (!refuseRedisKeys(entry, sourceType, at, problems)) return undefined;
   if (sourceType === 'file') {
     if (entry.url !== undefined) problems.push({ key: at('url'), message: 'a camera with source_type = "file" takes a path, not a url: remove url' });
     const path = checkVideoFile(entry.path, at('path'), file, problems);

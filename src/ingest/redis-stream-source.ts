@@ -5,6 +5,7 @@
 // `run` loops `runOnce` (connect, ensure the group, read) until stop(), with backoff between tries.
 import { type BackoffOptions, backoffDelay } from '../camera/backoff.ts';
 import { type Clock, systemClock } from '../clock.ts';
+import type { CameraConfig } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { maskUrl, Redactor } from '../redact.ts';
@@ -248,4 +249,10 @@ function closeClient(client: StreamClient): void {
   } catch {
     /* already closed */
   }
+}
+
+/** The source of a configured camera with source_type = "redis_stream". */
+export function redisStreamSourceOf(camera: CameraConfig, sink: FrameSink, log: Logger): RedisStreamSource {
+  if (camera.redis === undefined) throw new Error(`camera ${camera.id} is not a redis_stream camera`);
+  return new RedisStreamSource({ url: camera.url, ...camera.redis, sink, log });
 }

@@ -9,8 +9,11 @@ import { pino } from 'pino';
 import { createClient } from 'redis';
 import { FrameRefusedError } from '../../src/ingest/frame-refused.ts';
 import { idTimeMs } from '../../src/ingest/redis-stream-entry.ts';
-import { RedisStreamSource, type RedisStreamSourceOptions } from '../../src/ingest/redis-stream-source.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { CameraConfig } from '../../src/config/schema.ts';
+import { RedisStreamSource, type RedisStreamSourceOptions, redisStreamSourceOf } from '../../src/ingest/redis-stream-source.ts';
 import type { Logger } from '../../src/logger.ts';
+import { CREDS, file } from '../support/config-files.ts';
 import { lineLogger } from '../support/line-logger.ts';
 import { MemoryFrameSink } from '../support/memory-frame-sink.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
@@ -145,6 +148,25 @@ describe('redis stream source', () => {
       assert.match(warned[0]?.detail ?? '', /no "jpeg" field \(fields: meta, picture\)/);
       assert.match(warned[2]?.detail ?? '', /"meta" is not JSON/);
       assert.match(warned[3]?.detail ?? '', /4:2:2 JPEGs are not recorded/);
+    } finally {
+      await src.stop();
+    }
+  });
+
+  test('a configured redis_stream camera reads its stream in group "camera-recorder" as consumer <camera id>', async () => {
+    await admin.xAdd('frames:till-3', '*', frameEntry(0));
+    const path = file(`[[cameras]]\nid = "till-3"\nsource_type = "redis_stream"\nurl = "${server.url}/0"\nstream = "frames:till-3"\n`);
+    const [camera] = loadConfig(path, CREDS).cameras;
+    const sink = new MemoryFrameSink();
+    const src = redisStreamSourceOf(camera as CameraConfig, sink, lineLogger().log);
+    src.start();
+    try {
+      await until('the frame', () => sink.frames.length === 1);
+      const consumers = await admin.xInfoConsumers('frames:till-3', GROUP);
+      assert.deepEqual(
+        consumers.map((c) => c.name),
+        ['till-3'],
+      );
     } finally {
       await src.stop();
     }

@@ -1,0 +1,64 @@
+// [[cameras]] with source_type = "redis_stream": a Redis URL and a stream key, optional group and
+// consumer; every mistake refused with where it is and how to fix it, passwords masked.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { effectiveConfig } from '../../src/config/print.ts';
+import { CREDS, file, problems } from '../support/config-files.ts';
+
+const camera = (lines: string): string => `[[cameras]]\nid = "till-3"\nsource_type = "redis_stream"\n${lines}\n`;
+
+describe('config: redis_stream cameras', () => {
+  test('a redis_stream camera reads its stream as consumer group "camera-recorder", consumer the camera id, unless told otherwise', () => {
+    const path = file(
+      `${camera('url = "redis://rec:pw%40x@192.0.2.20:6379/2"\nstream = "frames:till-3"')}${camera('url = "rediss://redis.example/0"\nstream = "s"\ngroup = "nvr"\nconsumer = "pod a"').replace('till-3', 'till-4')}`,
+    );
+    const [a, b] = loadConfig(path, CREDS).cameras;
+    assert.deepEqual(
+      { sourceType: a?.sourceType, url: a?.url, redis: a?.redis },
+      {
+        sourceType: 'redis_stream',
+        url: 'redis://rec:pw%40x@192.0.2.20:6379/2',
+        redis: { stream: 'frames:till-3', group: 'camera-recorder', consumer: 'till-3' },
+      },
+    );
+    assert.deepEqual(b?.redis, { stream: 's', group: 'nvr', consumer: 'pod a' });
+  });
+
+  test('--check-config shows the stream, group and consumer, and the URL without its password', () => {
+    const path = file(camera('url = "redis://rec:pw-Secret1@192.0.2.20:6379/0"\nstream = "frames:till-3"'));
+    const printed = JSON.stringify(effectiveConfig(loadConfig(path, CREDS)));
+    assert.match(printed, /redis:\/\/rec:\*\*\*@192\.0\.2\.20:6379\/0/);
+    assert.match(printed, /frames:till-3/);
+    assert.ok(!printed.includes('pw-Secret1'), printed);
+  });
+
+  test('a missing stream, a URL that is not Redis, a path, and an empty group are refused with where and how', () => {
+    const path = file(
+      [
+        camera('url = "redis://192.0.2.20"'),
+        camera('url = "rtsp://u:pw-1234@192.0.2.20/s"\nstream = "s"').replace('till-3', 'b'),
+        camera('url = "redis://192.0.2.20/0"\nstream = "s"\npath = "/x.mp4"').replace('till-3', 'c'),
+        camera('url = "redis://192.0.2.20/frames"\nstream = "s"').replace('till-3', 'd'),
+        camera('url = "redis://192.0.2.20"\nstream = "s"\ngroup = ""').replace('till-3', 'e'),
+        camera('stream = "s"').replace('till-3', 'f'),
+      ].join(''),
+    );
+    assert.deepEqual(problems(path, CREDS), [
+      `cameras[0].stream (${path}): missing: the key of the Redis stream the frames are added to, e.g. stream = "frames:front-door"`,
+      `cameras[1].url (${path}): scheme "rtsp:" is not a Redis URL; a redis_stream camera takes redis:// or rediss:// (TLS)`,
+      `cameras[2].path (${path}): path is for source_type = "file"; a redis_stream camera takes url and stream`,
+      `cameras[3].url (${path}): "redis://192.0.2.20/frames" has more than a database number after the host; expected redis://host[:port][/db], e.g. /0 (if "/", "?" or "#" is part of the password, percent-encode it)`,
+      `cameras[4].group (${path}): "" is not a name: give a non-empty string without control characters`,
+      `cameras[5].url (${path}): missing: set the Redis server's URL, e.g. "redis://user:password@192.0.2.20:6379/0" (rediss:// for TLS)`,
+    ]);
+  });
+
+  test('stream, group and consumer on a camera of another type are refused', () => {
+    const path = file('[[cameras]]\nid = "a"\nurl = "rtsp://192.0.2.10/s"\nstream = "s"\nconsumer = "x"\n');
+    assert.deepEqual(problems(path, CREDS), [
+      `cameras[0].stream (${path}): stream is for source_type = "redis_stream"; remove it from this rtsp camera`,
+      `cameras[0].consumer (${path}): consumer is for source_type = "redis_stream"; remove it from this rtsp camera`,
+    ]);
+  });
+});
