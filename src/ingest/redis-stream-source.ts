@@ -43,9 +43,10 @@ export interface RedisStreamCounts {
   lost: number;
 }
 
-// A blocking read answers by blockMs at the latest; no answer well after that is a connection that
-// died without a reset (a pulled cable, a dead NAT entry), which TCP alone may take hours to notice.
-const READ_GRACE_MS = 15_000;
+// Redis answers at once (a blocking read by blockMs); no answer well after that is a connection
+// that died without a reset (a pulled cable, a dead NAT entry), which TCP alone may take hours to
+// notice. Without this a read, or an ack that stop() waits for, could hang for that long.
+const ANSWER_GRACE_MS = 15_000;
 
 export class RedisStreamSource {
   readonly #o: Required<Omit<RedisStreamSourceOptions, 'log'>>;
@@ -154,21 +155,12 @@ export class RedisStreamSource {
     }
   }
 
-  async #read(client: StreamClient, after: string): Promise<StreamEntry[]> {
-    const limitMs = this.#o.blockMs + READ_GRACE_MS;
-    let silent = false;
-    const watchdog = setTimeout(() => {
-      silent = true;
-      closeClient(client);
-    }, limitMs);
-    try {
-      return await readEntries(client, this.#o, after, this.#o.count, this.#o.blockMs);
-    } catch (err) {
-      if (silent) throw new Error(`no answer to XREADGROUP within ${limitMs} ms; the connection is taken as lost`, { cause: err });
-      throw err;
-    } finally {
-      clearTimeout(watchdog);
-    }
+  #read(client: StreamClient, after: string): Promise<StreamEntry[]> {
+    return answered(client, 'XREADGROUP', this.#o.blockMs + ANSWER_GRACE_MS, () => readEntries(client, this.#o, after, this.#o.count, this.#o.blockMs));
+  }
+
+  #ack(client: StreamClient, id: string): Promise<void> {
+    return answered(client, 'XACK', ANSWER_GRACE_MS, () => ack(client, this.#o, id));
   }
 
   /** Whether the entry is done with (taken or rejected, and acknowledged); false: not taken, still pending. */
@@ -177,7 +169,7 @@ export class RedisStreamSource {
     this.#handling = true;
     try {
       if (!parsed.ok) {
-        await ack(client, this.#o, entry.id);
+        await this.#ack(client, entry.id);
         if (parsed.problem === 'gone') this.#lost(entry.id, parsed.detail);
         else this.#rejected(entry.id, parsed.problem, parsed.detail);
         return true;
@@ -186,7 +178,7 @@ export class RedisStreamSource {
         await this.#o.sink.push(parsed.frame);
       } catch (err) {
         if (err instanceof FrameRefusedError && err.reason === 'picture') {
-          await ack(client, this.#o, entry.id);
+          await this.#ack(client, entry.id);
           this.#rejected(entry.id, 'refused', err.message);
           return true;
         }
@@ -198,7 +190,7 @@ export class RedisStreamSource {
         }
         return false;
       }
-      await ack(client, this.#o, entry.id);
+      await this.#ack(client, entry.id);
       this.#counts.frames++;
       return true;
     } finally {
@@ -239,6 +231,26 @@ export class RedisStreamSource {
 
   #closeClient(): void {
     if (this.#client !== undefined) closeClient(this.#client);
+  }
+}
+
+/**
+ * Runs one command; without an answer within limitMs the connection is closed (the command then
+ * rejects, saying so) and the source reconnects.
+ */
+async function answered<T>(client: StreamClient, command: string, limitMs: number, run: () => Promise<T>): Promise<T> {
+  let silent = false;
+  const watchdog = setTimeout(() => {
+    silent = true;
+    closeClient(client);
+  }, limitMs);
+  try {
+    return await run();
+  } catch (err) {
+    if (silent) throw new Error(`no answer to ${command} within ${limitMs} ms; the connection is taken as lost`, { cause: err });
+    throw err;
+  } finally {
+    clearTimeout(watchdog);
   }
 }
 

@@ -153,6 +153,46 @@ describe('redis stream source', () => {
     }
   });
 
+  test('an entry deleted from the stream after it was read but before it was taken is acknowledged and logged as lost footage', async () => {
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await admin.xAdd('trimmed', '*', frameEntry(i)));
+    const first = new MemoryFrameSink();
+    const src1 = source(server.url, 'trimmed', first, lineLogger().log);
+    first.refuse = () => {
+      void src1.stop();
+      return new FrameRefusedError('camera stopping', 'stopping');
+    };
+    src1.start();
+    await until('the source stopped', () => src1.state === 'stopped');
+    assert.equal(await pending(admin, 'trimmed'), 3);
+    await admin.xTrim('trimmed', 'MAXLEN', 1); // the producer's cap took the first two
+    const second = new MemoryFrameSink();
+    const { log, lines } = lineLogger();
+    const src2 = source(server.url, 'trimmed', second, log);
+    src2.start();
+    try {
+      await until('the frame left', () => second.frames.length === 1);
+      await until('every entry acknowledged', async () => (await pending(admin, 'trimmed')) === 0);
+      assert.deepEqual(src2.counts(), { frames: 1, rejected: 0, lost: 2 });
+      const lost = lines.map((l) => JSON.parse(l) as { level: string; entry?: string; unlogged_since_last_line?: number }).filter((l) => l.entry);
+      assert.deepEqual(lost, [{ ...lost[0], level: 'error', entry: ids[0] }]); // the second within the minute is counted, not logged
+    } finally {
+      await src2.stop();
+    }
+  });
+
+  test('stop() ends a blocking read at once: no connection of the source stays blocked', { timeout: 60_000 }, async () => {
+    const sink = new MemoryFrameSink();
+    const src = source(server.url, 'idle', sink, lineLogger().log, { blockMs: 3_600_000 });
+    src.start();
+    const blocked = async (): Promise<number> =>
+      ((await admin.sendCommand(['CLIENT', 'LIST'])) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup')).length;
+    await until('a blocking read', async () => (await blocked()) === 1);
+    await src.stop(); // with the read left to run, this would wait for an hour
+    assert.equal(src.state, 'stopped');
+    await until('no blocked connection', async () => (await blocked()) === 0);
+  });
+
   test('a configured redis_stream camera reads its stream in group "camera-recorder" as consumer <camera id>', async () => {
     await admin.xAdd('frames:till-3', '*', frameEntry(0));
     const path = file(`[[cameras]]\nid = "till-3"\nsource_type = "redis_stream"\nurl = "${server.url}/0"\nstream = "frames:till-3"\n`);
