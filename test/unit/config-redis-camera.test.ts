@@ -1,6 +1,7 @@
 // [[cameras]] with source_type = "redis_stream": a Redis URL and a stream key, optional group and
 // consumer; every mistake refused with where it is and how to fix it, passwords masked.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { effectiveConfig } from '../../src/config/print.ts';
@@ -52,6 +53,13 @@ describe('config: redis_stream cameras', () => {
       `cameras[4].group (${path}): "" is not a name: give a non-empty string without control characters`,
       `cameras[5].url (${path}): missing: set the Redis server's URL, e.g. "redis://user:password@192.0.2.20:6379/0" (rediss:// for TLS)`,
     ]);
+  });
+
+  test("config.example.toml's commented redis_stream camera loads once uncommented", () => {
+    const example = readFileSync(new URL('../../config.example.toml', import.meta.url), 'utf8');
+    const block = example.slice(example.indexOf('# [[cameras]]\n# id = "till-3"')).replace(/^# /gm, '');
+    const redis = loadConfig(file(block), CREDS).cameras.find((c) => c.id === 'till-3');
+    assert.deepEqual(redis?.redis, { stream: 'frames:till-3', group: 'camera-recorder', consumer: 'till-3' });
   });
 
   test('stream, group and consumer on a camera of another type are refused', () => {
