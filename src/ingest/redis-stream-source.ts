@@ -127,8 +127,10 @@ export class RedisStreamSource {
     const client = connectClient(this.#o.url, this.#o.connectTimeoutMs);
     this.#client = client;
     try {
-      await client.connect();
-      await ensureGroup(client, this.#o);
+      await answered(client, 'the connection and XGROUP CREATE', this.#o.connectTimeoutMs + ANSWER_GRACE_MS, async () => {
+        await client.connect();
+        await ensureGroup(client, this.#o);
+      });
       this.#up();
       connected();
       let refusals = 0;

@@ -23,6 +23,8 @@ export interface RedisServer {
   url: string;
   /** redis://NAME:PASSWORD@127.0.0.1:PORT for the `user` option. */
   userUrl(): string;
+  /** The running server's process id (benchmarks read its CPU time). */
+  pid(): number | undefined;
   /** SIGTERM, wait for the exit (SIGKILL after 5 s). No-op when not running. */
   stop(): Promise<void>;
   /** Start again on the same port and dir, and wait for PING. No-op when running. */
@@ -107,6 +109,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       if (!opts.user) throw new Error('userUrl(): start the server with the user option');
       return `redis://${encodeURIComponent(opts.user.name)}:${encodeURIComponent(opts.user.password)}@127.0.0.1:${port}`;
     },
+    pid: () => (child !== undefined && !exited(child) ? child.pid : undefined),
     stop,
     start: async () => {
       if (child !== undefined && !exited(child)) return;

@@ -12,6 +12,7 @@ import { idTimeMs } from '../../src/ingest/redis-stream-entry.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { CameraConfig } from '../../src/config/schema.ts';
 import { RedisStreamSource, type RedisStreamSourceOptions, redisStreamSourceOf } from '../../src/ingest/redis-stream-source.ts';
+import type { Clock } from '../../src/clock.ts';
 import type { Logger } from '../../src/logger.ts';
 import { CREDS, file } from '../support/config-files.ts';
 import { lineLogger } from '../support/line-logger.ts';
@@ -26,7 +27,8 @@ const JPEG = execFileSync('ffmpeg', [
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5); // capture times the producer gives
 const GROUP = 'camera-recorder';
 
-const clientOf = (server: RedisServer) => createClient({ url: server.url });
+// No reconnecting: a test that stops the server must not be kept alive by its client trying again.
+const clientOf = (server: RedisServer) => createClient({ url: server.url, socket: { reconnectStrategy: false } });
 type Admin = ReturnType<typeof clientOf>;
 
 async function adminOf(server: RedisServer): Promise<Admin> {
@@ -48,6 +50,25 @@ function source(url: string, stream: string, sink: MemoryFrameSink, log: Logger,
     backoff: { initialMs: 50, maxMs: 300 },
     ...extra,
   });
+}
+
+/** The real time, but backoff sleeps last until the test releases them. */
+class HeldSleeps implements Clock {
+  sleeping = 0;
+  #held: (() => void)[] = [];
+  now(): number {
+    return Date.now();
+  }
+  sleep(_ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeping++;
+    return new Promise((resolve) => {
+      this.#held.push(resolve);
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+  release(): void {
+    for (const wake of this.#held.splice(0)) wake();
+  }
 }
 
 const frameEntry = (i: number): Record<string, string | Buffer> => ({ meta: JSON.stringify({ ts: (T0 + i * 500) / 1000 }), jpeg: JPEG });
@@ -224,7 +245,6 @@ describe('redis stream source and a Redis that goes away', () => {
       src.start();
       for (let i = 0; i < 2; i++) await admin.xAdd('outage', '*', frameEntry(i));
       await until('two frames', () => sink.frames.length === 2);
-      admin.destroy();
       await server.stop();
       await until('disconnected', () => !src.connected);
       await server.start();
@@ -247,6 +267,37 @@ describe('redis stream source and a Redis that goes away', () => {
         messages.some((m) => m.level === 'info' && m.msg === 'redis stream connected again'),
         lines.join(''),
       );
+    } finally {
+      await src.stop();
+      await server.close();
+    }
+  });
+
+  test('Redis restarted without its data: the group is created again from the start of the stream, so frames added before the source is back are not lost', async () => {
+    const server = await startRedisServer();
+    const clock = new HeldSleeps();
+    const sink = new MemoryFrameSink();
+    const src = source(server.url, 'wiped', sink, lineLogger().log, { clock });
+    try {
+      const admin = await adminOf(server);
+      await admin.xAdd('wiped', '*', frameEntry(0));
+      src.start();
+      await until('the first frame', () => sink.frames.length === 1);
+      await server.stop();
+      await until('the source waiting to try again', () => clock.sleeping > 0);
+      await server.start(); // empty: no stream, no group
+      const again = await adminOf(server);
+      try {
+        for (let i = 1; i < 3; i++) await again.xAdd('wiped', '*', frameEntry(i));
+        clock.release();
+        await until('three frames', () => sink.frames.length === 3);
+        assert.deepEqual(
+          sink.frames.map((f) => f.capturedAtMs),
+          [0, 1, 2].map((i) => T0 + i * 500),
+        );
+      } finally {
+        again.destroy();
+      }
     } finally {
       await src.stop();
       await server.close();
