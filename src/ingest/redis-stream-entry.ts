@@ -19,9 +19,11 @@ const LATEST_MS = Date.UTC(2100, 0, 1);
 
 /**
  * `fields` is the entry as Redis holds it, or null when the entry is in the group's pending list
- * but was deleted from the stream (trimmed by MAXLEN while the recorder was away).
+ * but was deleted from the stream (trimmed by MAXLEN while the recorder was away). `nowMs` is the
+ * time of a frame whose entry gives none: no time in meta, and an id the producer chose ("5-0")
+ * instead of Redis' clock.
  */
-export function parseEntry(id: string, fields: Map<string, Buffer> | null): ParsedEntry {
+export function parseEntry(id: string, fields: Map<string, Buffer> | null, nowMs: number): ParsedEntry {
   if (fields === null) return { ok: false, problem: 'gone', detail: 'the entry was deleted from the stream (trimmed?) before it was read' };
   const jpeg = fields.get('jpeg');
   if (jpeg === undefined) {
@@ -32,15 +34,17 @@ export function parseEntry(id: string, fields: Map<string, Buffer> | null): Pars
     return { ok: false, problem: 'not-jpeg', detail: `the "jpeg" field (${jpeg.length} bytes) is not a complete JPEG` };
   }
   const meta = fields.get('meta');
-  const time = meta === undefined ? { ms: idTimeMs(id) } : metaTime(meta.toString('utf8'));
+  const time = meta === undefined ? { ms: undefined } : metaTime(meta.toString('utf8'));
   if ('problem' in time) return { ok: false, problem: 'bad-meta', detail: time.problem };
-  return { ok: true, frame: { jpeg: end === jpeg.length ? jpeg : jpeg.subarray(0, end), capturedAtMs: time.ms ?? idTimeMs(id) } };
+  const capturedAtMs = time.ms ?? idTimeMs(id) ?? nowMs;
+  return { ok: true, frame: { jpeg: end === jpeg.length ? jpeg : jpeg.subarray(0, end), capturedAtMs } };
 }
 
-/** The milliseconds part of a stream entry id ("1718000000000-3"): when Redis added the entry. */
-export function idTimeMs(id: string): number {
+/** The milliseconds part of a stream entry id ("1718000000000-3"): when Redis added the entry, if it is a plausible time. */
+function idTimeMs(id: string): number | undefined {
   const dash = id.indexOf('-');
-  return Number(dash < 0 ? id : id.slice(0, dash));
+  const ms = Number(dash < 0 ? id : id.slice(0, dash));
+  return ms >= EARLIEST_MS && ms < LATEST_MS ? ms : undefined;
 }
 
 function pictureEnd(jpeg: Buffer): number | undefined {

@@ -167,7 +167,7 @@ export class RedisStreamSource {
 
   /** Whether the entry is done with (taken or rejected, and acknowledged); false: not taken, still pending. */
   async #handle(client: StreamClient, entry: StreamEntry): Promise<boolean> {
-    const parsed = parseEntry(entry.id, entry.fields);
+    const parsed = parseEntry(entry.id, entry.fields, this.#o.clock.now());
     this.#handling = true;
     try {
       if (!parsed.ok) {
@@ -181,7 +181,7 @@ export class RedisStreamSource {
       } catch (err) {
         if (err instanceof FrameRefusedError && err.reason === 'picture') {
           await this.#ack(client, entry.id);
-          this.#rejected(entry.id, 'refused', err.message);
+          this.#rejected(entry.id, 'refused', this.#redactor.scrub(err.message));
           return true;
         }
         if (!this.#abort.signal.aborted) {

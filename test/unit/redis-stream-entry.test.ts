@@ -31,16 +31,18 @@ test('a capture time that is no time, or far outside 2000-2100, is a bad meta th
   assert.deepEqual(metaTime('[1]'), { problem: '"meta" is not a JSON object' });
 });
 
-test('an entry is a frame with its JPEG and capture time; without meta the time is when Redis added it', () => {
-  assert.deepEqual(parseEntry('1780000000123-4', fields({ jpeg: JPEG })), { ok: true, frame: { jpeg: JPEG, capturedAtMs: 1780000000123 } });
+test('an entry is a frame with its JPEG and capture time; without a time in meta it is when Redis added it, else when it was read', () => {
+  assert.deepEqual(parseEntry('1780000000123-4', fields({ jpeg: JPEG }), AT), { ok: true, frame: { jpeg: JPEG, capturedAtMs: 1780000000123 } });
   const padded = Buffer.concat([JPEG, Buffer.alloc(16)]);
-  const got = parseEntry('1-0', fields({ jpeg: padded, meta: JSON.stringify({ ts: AT }) }));
+  const got = parseEntry('1-0', fields({ jpeg: padded, meta: JSON.stringify({ ts: AT }) }), 0);
   assert.ok(got.ok && got.frame.jpeg.equals(JPEG) && got.frame.capturedAtMs === AT, 'padding after the picture is cut off');
+  const own = parseEntry('5-0', fields({ jpeg: JPEG, meta: '{"camera":"x"}' }), AT);
+  assert.ok(own.ok && own.frame.capturedAtMs === AT, 'an id the producer chose is no time: the frame is timed when it was read');
 });
 
 test('no jpeg field, a cut or foreign picture, unreadable meta, an entry deleted from the stream: each is a problem with what is wrong', () => {
   const problem = (f: Map<string, Buffer> | null): string => {
-    const got = parseEntry('1-0', f);
+    const got = parseEntry('1-0', f, AT);
     return got.ok ? 'a frame' : `${got.problem}: ${got.detail}`;
   };
   assert.equal(problem(fields({ image: JPEG })), 'no-jpeg: no "jpeg" field (fields: image)');
