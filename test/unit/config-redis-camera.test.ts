@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { effectiveConfig } from '../../src/config/print.ts';
+import { registerSecrets } from '../../src/config/secrets.ts';
+import { Redactor } from '../../src/redact.ts';
 import { CREDS, file, problems } from '../support/config-files.ts';
 
 const camera = (lines: string): string => `[[cameras]]\nid = "till-3"\nsource_type = "redis_stream"\n${lines}\n`;
@@ -53,6 +55,13 @@ describe('config: redis_stream cameras', () => {
       `cameras[4].group (${path}): "" is not a name: give a non-empty string without control characters`,
       `cameras[5].url (${path}): missing: set the Redis server's URL, e.g. "redis://user:password@192.0.2.20:6379/0" (rediss:// for TLS)`,
     ]);
+  });
+
+  test("the Redis URL's password is registered with the redactor, as written and decoded", () => {
+    const path = file(camera('url = "redis://rec:Red%40is-pw9@192.0.2.20:6379/0"\nstream = "s"'));
+    const redactor = new Redactor();
+    registerSecrets(redactor, loadConfig(path, CREDS));
+    assert.equal(redactor.scrub('AUTH rec Red@is-pw9 / Red%40is-pw9'), 'AUTH rec *** / ***');
   });
 
   test("config.example.toml's commented redis_stream camera loads once uncommented", () => {
