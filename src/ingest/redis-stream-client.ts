@@ -54,6 +54,24 @@ export async function readEntries(client: StreamClient, t: StreamTarget, after: 
   return (streams[0]?.[1] ?? []).map(([id, flat]) => ({ id: id.toString(), fields: flat === null ? null : pairs(flat) }));
 }
 
+/** What the group has yet to do: entries not yet read (`lag`, null where Redis cannot tell, before 7), and read but not acknowledged. */
+export async function groupBacklog(client: StreamClient, t: StreamTarget): Promise<{ lag: number | null; pending: number } | undefined> {
+  let groups: (Buffer | number | null)[][];
+  try {
+    groups = (await client.sendCommand(['XINFO', 'GROUPS', t.stream])) as unknown as (Buffer | number | null)[][];
+  } catch {
+    return undefined; // only for the log: a user without XINFO (NOPERM) still reads its frames
+  }
+  for (const flat of groups) {
+    const info = new Map<string, Buffer | number | null>();
+    for (let i = 0; i + 1 < flat.length; i += 2) info.set(String(flat[i]), flat[i + 1] ?? null);
+    if (String(info.get('name')) !== t.group) continue;
+    const lag = info.get('lag');
+    return { lag: typeof lag === 'number' ? lag : null, pending: Number(info.get('pending') ?? 0) };
+  }
+  return undefined;
+}
+
 export async function ack(client: StreamClient, t: StreamTarget, id: string): Promise<void> {
   await client.sendCommand(['XACK', t.stream, t.group, id]);
 }

@@ -12,7 +12,7 @@ import { maskUrl, Redactor } from '../redact.ts';
 import { FrameRefusedError } from './frame-refused.ts';
 import type { FrameSink } from './frame-sink.ts';
 import { ProblemLines } from './problem-lines.ts';
-import { ack, connectClient, ensureGroup, readEntries, type StreamClient, type StreamEntry, type StreamTarget } from './redis-stream-client.ts';
+import { ack, connectClient, ensureGroup, groupBacklog, readEntries, type StreamClient, type StreamEntry, type StreamTarget } from './redis-stream-client.ts';
 import { parseEntry } from './redis-stream-entry.ts';
 
 export interface RedisStreamSourceOptions extends StreamTarget {
@@ -127,11 +127,12 @@ export class RedisStreamSource {
     const client = connectClient(this.#o.url, this.#o.connectTimeoutMs);
     this.#client = client;
     try {
-      await answered(client, 'the connection and XGROUP CREATE', this.#o.connectTimeoutMs + ANSWER_GRACE_MS, async () => {
+      const backlog = await answered(client, 'the connection and XGROUP CREATE', this.#o.connectTimeoutMs + ANSWER_GRACE_MS, async () => {
         await client.connect();
         await ensureGroup(client, this.#o);
+        return await groupBacklog(client, this.#o);
       });
-      this.#up();
+      this.#up(backlog);
       connected();
       let refusals = 0;
       let after = '0'; // this consumer's own pending entries first, then new ones ('>')
@@ -210,11 +211,12 @@ export class RedisStreamSource {
     this.#problems.error('gone', { entry: id, detail }, 'frame lost: the stream entry was deleted before it was recorded');
   }
 
-  #up(): void {
+  /** `backlog`: how far behind the group is, so a catch-up after downtime is visible in the log. */
+  #up(backlog: { lag: number | null; pending: number } | undefined): void {
     const downSince = this.#downSince;
     this.#downSince = undefined;
     this.#state = 'reading';
-    const where = { url: maskUrl(this.#o.url), group: this.#o.group, consumer: this.#o.consumer };
+    const where = { url: maskUrl(this.#o.url), group: this.#o.group, consumer: this.#o.consumer, unread: backlog?.lag, pending: backlog?.pending };
     if (downSince === undefined) this.#log.info(where, 'redis stream connected');
     else this.#log.info({ ...where, down_ms: this.#o.clock.now() - downSince }, 'redis stream connected again');
   }

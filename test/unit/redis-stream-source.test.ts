@@ -90,7 +90,8 @@ describe('redis stream source', () => {
     for (let i = 0; i < 5; i++) ids.push(await admin.xAdd('order', '*', frameEntry(i)));
     ids.push(await admin.xAdd('order', '*', { jpeg: JPEG })); // no meta: the time Redis added it
     const sink = new MemoryFrameSink();
-    const src = source(server.url, 'order', sink, lineLogger().log);
+    const { log, lines } = lineLogger();
+    const src = source(server.url, 'order', sink, log);
     src.start();
     try {
       await until('six frames', () => sink.frames.length === 6);
@@ -102,6 +103,8 @@ describe('redis stream source', () => {
       await until('every entry acknowledged', async () => (await pending(admin, 'order')) === 0);
       assert.equal(src.connected, true);
       assert.deepEqual(src.counts(), { frames: 6, rejected: 0, lost: 0 });
+      const connected = JSON.parse(lines.find((l) => l.includes('redis stream connected')) ?? '{}') as Record<string, unknown>;
+      assert.deepEqual([connected.unread, connected.pending], [6, 0], 'the line says how far behind the group was');
     } finally {
       await src.stop();
     }
@@ -124,10 +127,12 @@ describe('redis stream source', () => {
     assert.equal(await pending(admin, 'restart'), 3);
 
     const second = new MemoryFrameSink();
-    const src2 = source(server.url, 'restart', second, lineLogger().log);
+    const { log, lines } = lineLogger();
+    const src2 = source(server.url, 'restart', second, log);
     src2.start();
     try {
       await until('three frames', () => second.frames.length === 3);
+      assert.match(lines.find((l) => l.includes('redis stream connected')) ?? '', /"unread":0,"pending":3/);
       await until('every entry acknowledged', async () => (await pending(admin, 'restart')) === 0);
       await admin.xAdd('restart', '*', frameEntry(5));
       await until('the new frame', () => second.frames.length === 4);
