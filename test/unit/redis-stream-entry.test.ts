@@ -1,14 +1,10 @@
 // Reading one Redis stream entry into a frame: the capture time from meta in the forms producers
 // write it, and what makes an entry no frame at all.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { metaTime, parseEntry } from '../../src/ingest/redis-stream-entry.ts';
+import { JPEG } from '../support/redis-stream-fixtures.ts';
 
-const JPEG = execFileSync('ffmpeg', [
-  ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x36', '-frames:v', '1'],
-  ...['-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1'],
-]);
 const AT = Date.UTC(2026, 5, 1, 12, 0, 0, 250);
 const fields = (entries: Record<string, string | Buffer>): Map<string, Buffer> =>
   new Map(Object.entries(entries).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]));
