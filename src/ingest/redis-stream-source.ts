@@ -48,6 +48,11 @@ export interface RedisStreamCounts {
 // notice. Without this a read, or an ack that stop() waits for, could hang for that long.
 const ANSWER_GRACE_MS = 15_000;
 
+// A sink that fails on a frame without saying why (an error other than FrameRefusedError) may have
+// failed for a moment or may fail on that picture for ever; after this many tries with backoff
+// (8-15 s) the entry is taken as a picture that cannot be recorded, so one frame cannot stop a camera.
+const UNEXPLAINED_TRIES = 5;
+
 export class RedisStreamSource {
   readonly #o: Required<Omit<RedisStreamSourceOptions, 'log'>>;
   readonly #log: Logger;
@@ -61,6 +66,8 @@ export class RedisStreamSource {
   #handling = false;
   #run: Promise<void> | undefined;
   #downSince: number | undefined;
+  /** The entry the sink last failed on without saying why (not a FrameRefusedError), and how often in a row. */
+  #failures = { id: '', times: 0 };
 
   constructor(options: RedisStreamSourceOptions) {
     this.#o = {
@@ -180,16 +187,19 @@ export class RedisStreamSource {
       try {
         await this.#o.sink.push(parsed.frame);
       } catch (err) {
+        const message = this.#redactor.scrub(errorMessage(err));
         if (err instanceof FrameRefusedError && err.reason === 'picture') {
           await this.#ack(client, entry.id);
-          this.#rejected(entry.id, 'refused', this.#redactor.scrub(err.message));
+          this.#rejected(entry.id, 'refused', message);
+          return true;
+        }
+        if (!(err instanceof FrameRefusedError) && this.#failedAgain(entry.id) >= UNEXPLAINED_TRIES) {
+          await this.#ack(client, entry.id);
+          this.#rejected(entry.id, 'refused', `${message} (the sink failed on it ${UNEXPLAINED_TRIES} times)`);
           return true;
         }
         if (!this.#abort.signal.aborted) {
-          this.#log.warn(
-            { entry: entry.id, err: this.#redactor.scrub(errorMessage(err)) },
-            'frame not taken by the recording; it stays pending and is read again',
-          );
+          this.#log.warn({ entry: entry.id, err: message }, 'frame not taken by the recording; it stays pending and is read again');
         }
         return false;
       }
@@ -199,6 +209,12 @@ export class RedisStreamSource {
     } finally {
       this.#handling = false;
     }
+  }
+
+  /** How many times in a row the sink failed on this entry, this time included. */
+  #failedAgain(id: string): number {
+    this.#failures = this.#failures.id === id ? { id, times: this.#failures.times + 1 } : { id, times: 1 };
+    return this.#failures.times;
   }
 
   #rejected(id: string, problem: string, detail: string): void {

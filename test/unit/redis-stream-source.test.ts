@@ -119,6 +119,30 @@ describe('redis stream source', () => {
     }
   });
 
+  test('a frame the sink keeps failing on without saying why is tried five times, then acknowledged and rejected; the frames after it go on', async () => {
+    for (let i = 0; i < 3; i++) await admin.xAdd('failing', '*', frameEntry(i));
+    const sink = new MemoryFrameSink();
+    let tries = 0;
+    sink.refuse = (frame) => {
+      if (frame.capturedAtMs !== T0 + 500) return undefined;
+      tries++;
+      return new Error('encoder crashed');
+    };
+    const { log, lines } = lineLogger();
+    const src = source(server.url, 'failing', sink, log);
+    src.start();
+    try {
+      await until('the frames around it', () => sink.frames.length === 2);
+      await until('every entry acknowledged', async () => (await pending(admin, 'failing')) === 0);
+      assert.equal(tries, 5);
+      assert.deepEqual(src.counts(), { frames: 2, rejected: 1, lost: 0 });
+      assert.equal(lines.filter((l) => l.includes('frame not taken by the recording')).length, 4);
+      assert.match(lines.find((l) => l.includes('"problem":"refused"')) ?? '', /encoder crashed \(the sink failed on it 5 times\)/);
+    } finally {
+      await src.stop();
+    }
+  });
+
   test('an entry deleted from the stream after it was read but before it was taken is acknowledged and logged as lost footage', async () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await admin.xAdd('trimmed', '*', frameEntry(i)));
