@@ -45,7 +45,7 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
       }
     }
     const id = checkId(entry.id, `cameras[${i}].id (${file})`, problems);
-    const source = checkSource(entry, i, file, problems);
+    const source = checkSource(entry, i, file, env, problems);
     const labels = checkLabels(entry.labels, `cameras[${i}].labels (${file})`, problems);
     if (id !== undefined && source !== undefined && labels !== undefined) add({ id, ...source, labels, definedIn: `${file} cameras[${i}]` }, at);
   }
@@ -92,7 +92,7 @@ function checkId(value: unknown, at: string, problems: ConfigProblem[]): string 
 
 type Source = Pick<CameraConfig, 'url' | 'sourceType' | 'redis'>;
 
-function checkSource(entry: Record<string, unknown>, i: number, file: string, problems: ConfigProblem[]): Source | undefined {
+function checkSource(entry: Record<string, unknown>, i: number, file: string, env: Env, problems: ConfigProblem[]): Source | undefined {
   const at = (key: string): string => `cameras[${i}].${key} (${file})`;
   const type = entry.source_type ?? (typeof entry.url === 'string' && entry.url.startsWith('synthetic:') ? 'synthetic' : 'rtsp');
   if (!(CONFIG_SOURCE_TYPES as readonly unknown[]).includes(type)) {
@@ -103,7 +103,7 @@ function checkSource(entry: Record<string, unknown>, i: number, file: string, pr
     return undefined;
   }
   const sourceType = type as Source['sourceType'];
-  if (sourceType === 'redis_stream') return checkRedisSource(entry, at, problems);
+  if (sourceType === 'redis_stream') return checkRedisSource(entry, at, env, problems);
   if (!refuseRedisKeys(entry, sourceType, at, problems)) return undefined;
   if (sourceType === 'file') {
     if (entry.url !== undefined) problems.push({ key: at('url'), message: 'a camera with source_type = "file" takes a path, not a url: remove url' });

@@ -2,11 +2,11 @@
 // (a `jpeg` field, an optional `meta` JSON field), read with a consumer group. The url names the
 // Redis server (its password is a secret like a camera's), `stream` the key.
 import type { ConfigProblem } from '../errors.ts';
-import { maskUrl } from '../redact.ts';
+import { maskUrl, rawUserinfo } from '../redact.ts';
 import { parseUrl } from './camera-url.ts';
 import type { CameraConfig } from './schema.ts';
 
-export const REDIS_KEYS = ['stream', 'group', 'consumer'] as const;
+export const REDIS_KEYS = ['stream', 'group', 'consumer', 'password_env'] as const;
 export const DEFAULT_GROUP = 'camera-recorder';
 
 type At = (key: string) => string;
@@ -14,13 +14,15 @@ type At = (key: string) => string;
 export function checkRedisSource(
   entry: Record<string, unknown>,
   at: At,
+  env: Record<string, string | undefined>,
   problems: ConfigProblem[],
 ): Pick<CameraConfig, 'url' | 'sourceType' | 'redis'> | undefined {
   const before = problems.length;
   if (entry.path !== undefined) {
     problems.push({ key: at('path'), message: 'path is for source_type = "file"; a redis_stream camera takes url and stream' });
   }
-  const url = checkRedisUrl(entry.url, at('url'), problems);
+  const written = checkRedisUrl(entry.url, at('url'), problems);
+  const url = written === undefined ? undefined : withPasswordFrom(written, entry.password_env, at('password_env'), env, problems);
   const stream = checkName(entry.stream, at('stream'), problems, 'the key of the Redis stream the frames are added to, e.g. stream = "frames:front-door"');
   const group = checkName(entry.group, at('group'), problems) ?? DEFAULT_GROUP;
   // The camera id as default: stable across restarts and pod names, so a restarted recorder finds
@@ -60,6 +62,29 @@ function checkRedisUrl(value: unknown, at: string, problems: ConfigProblem[]): s
     return undefined;
   }
   return value;
+}
+
+/**
+ * The url with the password from the environment variable `password_env` names, so that the
+ * password can live in a Secret while the rest of the camera stays in the config file.
+ */
+function withPasswordFrom(url: string, name: unknown, at: string, env: Record<string, string | undefined>, problems: ConfigProblem[]): string | undefined {
+  if (name === undefined) return url;
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    problems.push({ key: at, message: `${JSON.stringify(name)} is not an environment variable name; e.g. password_env = "TILL3_REDIS_PASSWORD"` });
+    return undefined;
+  }
+  const password = env[name];
+  if (password === undefined || password === '') {
+    problems.push({ key: at, message: `environment variable ${name} is not set; set it to the Redis password (e.g. from the Secret), or remove password_env` });
+    return undefined;
+  }
+  const user = rawUserinfo(url);
+  if (user?.password !== undefined) {
+    problems.push({ key: at, message: `the url has a password too; remove it from the url (the one in ${name} is used)` });
+    return undefined;
+  }
+  return url.replace(/^(rediss?:\/\/)(?:[^@/?#]*@)?/i, `$1${user?.user ?? ''}:${encodeURIComponent(password)}@`);
 }
 
 /** A key or group or consumer name: any non-empty string without control characters (a stray newline is a typo). */

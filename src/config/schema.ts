@@ -288,7 +288,7 @@ export const KEYS: readonly KeySpec[] = [
 
 /** Camera ids become directory names and object key prefixes. */
 export const CAMERA_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'stream', 'group', 'consumer'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'stream', 'group', 'consumer', 'password_env'] as const;
 /** What a [[cameras]] table may name as its source_type; `file` takes `path`, the others `url` (`redis_stream` also `stream`). */
 export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic', 'redis_stream'] as const;
 export const CAMERA_ENV = /^CAMERA(\d+)_RTSP_URL$/;

@@ -64,10 +64,40 @@ describe('config: redis_stream cameras', () => {
     assert.equal(redactor.scrub('AUTH rec Red@is-pw9 / Red%40is-pw9'), 'AUTH rec *** / ***');
   });
 
+  test('password_env takes the Redis password from the environment (a Secret), percent-encoded into the url and masked like one written there', () => {
+    const path = file(camera('url = "redis://recorder@192.0.2.20:6379/0"\nstream = "s"\npassword_env = "TILL_REDIS_PASSWORD"'));
+    const config = loadConfig(path, { ...CREDS, TILL_REDIS_PASSWORD: 'p@ss/w#rd-1' });
+    assert.equal(config.cameras[0]?.url, 'redis://recorder:p%40ss%2Fw%23rd-1@192.0.2.20:6379/0');
+    assert.equal(new URL(config.cameras[0]?.url ?? '').hostname, '192.0.2.20');
+    const redactor = new Redactor();
+    registerSecrets(redactor, config);
+    assert.equal(redactor.scrub('AUTH recorder p@ss/w#rd-1'), 'AUTH recorder ***');
+    const noUser = loadConfig(file(camera('url = "redis://192.0.2.20"\nstream = "s"\npassword_env = "P"')), { ...CREDS, P: 'pw-2345' });
+    assert.equal(noUser.cameras[0]?.url, 'redis://:pw-2345@192.0.2.20');
+  });
+
+  test('password_env that is no variable name, is not set, or comes with a password in the url is refused', () => {
+    const path = file(
+      [
+        camera('url = "redis://192.0.2.20"\nstream = "s"\npassword_env = "redis password"'),
+        camera('url = "redis://192.0.2.20"\nstream = "s"\npassword_env = "UNSET_PW"').replace('till-3', 'b'),
+        camera('url = "redis://u:pw-1234@192.0.2.20"\nstream = "s"\npassword_env = "SET_PW"').replace('till-3', 'c'),
+      ].join(''),
+    );
+    const got = problems(path, { ...CREDS, SET_PW: 'other-pw' });
+    assert.deepEqual(got, [
+      `cameras[0].password_env (${path}): "redis password" is not an environment variable name; e.g. password_env = "TILL3_REDIS_PASSWORD"`,
+      `cameras[1].password_env (${path}): environment variable UNSET_PW is not set; set it to the Redis password (e.g. from the Secret), or remove password_env`,
+      `cameras[2].password_env (${path}): the url has a password too; remove it from the url (the one in SET_PW is used)`,
+    ]);
+    assert.ok(!got.join('').includes('pw-1234') && !got.join('').includes('other-pw'));
+  });
+
   test("config.example.toml's commented redis_stream camera loads once uncommented", () => {
     const example = readFileSync(new URL('../../config.example.toml', import.meta.url), 'utf8');
     const block = example.slice(example.indexOf('# [[cameras]]\n# id = "till-3"')).replace(/^# /gm, '');
-    const redis = loadConfig(file(block), CREDS).cameras.find((c) => c.id === 'till-3');
+    const redis = loadConfig(file(block), { ...CREDS, TILL3_REDIS_PASSWORD: 'pw-from-secret' }).cameras.find((c) => c.id === 'till-3');
+    assert.equal(redis?.url, 'redis://recorder:pw-from-secret@192.0.2.20:6379/0');
     assert.deepEqual(redis?.redis, { stream: 'frames:till-3', group: 'camera-recorder', consumer: 'till-3' });
   });
 
