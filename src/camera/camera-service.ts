@@ -10,9 +10,9 @@ import type { RecorderState } from './recorder.ts';
  * Where a camera's video comes from. `rtsp` (rtsp:// and rtsps://) is the only type the API
  * accepts; `file` (a local video played in a loop) and `synthetic` (made by ffmpeg, for the demo)
  * exist only in the configuration; `http_push` (frames posted to the recorder) comes with the
- * frame pipeline.
+ * frame pipeline; `redis_stream` (JPEG frames read from a Redis stream) is configuration only.
  */
-export type SourceType = 'rtsp' | 'file' | 'synthetic';
+export type SourceType = 'rtsp' | 'file' | 'synthetic' | 'redis_stream';
 
 /** Who owns a camera: the configuration (read-only over the API) or the API. */
 export type CameraOrigin = 'config' | 'api';

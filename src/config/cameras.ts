@@ -8,6 +8,7 @@ import type { ConfigProblem } from '../errors.ts';
 import { checkUrl } from './camera-url.ts';
 import { checkAnalysis } from '../frames/vision-settings.ts';
 import { checkLabels } from './labels.ts';
+import { checkRedisSource, refuseRedisKeys } from './redis-camera.ts';
 import { CAMERA_ENV, CAMERA_ID, CAMERA_KEYS, CONFIG_SOURCE_TYPES, type CameraConfig } from './schema.ts';
 import { closest } from './suggest.ts';
 import { isTable } from './table.ts';
@@ -45,7 +46,7 @@ export function collectCameras(value: unknown, file: string, env: Env, problems:
       }
     }
     const id = checkId(entry.id, `cameras[${i}].id (${file})`, problems);
-    const source = checkSource(entry, i, file, problems);
+    const source = checkSource(entry, i, file, env, problems);
     const labels = checkLabels(entry.labels, `cameras[${i}].labels (${file})`, problems);
     const analysis = checkAnalysis(entry.analysis, `cameras[${i}].analysis (${file})`, problems);
     if (id !== undefined && source !== undefined && labels !== undefined)
@@ -92,9 +93,9 @@ function checkId(value: unknown, at: string, problems: ConfigProblem[]): string 
   return value;
 }
 
-type Source = Pick<CameraConfig, 'url' | 'sourceType'>;
+type Source = Pick<CameraConfig, 'url' | 'sourceType' | 'redis'>;
 
-function checkSource(entry: Record<string, unknown>, i: number, file: string, problems: ConfigProblem[]): Source | undefined {
+function checkSource(entry: Record<string, unknown>, i: number, file: string, env: Env, problems: ConfigProblem[]): Source | undefined {
   const at = (key: string): string => `cameras[${i}].${key} (${file})`;
   const type = entry.source_type ?? (typeof entry.url === 'string' && entry.url.startsWith('synthetic:') ? 'synthetic' : 'rtsp');
   if (!(CONFIG_SOURCE_TYPES as readonly unknown[]).includes(type)) {
@@ -105,6 +106,8 @@ function checkSource(entry: Record<string, unknown>, i: number, file: string, pr
     return undefined;
   }
   const sourceType = type as Source['sourceType'];
+  if (sourceType === 'redis_stream') return checkRedisSource(entry, at, env, problems);
+  if (!refuseRedisKeys(entry, sourceType, at, problems)) return undefined;
   if (sourceType === 'file') {
     if (entry.url !== undefined) problems.push({ key: at('url'), message: 'a camera with source_type = "file" takes a path, not a url: remove url' });
     const path = checkVideoFile(entry.path, at('path'), file, problems);

@@ -22,6 +22,12 @@ export function effectiveConfig(config: Config): Record<string, unknown> {
     }
     node[leaf] = shown;
   }
-  out.cameras = config.cameras.map((c) => ({ id: c.id, source_type: c.sourceType, url: maskUrl(c.url), labels: c.labels }));
+  out.cameras = config.cameras.map((c) => ({
+    id: c.id,
+    source_type: c.sourceType,
+    url: maskUrl(c.url),
+    ...(c.redis ? { redis: c.redis } : {}),
+    labels: c.labels,
+  }));
   return out;
 }

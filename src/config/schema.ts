@@ -330,9 +330,9 @@ export const KEYS: readonly KeySpec[] = [
 
 /** Camera ids become directory names and object key prefixes. */
 export const CAMERA_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'analysis'] as const;
-/** What a [[cameras]] table may name as its source_type; `file` takes `path`, the others `url`. */
-export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'stream', 'group', 'consumer', 'password_env', 'analysis'] as const;
+/** What a [[cameras]] table may name as its source_type; `file` takes `path`, the others `url` (`redis_stream` also `stream`). */
+export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic', 'redis_stream'] as const;
 export const CAMERA_ENV = /^CAMERA(\d+)_RTSP_URL$/;
 
 export interface CameraConfig {
@@ -345,6 +345,17 @@ export interface CameraConfig {
   definedIn: string;
   /** The camera's own analysis settings (vision-settings.ts), over the [analysis] defaults. */
   analysis?: AnalysisInput | undefined;
+  /** With source_type = "redis_stream" (the url is then redis:// or rediss://): what to read from it. */
+  redis?: RedisStreamConfig;
+}
+
+export interface RedisStreamConfig {
+  /** The stream's key. */
+  stream: string;
+  /** Consumer group, created when missing. Default "camera-recorder". */
+  group: string;
+  /** This recorder's name in the group; default the camera id, so a restarted recorder reads its own pending entries. */
+  consumer: string;
 }
 
 export interface Config {

@@ -112,7 +112,7 @@ const VIEW_EXAMPLE = {
 export const CameraViewSchema = Type.Object(
   {
     id: Type.String(),
-    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('file'), Type.Literal('synthetic')]),
+    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('file'), Type.Literal('synthetic'), Type.Literal('redis_stream')]),
     source_url: Type.String({ description: 'The source with any password masked as ***' }),
     labels: Type.Record(Type.String(), Type.String()),
     enabled: Type.Boolean(),
