@@ -162,6 +162,13 @@ export function createMetrics(registry: Registry = new Registry()) {
         for (const flush of metrics.gapClocks) flush();
       },
     }),
+    /** Pictures pushed to a push camera (http_push, redis_stream), by result: taken, not_jpeg, too_large, unavailable. */
+    pushedFrames: new Counter({
+      name: 'camera_pushed_frames_total',
+      help: 'Pictures pushed to a push camera, by result: taken (written to its ffmpeg), not_jpeg, too_large, unavailable (refused with 503).',
+      labelNames: ['camera_id', 'result'],
+      registers: reg,
+    }),
     segmentDuration: new Histogram({
       name: 'camera_segment_duration_seconds',
       help: 'Media duration of finished segments.',

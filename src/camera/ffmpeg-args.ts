@@ -41,7 +41,7 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
     ...(input.frames || input.snapshots ? keyFramesOnly : []),
     ...inputArgs(input),
-    ...outputArgs(input),
+    ...segmentOutputArgs(input),
     ...(input.frames ? frameTapArgs(input.frames) : []),
     ...(input.snapshots ? jpegTapArgs(input.snapshots) : []),
   ];
@@ -109,7 +109,8 @@ function syntheticInput(url: string, audio: AudioPlan): string[] {
   ];
 }
 
-function outputArgs({ segmentSeconds, outDir, listPath }: FfmpegArgsInput): string[] {
+/** The recording's output: clock-aligned fragmented-MP4 segments and their list (also used by push cameras). */
+export function segmentOutputArgs({ segmentSeconds, outDir, listPath }: Pick<FfmpegArgsInput, 'segmentSeconds' | 'outDir' | 'listPath'>): string[] {
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-f', 'segment',

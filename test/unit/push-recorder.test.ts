@@ -1,0 +1,123 @@
+// A push camera's recorder with a real ffmpeg: pictures pushed one at a time become H.264 segments
+// of the recorder's layout; a camera that stops pushing turns disconnected, then has its segment
+// finished and handed on while it runs; a new picture size starts a new segment; a full queue and a
+// stopped camera refuse pictures instead of holding the sender.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFromFileName } from '../../src/camera/segment-name.ts';
+import { systemClock } from '../../src/clock.ts';
+import { MAX_QUEUED, PushRecorder } from '../../src/ingest/push-recorder.ts';
+import { PushRefused } from '../../src/ingest/push-refused.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import type { FinishedSegment } from '../../src/segment.ts';
+import { jpegPictures } from '../support/jpeg-pictures.ts';
+import { lineLogger } from '../support/line-logger.ts';
+import { recorderSettings } from '../support/recorder-settings.ts';
+import { until } from '../support/until.ts';
+
+function startRecorder(push: { idleDisconnectMs: number; idleFinalizeMs: number }) {
+  const { log, lines } = lineLogger();
+  const segments: FinishedSegment[] = [];
+  const metrics = createMetrics();
+  const recorder = new PushRecorder({
+    camera: { id: 'door' },
+    settings: recorderSettings(mkdtempSync(join(tmpdir(), 'push-recorder-'))),
+    push: { ...push, maxFrameBytes: 2 * 2 ** 20 },
+    log,
+    metrics,
+    clock: systemClock,
+    onSegment: (s) => segments.push(s),
+  });
+  recorder.start();
+  return { recorder, segments, lines, metrics };
+}
+
+/** Codec, size and media duration of a segment file. */
+function probe(path: string): { codec: string; width: number; height: number; durationSec: number } {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height:format=duration', '-of', 'json', path], { encoding: 'utf8' });
+  const j = JSON.parse(out) as { streams: { codec_name: string; width: number; height: number }[]; format: { duration: string } };
+  const s = j.streams[0]!;
+  return { codec: s.codec_name, width: s.width, height: s.height, durationSec: Number(j.format.duration) };
+}
+
+/** Pushes the pictures `everyMs` apart; returns when the last was pushed. */
+async function pushAll(recorder: PushRecorder, pictures: Buffer[], everyMs: number): Promise<void> {
+  for (const jpeg of pictures) {
+    await recorder.push({ jpeg, capturedAtMs: Date.now() });
+    await sleep(everyMs);
+  }
+}
+
+test('pictures pushed at 4 per second for 9 s become H.264 segments named like RTSP ones, as long as the pushing, an odd size cropped even', async () => {
+  const { recorder, segments } = startRecorder({ idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
+  const pictures = jpegPictures(36, '321x181');
+  const first = Date.now();
+  await pushAll(recorder, pictures, 250);
+  const spanSec = (Date.now() - first) / 1000 - 0.25;
+  await recorder.stop();
+  assert.ok(segments.length >= 2, `${segments.length} segments`); // 4 s segments over 9 s
+  let total = 0;
+  for (const s of segments) {
+    assert.ok(startFromFileName(basename(s.path)) !== undefined, basename(s.path));
+    const p = probe(s.path);
+    assert.deepEqual([p.codec, p.width, p.height], ['h264', 320, 180]);
+    total += p.durationSec;
+  }
+  assert.ok(Math.abs(total - spanSec) <= 1, `segments hold ${total} s of the ${spanSec} s pushed`);
+});
+
+test('a camera that stops pushing turns disconnected, then its segment is finished and handed on while it runs; the next picture starts recording again', async () => {
+  const { recorder, segments, lines } = startRecorder({ idleDisconnectMs: 1000, idleFinalizeMs: 3000 });
+  const pictures = jpegPictures(8, '320x180');
+  try {
+    await pushAll(recorder, pictures.slice(0, 4), 250);
+    assert.equal(recorder.connected, true);
+    assert.equal(recorder.state, 'recording');
+    assert.equal(recorder.snapshot?.jpeg, pictures[3]);
+    await until('disconnected', () => !recorder.connected, { timeoutMs: 5000 });
+    assert.equal(recorder.notRecording?.reason, 'camera_unreachable');
+    await until('ffmpeg finished for idleness', () => lines.some((l) => l.includes('"why":"idle"')), { timeoutMs: 20_000 });
+    assert.equal(segments.length, 1);
+    assert.ok(probe(segments[0]!.path).durationSec > 0.5);
+    await pushAll(recorder, pictures.slice(4), 250);
+    assert.equal(recorder.connected, true);
+  } finally {
+    await recorder.stop();
+  }
+  assert.equal(segments.length, 2);
+  assert.equal(recorder.state, 'stopped');
+});
+
+test('a picture of another size finishes the segment and starts a new one at the new size', async () => {
+  const { recorder, segments } = startRecorder({ idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
+  await pushAll(recorder, jpegPictures(4, '320x180'), 250);
+  await pushAll(recorder, jpegPictures(4, '640x360'), 250);
+  await recorder.stop();
+  assert.deepEqual(
+    segments.map((s) => probe(s.path).width),
+    [320, 640],
+  );
+});
+
+test('pictures beyond the queue are refused at once, and a stopped camera refuses every picture', async () => {
+  const { recorder, metrics } = startRecorder({ idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
+  const pictures = jpegPictures(MAX_QUEUED + 1, '320x180');
+  const results = await Promise.allSettled(pictures.map((jpeg) => recorder.push({ jpeg, capturedAtMs: Date.now() })));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    [...Array(MAX_QUEUED).fill('fulfilled'), 'rejected'],
+  );
+  const refused = (results.at(-1) as PromiseRejectedResult).reason;
+  assert.ok(refused instanceof PushRefused && refused.kind === 'unavailable', String(refused));
+  await recorder.stop();
+  await assert.rejects(recorder.push({ jpeg: pictures[0]!, capturedAtMs: Date.now() }), (err) => err instanceof PushRefused && err.kind === 'unavailable');
+  const text = await metrics.registry.metrics();
+  assert.match(text, new RegExp(`camera_pushed_frames_total\\{camera_id="door",result="taken"\\} ${MAX_QUEUED}`));
+  assert.match(text, /camera_pushed_frames_total\{camera_id="door",result="unavailable"\} 2/);
+});
