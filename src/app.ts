@@ -16,12 +16,14 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, errorMessage, StoreError } from './errors.ts';
 import { HttpServer } from './http/server.ts';
+import { PushRecorder } from './ingest/push-recorder.ts';
 import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
 import { EventWorker } from './clips/event-worker.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Redactor } from './redact.ts';
+import type { FinishedSegment } from './segment.ts';
 import { BacklogGuard } from './storage/backlog-guard.ts';
 import { FilesystemStore } from './storage/fs-store.ts';
 import { findLeftovers, listSegments } from './storage/leftovers.ts';
@@ -100,17 +102,20 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined,
       log: log.child({ component: 'cameras' }),
     }),
-    newRecorder: (camera, newestNameMs) =>
-      new CameraRecorder({
-        camera,
+    newRecorder: (camera, newestNameMs) => {
+      const recorderDeps = {
         newestNameMs,
         settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
         log: log.child({ camera: camera.id }),
         metrics,
         clock,
-        onSegment: (segment) => void uploader.enqueue(segment),
+        onSegment: (segment: FinishedSegment) => void uploader.enqueue(segment),
         onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
-      }),
+      };
+      return camera.sourceType === 'http_push'
+        ? new PushRecorder({ ...recorderDeps, camera, push: config.push })
+        : new CameraRecorder({ ...recorderDeps, camera });
+    },
     metrics,
     redactor,
     clock,
@@ -147,6 +152,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     log: log.child({ component: 'http' }),
     ...(api ? { api } : {}),
     cameras,
+    ingest: { cameras, apiToken: config.api.token, maxFrameBytes: config.push.maxFrameBytes, clock },
     views: probeViews({
       phase: () => phase,
       recorders,

@@ -6,8 +6,10 @@ import type { CameraOrigin, SourceType } from './camera-service.ts';
 export interface CameraSpec {
   id: string;
   sourceType: SourceType;
-  /** What ffmpeg opens, with its password: never shown, logged or stored as is. */
+  /** What ffmpeg opens, with its password: never shown, logged or stored as is. "" for http_push. */
   url: string;
+  /** http_push only: the camera's own token for its pictures; a secret, like a password. */
+  pushToken?: string | undefined;
   labels: Record<string, string>;
   enabled: boolean;
   origin: CameraOrigin;
@@ -21,6 +23,7 @@ export function specOfConfig(camera: CameraConfig, nowIso: string): CameraSpec {
     id: camera.id,
     sourceType: camera.sourceType,
     url: camera.url,
+    ...(camera.pushToken !== undefined && { pushToken: camera.pushToken }),
     labels: camera.labels,
     enabled: true,
     origin: 'config',

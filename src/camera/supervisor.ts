@@ -5,16 +5,18 @@
 // are started (camera-records.ts); config cameras are read-only here.
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
+import { isFrameSink, type PushCameras, type PushTarget } from '../ingest/push-cameras.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { maskUrl, type Redactor } from '../redact.ts';
-import { checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
+import { checkEnabled, checkId, checkLabelsInput, checkPushToken, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
 import type { CameraRecords } from './camera-records.ts';
 import { notFound, notRunning, persisted, readOnly, taken } from './change-refusals.ts';
 import { RecorderHandover } from './recorder-handover.ts';
 import { RemovedCameras } from './removed-cameras.ts';
 import { Turns } from './turns.ts';
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
+import type { SourceType } from './camera-service.ts';
 import { type CameraSpec, needsRestart } from './camera-spec.ts';
 import { cameraView, type Recorder } from './camera-view.ts';
 
@@ -25,7 +27,7 @@ export interface SupervisorDeps {
   configCameras: CameraSpec[];
   records: CameraRecords;
   /** `newestNameMs`: the second of the newest segment name an earlier recorder of this camera may have used. */
-  newRecorder: (camera: { id: string; url: string }, newestNameMs?: number) => Recorder;
+  newRecorder: (camera: { id: string; url: string; sourceType: SourceType }, newestNameMs?: number) => Recorder;
   metrics: Metrics;
   redactor: Redactor;
   log: Logger;
@@ -44,7 +46,7 @@ interface Entry {
   recorder: Recorder | undefined;
 }
 
-export class CameraSupervisor implements CameraService {
+export class CameraSupervisor implements CameraService, PushCameras {
   readonly #deps: SupervisorDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #turns = new Turns();
@@ -75,6 +77,7 @@ export class CameraSupervisor implements CameraService {
     });
     for (const spec of deps.configCameras) {
       deps.redactor.addUrlPasswords([spec.url]);
+      if (spec.pushToken !== undefined) deps.redactor.add(spec.pushToken);
       this.#entries.set(spec.id, { spec, recorder: deps.newRecorder(spec) });
       deps.metrics.initCamera(spec.id);
     }
@@ -84,6 +87,13 @@ export class CameraSupervisor implements CameraService {
   /** Recorders that exist now (enabled cameras), for health, readiness and metrics. */
   recorders(): Recorder[] {
     return [...this.#entries.values()].flatMap((e) => (e.recorder ? [e.recorder] : []));
+  }
+
+  /** A camera as the ingest route needs it (see PushCameras). */
+  pushTarget(id: string): PushTarget | undefined {
+    const e = this.#entries.get(id);
+    if (!e) return undefined;
+    return { sourceType: e.spec.sourceType, pushToken: e.spec.pushToken, sink: isFrameSink(e.recorder) ? e.recorder : undefined };
   }
 
   /** Labels of a camera, for its segments' metadata; a removed camera's segments keep the last ones. */
@@ -182,16 +192,29 @@ export class CameraSupervisor implements CameraService {
     const id = checkId((input as { id?: unknown }).id);
     const sourceType = checkSourceType(input.source_type, this.#deps.rules);
     const url = checkSourceUrl(input.source_url, sourceType);
+    const pushToken = checkPushToken(input.push_token, sourceType);
     this.#deps.redactor.addUrlPasswords([url]); // before anything can log it
+    if (pushToken !== undefined) this.#deps.redactor.add(pushToken);
     const labels = checkLabelsInput(input.labels);
     const enabled = checkEnabled(input.enabled);
     return this.#serial(id, async () => {
       this.#assertRunning();
       const existing = this.#entries.get(id);
       if (existing) throw taken(existing.spec);
-      this.#assertStorable(url);
+      this.#assertStorable(url, pushToken);
       const now = new Date(this.#deps.clock.now()).toISOString();
-      const spec: CameraSpec = { id, sourceType, url, labels, enabled, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
+      const spec: CameraSpec = {
+        id,
+        sourceType,
+        url,
+        ...(pushToken !== undefined && { pushToken }),
+        labels,
+        enabled,
+        origin: 'api',
+        definedIn: null,
+        createdAt: now,
+        updatedAt: now,
+      };
       await persisted(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
       this.#changedAt.set(id, ++this.#changes);
       await this.#converge(id, spec);
@@ -253,6 +276,7 @@ export class CameraSupervisor implements CameraService {
         continue;
       }
       this.#deps.redactor.addUrlPasswords([spec.url]);
+      if (spec.pushToken !== undefined) this.#deps.redactor.add(spec.pushToken);
       await this.#serial(spec.id, async () => {
         if (!this.#changedSince(spec.id, since)) await this.#converge(spec.id, spec);
       });
@@ -313,10 +337,11 @@ export class CameraSupervisor implements CameraService {
     return e;
   }
 
-  #assertStorable(url: string): void {
-    const why = this.#deps.records.cannotStore(url);
+  #assertStorable(url: string, pushToken?: string): void {
+    const why = this.#deps.records.cannotStore(url, pushToken);
     // a 409, not a 503: sending it again cannot help until the service is given a key
-    if (why !== undefined) throw new CameraChangeError('conflict', `source_url: ${why}`, 'source_url');
+    const field = pushToken !== undefined ? 'push_token' : 'source_url';
+    if (why !== undefined) throw new CameraChangeError('conflict', `${field}: ${why}`, field);
   }
 
   #view(e: Entry): CameraView {

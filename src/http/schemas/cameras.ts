@@ -27,11 +27,20 @@ const Enabled = Type.Boolean({ description: 'false stops recording but keeps the
 export const NewCameraBody = Type.Object(
   {
     id: Type.String({ pattern: CAMERA_ID.source, description: `The camera id: ${ID_RULE}` }),
-    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('synthetic')], {
+    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('http_push'), Type.Literal('synthetic')], {
       description:
-        'Where the video comes from: "rtsp"; "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
+        'Where the video comes from: "rtsp"; "http_push" (JPEG pictures POSTed to /api/ingest/push/{id}, no source_url); "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
     }),
-    source_url: SourceUrl,
+    source_url: Type.Optional(SourceUrl),
+    push_token: Type.Optional(
+      Type.String({
+        minLength: 16,
+        maxLength: 256,
+        pattern: '^[\\x21-\\x7e]+$',
+        description:
+          'http_push only: the camera\'s own token, sent as Authorization: Bearer <token> with its pictures (16 to 256 printable characters, e.g. from "openssl rand -hex 32"). Without it the camera must send the API token. Stored encrypted, never shown',
+      }),
+    ),
     labels: Type.Optional(Labels),
     enabled: Type.Optional(Enabled),
   },
@@ -39,6 +48,7 @@ export const NewCameraBody = Type.Object(
     additionalProperties: false,
     examples: [
       { id: 'cam-001', source_type: 'rtsp', source_url: 'rtsp://viewer:secret@192.0.2.10:554/stream1', labels: { site: 'store-12', zone: 'checkout' } },
+      { id: 'door-7', source_type: 'http_push', push_token: '3f9c2b7e5a1d4c6b8e0f2a4c6e8b0d1f', labels: { site: 'store-12' } },
     ],
   },
 );
@@ -67,8 +77,9 @@ const VIEW_EXAMPLE = {
 export const CameraViewSchema = Type.Object(
   {
     id: Type.String(),
-    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('file'), Type.Literal('synthetic')]),
-    source_url: Type.String({ description: 'The source with any password masked as ***' }),
+    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('file'), Type.Literal('synthetic'), Type.Literal('http_push')]),
+    source_url: Type.String({ description: 'The source with any password masked as ***; for an http_push camera, the path its pictures go to' }),
+    push_token_set: Type.Optional(Type.Boolean({ description: 'http_push only: whether the camera has a token of its own (never shown)' })),
     labels: Type.Record(Type.String(), Type.String()),
     enabled: Type.Boolean(),
     origin: Type.Union([Type.Literal('config'), Type.Literal('api')], { description: 'config cameras are read-only over the API' }),
