@@ -23,7 +23,8 @@ export function pushFfmpegArgs(input: PushArgsInput): string[] {
     '-use_wallclock_as_timestamps', '1',
     // Without these, stream probing reads 5 MB or 5 s of pictures before the first is encoded: at a
     // few frames a second the recording would lag, and stdin would hold back the HTTP requests.
-    '-probesize', '32', '-analyzeduration', '0', '-fflags', 'nobuffer',
+    // (Not -fflags nobuffer: it drops the pictures read while probing, the first one with them.)
+    '-probesize', '32', '-analyzeduration', '0',
     '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0',
     '-map', '0:v:0', '-an',
     // H.264 needs even dimensions (4:2:0): an odd row or column is cropped, not scaled. yuv420p is
