@@ -18,6 +18,8 @@ export const RECORDER_STATES = ['starting', 'recording', 'backoff', 'stopped'] a
 /** Why a camera was not recorded (camera_recording_gap_seconds_total{reason}); see src/camera/recording-gaps.ts. */
 export const GAP_REASONS = ['starting', 'camera_unreachable', 'stalled', 'disk_full', 'restart'] as const;
 export type GapReason = (typeof GAP_REASONS)[number];
+/** What became of a picture pushed to a push camera (camera_pushed_frames_total{result}). */
+export const PUSH_RESULTS = ['taken', 'not_jpeg', 'too_large', 'unavailable'] as const;
 
 export function createMetrics(registry: Registry = new Registry()) {
   // The event-loop lag monitor samples every 10 ms by default: ~0.3 % of a core on its own, more than
@@ -83,6 +85,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       for (const m of part === 'recorder' ? recorder : uploads) m.remove({ camera_id });
       if (part === 'recorder') {
         for (const reason of GAP_REASONS) metrics.recordingGap.remove({ camera_id, reason });
+        for (const result of PUSH_RESULTS) metrics.pushedFrames.remove({ camera_id, result });
       } else {
         for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.remove({ camera_id, reason });
         for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.remove({ camera_id, reason });

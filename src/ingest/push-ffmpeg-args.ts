@@ -1,4 +1,4 @@
-// ffmpeg's command line for a push camera: JPEGs written to its stdin, encoded to H.264 into the
+// ffmpeg's command line for a push camera: JPEGs written to its stdin (in Matroska, see mjpeg-mkv.ts), encoded to H.264 into the
 // same clock-aligned fMP4 segments as an RTSP camera's (segmentOutputArgs), optionally with the
 // frame tap. A pure function, like ffmpegArgs; the choices are explained in DESIGN.md "Push cameras".
 import { type FrameTapShape, frameTapArgs, segmentOutputArgs } from '../camera/ffmpeg-args.ts';
@@ -18,14 +18,12 @@ export function pushFfmpegArgs(input: PushArgsInput): string[] {
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
-    // Each picture is stamped with the moment ffmpeg reads it: we write a picture as it arrives, so
-    // that is its arrival time, and a sender's irregular rate becomes a variable frame rate.
-    '-use_wallclock_as_timestamps', '1',
-    // Without these, stream probing reads 5 MB or 5 s of pictures before the first is encoded: at a
-    // few frames a second the recording would lag, and stdin would hold back the HTTP requests.
-    // (Not -fflags nobuffer: it drops the pictures read while probing, the first one with them.)
+    // Pictures come as a live Matroska stream stamped with their arrival (mjpeg-mkv.ts), not as bare
+    // JPEGs that ffmpeg would stamp when it gets round to reading them. Without -probesize and
+    // -analyzeduration, probing would read 5 MB or 5 s of pictures before encoding the first.
+    // (Not -fflags nobuffer: it throws away the pictures read while probing, the first with them.)
     '-probesize', '32', '-analyzeduration', '0',
-    '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0',
+    '-f', 'matroska', '-i', 'pipe:0',
     '-map', '0:v:0', '-an',
     // H.264 needs even dimensions (4:2:0): an odd row or column is cropped, not scaled. yuv420p is
     // what every browser plays (a JPEG's full-range yuvj420p is not).

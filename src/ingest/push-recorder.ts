@@ -47,6 +47,8 @@ const TICK_MS = 500;
 
 interface Waiting {
   frame: PushedFrame;
+  /** When it arrived: its time in the recording. */
+  arrivedMs: number;
   size: JpegSize;
   settled: boolean;
   settle: (err?: PushRefused) => void;
@@ -161,6 +163,7 @@ export class PushRecorder implements Recorder, FrameSink {
       }, PUSH_DEADLINE_MS);
       const waiting: Waiting = {
         frame,
+        arrivedMs: this.#deps.clock.now(),
         size,
         settled: false,
         settle: (err) => {
@@ -194,7 +197,7 @@ export class PushRecorder implements Recorder, FrameSink {
         this.#failed(`ffmpeg not started: ${errorMessage(err)}`);
       }
       if (!run || this.#stopping.signal.aborted) return; // refused by #failed or stop()
-      if (!(await run.write(next.frame.jpeg))) {
+      if (!(await run.write(next.frame.jpeg, next.arrivedMs))) {
         // ffmpeg is gone: its end is counted and the waiting pictures refused (stop() finishes it itself)
         if (!this.#stopping.signal.aborted) await this.#finishRun('exited');
         return;

@@ -1,5 +1,5 @@
 // One ffmpeg of a push camera: started when a picture comes and none runs, fed pictures on its
-// stdin, finished by closing stdin (ffmpeg encodes what it has, closes the open segment and lists
+// stdin (a Matroska stream, each picture stamped with its arrival), finished by closing stdin (ffmpeg encodes what it has, closes the open segment and lists
 // it), with SIGINT and then SIGKILL as the fallback when it does not exit by itself. Its segments
 // are reported by the camera's SegmentReporter, exactly as an RTSP camera's.
 import { mkdir, rm } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import type { Clock } from '../clock.ts';
 import type { FrameConsumer } from '../frames/frame-tap.ts';
 import type { Logger } from '../logger.ts';
 import type { JpegSize } from './jpeg-check.ts';
+import { MjpegMkv } from './mjpeg-mkv.ts';
 import { pushFfmpegArgs } from './push-ffmpeg-args.ts';
 
 export interface PushRunDeps {
@@ -37,6 +38,9 @@ export class PushRun {
   #abort = new AbortController();
   #exit: FfmpegExit | undefined;
   #exited: Promise<FfmpegExit>;
+  #mkv = new MjpegMkv();
+  /** Written with the first picture. */
+  #header: Buffer | undefined;
 
   static async start(deps: PushRunDeps): Promise<PushRun> {
     await mkdir(join(deps.dir, LIST_DIR), { recursive: true });
@@ -77,6 +81,7 @@ export class PushRun {
     this.#ffmpeg = ffmpeg;
     this.#listing = listing;
     this.#abort = abort;
+    this.#header = this.#mkv.header(deps.size.width, deps.size.height);
     this.#exited = ffmpeg.exited().then((exit) => {
       this.#exit = exit;
       return exit;
@@ -88,12 +93,14 @@ export class PushRun {
     return this.#exit !== undefined;
   }
 
-  /** Resolves true once the picture is in ffmpeg's pipe, false when ffmpeg is gone. */
-  write(jpeg: Buffer): Promise<boolean> {
+  /** Resolves true once the picture, stamped `atMs`, is in ffmpeg's pipe; false when ffmpeg is gone. */
+  write(jpeg: Buffer, atMs: number): Promise<boolean> {
     const stdin = this.#ffmpeg.stdin;
     return new Promise((resolve) => {
       if (this.ended || !stdin || !stdin.writable) return resolve(false);
-      stdin.write(jpeg, (err) => resolve(!err));
+      const block = this.#mkv.block(jpeg, atMs);
+      stdin.write(this.#header ? Buffer.concat([this.#header, block]) : block, (err) => resolve(!err));
+      this.#header = undefined;
     });
   }
 

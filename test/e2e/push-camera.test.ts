@@ -2,7 +2,8 @@
 // would (multipart, the camera's own token). 30 s of pictures at 2 per second become segments in the
 // bucket that ffprobe reads as H.264 of that length; the camera turns disconnected when the pushes
 // stop and its last segment is finished and uploaded; bad requests get 401, 404 and 415; a push
-// camera added over the API takes its own token, which never appears in an answer or a log line.
+// camera added over the API takes its own token, which never appears in an answer or a log line;
+// SIGTERM finishes and uploads a push camera's open segment.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,7 +99,7 @@ describe('http_push camera', () => {
     assert.equal(await recorder.metric('camera_pushed_frames_total', { camera_id: 'door', result: 'taken' }), pictures.length);
   });
 
-  test('the pictures are in the bucket as H.264 segments, as long as the pushing: the last one finished after push.idle_finalize', async () => {
+  test('the pictures are in the bucket as H.264 segments, as long as the pushing: the last one finished after push.idle_finalize', async (t) => {
     await recorder.waitForLog((l) => l.msg === 'ffmpeg finished its segment' && l.camera === 'door' && l.why === 'idle', 30_000, 'idle finalize');
     const finished = recorder.logs.filter((l) => l.msg === 'segment finished' && l.camera === 'door').length;
     await recorder.waitForCount(uploaded, finished, 60_000, 'door uploads');
@@ -110,6 +111,7 @@ describe('http_push camera', () => {
       assert.deepEqual(probe.codecs, ['h264'], key);
       total += probe.durationSec;
     }
+    t.diagnostic(`${keys.length} segments hold ${total.toFixed(2)} s of the ${spanSec.toFixed(2)} s pushed`);
     assert.ok(Math.abs(total - spanSec) <= 1, `${keys.length} segments hold ${total.toFixed(2)} s of the ${spanSec.toFixed(2)} s pushed`);
   });
 
@@ -124,5 +126,19 @@ describe('http_push camera', () => {
       assert.ok(!api.answers.some((a) => a.includes(secret)), 'no answer holds a token');
       assert.ok(!recorder.raw.some((l) => l.includes(secret)), 'no log line holds a token');
     }
+  });
+
+  test("SIGTERM finishes a push camera's open segment and uploads it before the process exits 0", async () => {
+    for (const jpeg of pictures.slice(2, 8)) {
+      assert.equal((await push('lobby', jpeg, LOBBY_TOKEN)).status, 204);
+      await sleep(1000 / FPS);
+    }
+    const exit = await recorder.stop('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null });
+    const stored = recorder.logs.filter((l) => l.msg === 'segment uploaded' && l.camera === 'lobby');
+    assert.equal(stored.length, 1, 'the open segment of lobby was uploaded at shutdown');
+    const { probe } = await fetchSegment(client, bucket, String(stored[0]!.key));
+    assert.deepEqual(probe.codecs, ['h264']);
+    assert.ok(probe.durationSec >= 2, `${probe.durationSec} s`);
   });
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFromFileName } from '../../src/camera/segment-name.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -20,7 +20,8 @@ import { lineLogger } from '../support/line-logger.ts';
 import { recorderSettings } from '../support/recorder-settings.ts';
 import { until } from '../support/until.ts';
 
-function startRecorder(push: { idleDisconnectMs: number; idleFinalizeMs: number }) {
+/** A started recorder, stopped when the test ends whatever happens (stop() may be called twice). */
+function startRecorder(t: TestContext, push: { idleDisconnectMs: number; idleFinalizeMs: number }) {
   const { log, lines } = lineLogger();
   const segments: FinishedSegment[] = [];
   const metrics = createMetrics();
@@ -34,6 +35,7 @@ function startRecorder(push: { idleDisconnectMs: number; idleFinalizeMs: number 
     onSegment: (s) => segments.push(s),
   });
   recorder.start();
+  t.after(() => recorder.stop());
   return { recorder, segments, lines, metrics };
 }
 
@@ -54,8 +56,8 @@ async function pushAll(recorder: PushRecorder, pictures: Buffer[], everyMs: numb
   }
 }
 
-test('pictures pushed at 4 per second for 9 s become H.264 segments named like RTSP ones, as long as the pushing, an odd size cropped even', async () => {
-  const { recorder, segments } = startRecorder({ idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
+test('pictures pushed at 4 per second for 9 s become H.264 segments named like RTSP ones, as long as the pushing, an odd size cropped even', async (t) => {
+  const { recorder, segments } = startRecorder(t, { idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
   const pictures = jpegPictures(36, '321x181');
   const first = Date.now();
   await pushAll(recorder, pictures, 250);
@@ -72,8 +74,8 @@ test('pictures pushed at 4 per second for 9 s become H.264 segments named like R
   assert.ok(Math.abs(total - spanSec) <= 1, `segments hold ${total} s of the ${spanSec} s pushed`);
 });
 
-test('a camera that stops pushing turns disconnected, then its segment is finished and handed on while it runs; the next picture starts recording again', async () => {
-  const { recorder, segments, lines } = startRecorder({ idleDisconnectMs: 1000, idleFinalizeMs: 3000 });
+test('a camera that stops pushing turns disconnected, then its segment is finished and handed on while it runs; the next picture starts recording again', async (t) => {
+  const { recorder, segments, lines } = startRecorder(t, { idleDisconnectMs: 1000, idleFinalizeMs: 3000 });
   const pictures = jpegPictures(8, '320x180');
   try {
     await pushAll(recorder, pictures.slice(0, 4), 250);
@@ -94,8 +96,8 @@ test('a camera that stops pushing turns disconnected, then its segment is finish
   assert.equal(recorder.state, 'stopped');
 });
 
-test('a picture of another size finishes the segment and starts a new one at the new size', async () => {
-  const { recorder, segments } = startRecorder({ idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
+test('a picture of another size finishes the segment and starts a new one at the new size', async (t) => {
+  const { recorder, segments } = startRecorder(t, { idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
   await pushAll(recorder, jpegPictures(4, '320x180'), 250);
   await pushAll(recorder, jpegPictures(4, '640x360'), 250);
   await recorder.stop();
@@ -105,8 +107,8 @@ test('a picture of another size finishes the segment and starts a new one at the
   );
 });
 
-test('pictures beyond the queue are refused at once, and a stopped camera refuses every picture', async () => {
-  const { recorder, metrics } = startRecorder({ idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
+test('pictures beyond the queue are refused at once, and a stopped camera refuses every picture', async (t) => {
+  const { recorder, metrics } = startRecorder(t, { idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 });
   const pictures = jpegPictures(MAX_QUEUED + 1, '320x180');
   const results = await Promise.allSettled(pictures.map((jpeg) => recorder.push({ jpeg, capturedAtMs: Date.now() })));
   assert.deepEqual(
