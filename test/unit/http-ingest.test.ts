@@ -155,3 +155,22 @@ describe('push route', () => {
     }
   });
 });
+
+describe('push route without API_TOKEN', () => {
+  test("a camera's own token still works, and nothing else does: the API token is off, not empty-matches-empty", async () => {
+    const off = await startHttp(undefined, {
+      token: '',
+      ingest: { cameras: { pushTarget: (id) => targets.get(id) }, apiToken: '', maxFrameBytes: MAX, clock: systemClock },
+    });
+    try {
+      const send = (camera: string, headers: Record<string, string>) =>
+        fetch(`${off.url}/api/ingest/push/${camera}`, { method: 'POST', headers, body: form({ frame_file: picture }) });
+      assert.equal((await send('door', { authorization: `Bearer ${DOOR_TOKEN}` })).status, 204);
+      assert.equal((await send('lobby', { authorization: 'Bearer ' })).status, 401);
+      assert.equal((await send('lobby', {})).status, 401);
+      assert.equal((await off.call('/api/cameras', { token: '' })).status, 404, 'the rest of /api is off');
+    } finally {
+      await off.stop();
+    }
+  });
+});
