@@ -11,6 +11,7 @@ import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFromFileName } from '../../src/camera/segment-name.ts';
 import { systemClock } from '../../src/clock.ts';
+import type { FrameConsumer, TapFrame } from '../../src/frames/frame-tap.ts';
 import { MAX_QUEUED, PushRecorder } from '../../src/ingest/push-recorder.ts';
 import { PushRefused } from '../../src/ingest/push-refused.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -21,7 +22,7 @@ import { recorderSettings } from '../support/recorder-settings.ts';
 import { until } from '../support/until.ts';
 
 /** A started recorder, stopped when the test ends whatever happens (stop() may be called twice). */
-function startRecorder(t: TestContext, push: { idleDisconnectMs: number; idleFinalizeMs: number }) {
+function startRecorder(t: TestContext, push: { idleDisconnectMs: number; idleFinalizeMs: number }, frames?: FrameConsumer) {
   const { log, lines } = lineLogger();
   const segments: FinishedSegment[] = [];
   const metrics = createMetrics();
@@ -33,6 +34,7 @@ function startRecorder(t: TestContext, push: { idleDisconnectMs: number; idleFin
     metrics,
     clock: systemClock,
     onSegment: (s) => segments.push(s),
+    frames,
   });
   recorder.start();
   t.after(() => recorder.stop());
@@ -122,4 +124,17 @@ test('pictures beyond the queue are refused at once, and a stopped camera refuse
   const text = await metrics.registry.metrics();
   assert.match(text, new RegExp(`camera_pushed_frames_total\\{camera_id="door",result="taken"\\} ${MAX_QUEUED}`));
   assert.match(text, /camera_pushed_frames_total\{camera_id="door",result="unavailable"\} 2/);
+});
+
+test('with a frame consumer, each pushed picture reaches it small and gray once the next one has come (ffmpeg holds one back), and the snapshot is the pushed JPEG itself', async (t) => {
+  const frames: TapFrame[] = [];
+  const { recorder } = startRecorder(t, { idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 }, { width: 160, height: 90, onFrame: (f) => void frames.push(f) });
+  const pictures = jpegPictures(5, '640x360');
+  await pushAll(recorder, pictures, 250);
+  await until('4 gray frames', () => frames.length >= 4, { timeoutMs: 20_000 });
+  assert.deepEqual(
+    frames.slice(0, 4).map((f) => [f.width, f.height, f.data.length]),
+    Array(4).fill([160, 90, 160 * 90]),
+  );
+  assert.equal(recorder.snapshot?.jpeg, pictures[4]);
 });
