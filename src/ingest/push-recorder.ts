@@ -19,6 +19,7 @@ import type { GapReason } from '../metrics.ts';
 import type { FrameSink, PushedFrame } from './frame-sink.ts';
 import { checkJpeg, type JpegSize } from './jpeg-check.ts';
 import { PushRefused } from './push-refused.ts';
+import { PictureQueue, type Waiting } from './picture-queue.ts';
 import { PushRun } from './push-run.ts';
 
 export interface PushSettings {
@@ -39,20 +40,8 @@ export interface PushRecorderDeps extends Omit<RecorderDeps, 'camera' | 'snapsho
   push: PushSettings;
 }
 
-/** Pictures waiting for ffmpeg: a second or two of a fast sender, at most ~20 MiB at the default size limit. */
-export const MAX_QUEUED = 10;
-/** A picture not in ffmpeg's pipe by then is refused (503): the sender is never held longer. */
-export const PUSH_DEADLINE_MS = 5000;
 const TICK_MS = 500;
-
-interface Waiting {
-  frame: PushedFrame;
-  /** When it arrived: its time in the recording. */
-  arrivedMs: number;
-  size: JpegSize;
-  settled: boolean;
-  settle: (err?: PushRefused) => void;
-}
+const RETRY_LATER = "the camera's ffmpeg failed and is restarted after a pause; send the picture again in a few seconds";
 
 export class PushRecorder implements Recorder, FrameSink {
   readonly id: string;
@@ -63,7 +52,7 @@ export class PushRecorder implements Recorder, FrameSink {
   #segments: SegmentReporter;
   #gaps: RecordingGaps;
   #snapshot: TapJpeg | undefined;
-  #queue: Waiting[] = [];
+  #queue: PictureQueue;
   /** Every change of the run (start, write, finish) goes through here, one after another. */
   #lane: Promise<void> = Promise.resolve();
   #run: PushRun | undefined;
@@ -81,6 +70,7 @@ export class PushRecorder implements Recorder, FrameSink {
     // log, metrics, clock, onSegment and newestNameMs as the recorder got them
     this.#segments = new SegmentReporter({ ...deps, cameraId: this.id, dir: this.dir, segmentDurationMs: deps.settings.segmentDurationMs });
     this.#gaps = new RecordingGaps({ ...deps, cameraId: this.id });
+    this.#queue = new PictureQueue((result) => deps.metrics.pushedFrames.inc({ camera_id: this.id, result }));
   }
 
   get dir(): string {
@@ -126,7 +116,7 @@ export class PushRecorder implements Recorder, FrameSink {
   async #stop(): Promise<void> {
     this.#stopping.abort();
     clearInterval(this.#ticker);
-    for (const w of this.#queue.splice(0)) w.settle(new PushRefused('unavailable', 'the camera is being stopped; send the picture again once it runs'));
+    this.#queue.refuseAll('the camera is being stopped; send the picture again once it runs');
     // a write ffmpeg never takes would hold the lane: stop that ffmpeg after stop_timeout
     const guard = setTimeout(() => this.#run?.abort(), this.#deps.settings.stopTimeoutMs);
     try {
@@ -142,42 +132,19 @@ export class PushRecorder implements Recorder, FrameSink {
 
   /** Takes one picture: resolves once it is in ffmpeg's pipe; rejects with PushRefused. */
   push(frame: PushedFrame): Promise<void> {
-    const { metrics, push } = this.#deps;
-    let size: JpegSize;
+    const { metrics, push, clock } = this.#deps;
+    let taken: Promise<void>;
     try {
-      size = checkJpeg(frame.jpeg, push.maxFrameBytes);
+      const size = checkJpeg(frame.jpeg, push.maxFrameBytes);
       if (this.#stopping.signal.aborted || !this.#ticker) throw new PushRefused('unavailable', 'the camera is not running (stopped or being stopped)');
-      if (this.#deps.clock.now() < this.#retryAtMs)
-        throw new PushRefused('unavailable', "the camera's ffmpeg failed and is restarted after a pause; send the picture again in a few seconds");
-      if (this.#queue.length >= MAX_QUEUED)
-        throw new PushRefused('unavailable', `${MAX_QUEUED} pictures are waiting for the encoder; send more slowly or retry`);
+      if (clock.now() < this.#retryAtMs) throw new PushRefused('unavailable', RETRY_LATER);
+      taken = this.#queue.add({ frame, arrivedMs: clock.now(), size });
     } catch (err) {
       if (err instanceof PushRefused) metrics.pushedFrames.inc({ camera_id: this.id, result: err.kind });
       return Promise.reject(err);
     }
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const at = this.#queue.indexOf(waiting);
-        if (at >= 0) this.#queue.splice(at, 1);
-        waiting.settle(new PushRefused('unavailable', `the encoder did not take the picture within ${PUSH_DEADLINE_MS / 1000} s; retry later`));
-      }, PUSH_DEADLINE_MS);
-      const waiting: Waiting = {
-        frame,
-        arrivedMs: this.#deps.clock.now(),
-        size,
-        settled: false,
-        settle: (err) => {
-          if (waiting.settled) return;
-          waiting.settled = true;
-          clearTimeout(timer);
-          metrics.pushedFrames.inc({ camera_id: this.id, result: err ? err.kind : 'taken' });
-          if (err) reject(err);
-          else resolve();
-        },
-      };
-      this.#queue.push(waiting);
-      void this.#inLane(() => this.#pump());
-    });
+    void this.#inLane(() => this.#pump());
+    return taken;
   }
 
   #inLane(fn: () => Promise<void>): Promise<void> {
@@ -189,7 +156,7 @@ export class PushRecorder implements Recorder, FrameSink {
   /** Writes the waiting pictures, starting (or restarting) ffmpeg as they need. */
   async #pump(): Promise<void> {
     while (this.#queue.length > 0 && !this.#stopping.signal.aborted) {
-      const next = this.#queue[0] as Waiting;
+      const next = this.#queue.head as Waiting;
       let run: PushRun | undefined;
       try {
         run = await this.#runFor(next.size);
@@ -202,7 +169,6 @@ export class PushRecorder implements Recorder, FrameSink {
         if (!this.#stopping.signal.aborted) await this.#finishRun('exited');
         return;
       }
-      if (this.#queue[0] === next) this.#queue.shift();
       this.#taken(next);
     }
   }
@@ -219,8 +185,7 @@ export class PushRecorder implements Recorder, FrameSink {
     }
     if (current) await this.#finishRun(current.ended ? 'exited' : 'size-changed');
     if (this.#deps.clock.now() < this.#retryAtMs) {
-      for (const w of this.#queue.splice(0))
-        w.settle(new PushRefused('unavailable', "the camera's ffmpeg failed and is restarted after a pause; send the picture again in a few seconds"));
+      this.#queue.refuseAll(RETRY_LATER);
       return undefined;
     }
     const { settings, clock, log, frames } = this.#deps;
@@ -271,7 +236,7 @@ export class PushRecorder implements Recorder, FrameSink {
     const delayMs = backoffDelay(this.#failures++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
     this.#retryAtMs = clock.now() + delayMs;
     log.warn({ err: why, stderr, delayMs }, 'ffmpeg for pushed pictures failed; pictures are refused until the retry');
-    for (const w of this.#queue.splice(0)) w.settle(new PushRefused('unavailable', "the camera's ffmpeg failed; send the picture again in a few seconds"));
+    this.#queue.refuseAll(RETRY_LATER);
     if (this.#connected) this.#setConnected(false);
     this.#gaps.open('restart');
     this.#state = 'backoff';
@@ -281,7 +246,7 @@ export class PushRecorder implements Recorder, FrameSink {
     const { clock, log } = this.#deps;
     this.#lastTakenMs = clock.now();
     this.#snapshot = { jpeg: w.frame.jpeg, atMs: w.frame.capturedAtMs };
-    w.settle();
+    this.#queue.taken(w);
     if (this.#connected) return;
     this.#setConnected(true);
     this.#state = 'recording';
