@@ -63,6 +63,8 @@ export class PushRecorder implements Recorder, FrameSink {
   /** Runs that ended by themselves in a row, and until when no new one is started. */
   #failures = 0;
   #retryAtMs = 0;
+  /** An idle finish is under way. */
+  #finishing = false;
 
   constructor(deps: PushRecorderDeps) {
     this.#deps = deps;
@@ -223,22 +225,21 @@ export class PushRecorder implements Recorder, FrameSink {
     metrics.ffmpegRestarts.inc({ camera_id: this.id });
     if (clock.now() - run.startedAtMs >= settings.stableAfterMs) this.#failures = 0;
     if (diskFull) {
-      log.error({ dir: this.dir }, 'disk full: ffmpeg cannot write segments; pushed pictures are refused until space is freed');
+      log.error({ dir: this.dir }, 'disk full: ffmpeg cannot write segments; pushed pictures are refused until it can (retrying)');
       this.#deps.onDiskFull?.();
-      this.#gaps.open('disk_full');
     }
-    this.#failed(`ffmpeg exited (code ${exit.exitCode ?? exit.signal})`, exit.stderr);
+    this.#failed(`ffmpeg exited (code ${exit.exitCode ?? exit.signal})`, exit.stderr, diskFull ? 'disk_full' : 'restart');
   }
 
   /** ffmpeg could not run: waiting pictures are refused and no new run starts for a backoff delay. */
-  #failed(why: string, stderr: string[] = []): void {
+  #failed(why: string, stderr: string[] = [], reason: GapReason = 'restart'): void {
     const { settings, clock, log } = this.#deps;
     const delayMs = backoffDelay(this.#failures++, { initialMs: settings.restartInitialMs, maxMs: settings.restartMaxMs });
     this.#retryAtMs = clock.now() + delayMs;
     log.warn({ err: why, stderr, delayMs }, 'ffmpeg for pushed pictures failed; pictures are refused until the retry');
     this.#queue.refuseAll(RETRY_LATER);
     if (this.#connected) this.#setConnected(false);
-    this.#gaps.open('restart');
+    this.#gaps.open(reason);
     this.#state = 'backoff';
   }
 
@@ -266,10 +267,14 @@ export class PushRecorder implements Recorder, FrameSink {
       this.#gaps.open('camera_unreachable', since);
     }
     if (!this.#connected && this.#gaps.reason === 'starting' && now - since >= push.idleDisconnectMs) this.#gaps.because('camera_unreachable');
-    if (this.#run && this.#queue.length === 0 && now - since >= push.idleFinalizeMs) {
+    if (this.#state === 'backoff' && now >= this.#retryAtMs) this.#state = 'starting'; // the next picture starts ffmpeg again
+    if (this.#run && !this.#finishing && this.#queue.length === 0 && now - since >= push.idleFinalizeMs) {
       const run = this.#run;
+      this.#finishing = true;
       void this.#inLane(async () => {
         if (this.#run === run && this.#queue.length === 0) await this.#finishRun('idle');
+      }).finally(() => {
+        this.#finishing = false;
       });
     }
   }

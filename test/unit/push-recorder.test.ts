@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecorderSettings } from '../../src/camera/recorder.ts';
 import { startFromFileName } from '../../src/camera/segment-name.ts';
 import { systemClock } from '../../src/clock.ts';
 import type { FrameConsumer, TapFrame } from '../../src/frames/frame-tap.ts';
@@ -23,13 +24,18 @@ import { recorderSettings } from '../support/recorder-settings.ts';
 import { until } from '../support/until.ts';
 
 /** A started recorder, stopped when the test ends whatever happens (stop() may be called twice). */
-function startRecorder(t: TestContext, push: { idleDisconnectMs: number; idleFinalizeMs: number }, frames?: FrameConsumer) {
+function startRecorder(
+  t: TestContext,
+  push: { idleDisconnectMs: number; idleFinalizeMs: number },
+  frames?: FrameConsumer,
+  settings: Partial<RecorderSettings> = {},
+) {
   const { log, lines } = lineLogger();
   const segments: FinishedSegment[] = [];
   const metrics = createMetrics();
   const recorder = new PushRecorder({
     camera: { id: 'door' },
-    settings: recorderSettings(mkdtempSync(join(tmpdir(), 'push-recorder-'))),
+    settings: recorderSettings(mkdtempSync(join(tmpdir(), 'push-recorder-')), settings),
     push: { ...push, maxFrameBytes: 2 * 2 ** 20 },
     log,
     metrics,
@@ -138,4 +144,22 @@ test('with a frame consumer, each pushed picture reaches it small and gray once 
     Array(4).fill([160, 90, 160 * 90]),
   );
   assert.equal(recorder.snapshot?.jpeg, pictures[4]);
+});
+
+test('an ffmpeg that cannot start: the picture is refused with 503, the camera is in backoff and counted as not recorded, and pictures are refused until the retry', async (t) => {
+  const { recorder, lines } = startRecorder(t, { idleDisconnectMs: 10_000, idleFinalizeMs: 60_000 }, undefined, {
+    ffmpegPath: '/nonexistent/ffmpeg',
+    restartInitialMs: 60_000,
+    restartMaxMs: 60_000,
+  });
+  const [picture] = jpegPictures(1, '320x180') as [Buffer];
+  const unavailable = (err: unknown): boolean => err instanceof PushRefused && err.kind === 'unavailable';
+  await assert.rejects(recorder.push({ jpeg: picture, capturedAtMs: Date.now() }), unavailable);
+  assert.equal(recorder.state, 'backoff');
+  assert.equal(recorder.notRecording?.reason, 'restart');
+  assert.ok(lines.some((l) => l.includes('ffmpeg for pushed pictures failed')));
+  await assert.rejects(
+    recorder.push({ jpeg: picture, capturedAtMs: Date.now() }),
+    (err) => unavailable(err) && /restarted after a pause/.test((err as Error).message),
+  );
 });
