@@ -57,6 +57,8 @@ export interface CameraPatch {
   source_url?: string;
   labels?: Record<string, string>;
   enabled?: boolean;
+  /** http_push only: a new token of its own (the old one stops working at once; no restart). */
+  push_token?: string;
 }
 
 /** What removing a camera left: its recorder has stopped and its last segment was handed over. */

@@ -227,15 +227,19 @@ export class CameraSupervisor implements CameraService, PushCameras {
     if (this.#entries.get(id)?.spec.origin === 'config') this.#writable(id); // read-only says more than a field's error
     const url = patch.source_url === undefined ? undefined : checkSourceUrl(patch.source_url, this.#entries.get(id)?.spec.sourceType ?? 'rtsp');
     if (url !== undefined) this.#deps.redactor.addUrlPasswords([url]);
+    const type = this.#entries.get(id)?.spec.sourceType; // an unknown camera is a 404 below
+    const pushToken = type === undefined ? undefined : checkPushToken(patch.push_token, type);
+    if (pushToken !== undefined) this.#deps.redactor.add(pushToken);
     const labels = patch.labels === undefined ? undefined : checkLabelsInput(patch.labels);
     const enabled = patch.enabled === undefined ? undefined : checkEnabled(patch.enabled);
     return this.#serial(id, async () => {
       this.#assertRunning();
       const current = this.#writable(id);
-      if (url !== undefined) this.#assertStorable(url);
+      if (url !== undefined || pushToken !== undefined) this.#assertStorable(url ?? current.spec.url, pushToken);
       const spec: CameraSpec = {
         ...current.spec,
         ...(url !== undefined ? { url } : {}),
+        ...(pushToken !== undefined ? { pushToken } : {}),
         ...(labels !== undefined ? { labels } : {}),
         ...(enabled !== undefined ? { enabled } : {}),
         updatedAt: new Date(this.#deps.clock.now()).toISOString(),

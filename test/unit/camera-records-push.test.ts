@@ -75,3 +75,37 @@ describe('runtime push cameras', () => {
     }
   });
 });
+
+describe('a push token replaced over PATCH', () => {
+  test('takes effect at once without restarting the recorder, is stored sealed, and survives a restart; on an rtsp camera it is refused', async () => {
+    const store = new MemoryStore();
+    const fakes = new FakeRecorders();
+    const first = testSupervisor({ store, newRecorder: fakes.make, key: KEY });
+    await first.supervisor.start();
+    const NEW = 'door-push-token-rotated-55aa';
+    try {
+      await first.supervisor.add({ id: 'door', source_type: 'http_push', push_token: TOKEN });
+      await first.supervisor.add({ id: 'cam', source_type: 'rtsp', source_url: 'rtsp://127.0.0.1/c' });
+      const view = await first.supervisor.change('door', { push_token: NEW });
+      assert.equal(view.push_token_set, true);
+      assert.equal(first.supervisor.pushTarget('door')?.pushToken, NEW);
+      assert.equal(fakes.started.filter((c) => c.id === 'door').length, 1, 'the recorder was not restarted');
+      const stored = store.objects.get('_cameras/door.json')!.bytes.toString('latin1');
+      assert.ok(!stored.includes(NEW) && !stored.includes(TOKEN), stored);
+      assert.ok(!first.redactor.scrub(`x ${NEW}`).includes(NEW));
+      await assert.rejects(
+        first.supervisor.change('cam', { push_token: NEW }),
+        (err) => err instanceof CameraChangeError && err.kind === 'invalid' && err.field === 'push_token',
+      );
+    } finally {
+      await first.supervisor.stop();
+    }
+    const next = testSupervisor({ store, newRecorder: new FakeRecorders().make, key: KEY });
+    await next.supervisor.start();
+    try {
+      assert.equal(next.supervisor.pushTarget('door')?.pushToken, NEW);
+    } finally {
+      await next.supervisor.stop();
+    }
+  });
+});

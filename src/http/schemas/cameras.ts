@@ -22,6 +22,13 @@ const Labels = Type.Record(Type.String(), Type.String(), {
     'Names of letters, digits and "_" (not starting with a digit or "__", not camera_id), string values; they become Prometheus labels and object metadata',
   examples: [{ site: 'store-12', zone: 'checkout' }],
 });
+const PushToken = Type.String({
+  minLength: 16,
+  maxLength: 256,
+  pattern: '^[\\x21-\\x7e]+$',
+  description:
+    'http_push only: the camera\'s own token, sent as Authorization: Bearer <token> with its pictures (16 to 256 printable characters, e.g. from "openssl rand -hex 32"). Without it the camera must send the API token; a PATCH replaces it at once. Stored encrypted, never shown',
+});
 const Enabled = Type.Boolean({ description: 'false stops recording but keeps the camera', examples: [true] });
 
 export const NewCameraBody = Type.Object(
@@ -32,15 +39,7 @@ export const NewCameraBody = Type.Object(
         'Where the video comes from: "rtsp"; "http_push" (JPEG pictures POSTed to /api/ingest/push/{id}, no source_url); "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
     }),
     source_url: Type.Optional(SourceUrl),
-    push_token: Type.Optional(
-      Type.String({
-        minLength: 16,
-        maxLength: 256,
-        pattern: '^[\\x21-\\x7e]+$',
-        description:
-          'http_push only: the camera\'s own token, sent as Authorization: Bearer <token> with its pictures (16 to 256 printable characters, e.g. from "openssl rand -hex 32"). Without it the camera must send the API token. Stored encrypted, never shown',
-      }),
-    ),
+    push_token: Type.Optional(PushToken),
     labels: Type.Optional(Labels),
     enabled: Type.Optional(Enabled),
   },
@@ -54,8 +53,12 @@ export const NewCameraBody = Type.Object(
 );
 
 export const CameraPatchBody = Type.Object(
-  { source_url: Type.Optional(SourceUrl), labels: Type.Optional(Labels), enabled: Type.Optional(Enabled) },
-  { additionalProperties: false, minProperties: 1, examples: [{ source_url: 'rtsp://viewer:secret@192.0.2.11:554/stream1' }, { enabled: false }] },
+  { source_url: Type.Optional(SourceUrl), labels: Type.Optional(Labels), enabled: Type.Optional(Enabled), push_token: Type.Optional(PushToken) },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ source_url: 'rtsp://viewer:secret@192.0.2.11:554/stream1' }, { enabled: false }, { push_token: '8d2e6f0a4c1b3e5d7f9a0c2e4b6d8f1a' }],
+  },
 );
 
 const VIEW_EXAMPLE = {
