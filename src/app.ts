@@ -18,12 +18,16 @@ import { ConfigError, errorMessage, StoreError } from './errors.ts';
 import { SnapshotArchive } from './frames/snapshot-archive.ts';
 import { visionFactory } from './frames/vision-factory.ts';
 import { HttpServer } from './http/server.ts';
+import { PushRecorder } from './ingest/push-recorder.ts';
+import { redisStreamSourceOf } from './ingest/redis-stream-source.ts';
+import { SourcedRecorder } from './ingest/sourced-recorder.ts';
 import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
 import { EventWorker } from './clips/event-worker.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Redactor } from './redact.ts';
+import type { FinishedSegment } from './segment.ts';
 import { BacklogGuard } from './storage/backlog-guard.ts';
 import { FilesystemStore } from './storage/fs-store.ts';
 import { findLeftovers, listSegments } from './storage/leftovers.ts';
@@ -106,17 +110,22 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     }),
     newRecorder: (camera, newestNameMs) => {
       const cameraLog = log.child({ camera: camera.id });
-      return new CameraRecorder({
-        camera,
+      const recorderDeps = {
         newestNameMs,
         settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
         log: cameraLog,
         metrics,
         clock,
-        onSegment: (segment) => void uploader.enqueue(segment),
+        onSegment: (segment: FinishedSegment) => void uploader.enqueue(segment),
         onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
         vision: visionOf(camera, cameraLog),
-      });
+      };
+      if (camera.sourceType === 'http_push') return new PushRecorder({ ...recorderDeps, camera, push: config.push });
+      if (camera.sourceType === 'redis_stream') {
+        const recorder = new PushRecorder({ ...recorderDeps, camera, push: config.push });
+        return new SourcedRecorder(recorder, redisStreamSourceOf(camera, recorder, cameraLog));
+      }
+      return new CameraRecorder({ ...recorderDeps, camera });
     },
     metrics,
     redactor,
@@ -156,6 +165,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     ...(api ? { api } : {}),
     cameras,
     frames: cameras,
+    ingest: { cameras, apiToken: config.api.token, maxFrameBytes: config.push.maxFrameBytes, clock },
     views: probeViews({
       phase: () => phase,
       recorders,

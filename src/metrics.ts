@@ -22,6 +22,8 @@ export const RECORDER_STATES = ['starting', 'recording', 'backoff', 'stopped'] a
 /** Why a camera was not recorded (camera_recording_gap_seconds_total{reason}); see src/camera/recording-gaps.ts. */
 export const GAP_REASONS = ['starting', 'camera_unreachable', 'stalled', 'disk_full', 'restart'] as const;
 export type GapReason = (typeof GAP_REASONS)[number];
+/** What became of a picture pushed to a push camera (camera_pushed_frames_total{result}). */
+export const PUSH_RESULTS = ['taken', 'not_jpeg', 'too_large', 'unavailable'] as const;
 
 export function createMetrics(registry: Registry = new Registry()) {
   // The event-loop lag monitor samples every 10 ms by default: ~0.3 % of a core on its own, more than
@@ -93,6 +95,7 @@ export function createMetrics(registry: Registry = new Registry()) {
         metrics.vision.forget(camera_id);
         metrics.archive.forget(camera_id);
         for (const reason of GAP_REASONS) metrics.recordingGap.remove({ camera_id, reason });
+        for (const result of PUSH_RESULTS) metrics.pushedFrames.remove({ camera_id, result });
       } else {
         for (const reason of ['backlog_cap', 'disk_full']) metrics.segmentsDropped.remove({ camera_id, reason });
         for (const reason of ['empty', 'unreadable']) metrics.segmentsQuarantined.remove({ camera_id, reason });
@@ -171,6 +174,13 @@ export function createMetrics(registry: Registry = new Registry()) {
       collect() {
         for (const flush of metrics.gapClocks) flush();
       },
+    }),
+    /** Pictures pushed to a push camera (http_push, redis_stream), by result: taken, not_jpeg, too_large, unavailable. */
+    pushedFrames: new Counter({
+      name: 'camera_pushed_frames_total',
+      help: 'Pictures pushed to a push camera, by result: taken (written to its ffmpeg), not_jpeg, too_large, unavailable (refused with 503).',
+      labelNames: ['camera_id', 'result'],
+      registers: reg,
     }),
     segmentDuration: new Histogram({
       name: 'camera_segment_duration_seconds',

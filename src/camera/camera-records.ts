@@ -10,7 +10,7 @@ import type { Logger } from '../logger.ts';
 import { maskUrl, rawUserinfo } from '../redact.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { CAMERA_ID } from '../config/schema.ts';
-import { checkAnalysisInput, checkId, checkLabelsInput, checkSourceUrl } from './camera-input.ts';
+import { checkAnalysisInput, checkId, checkLabelsInput, checkPushToken, checkSourceUrl } from './camera-input.ts';
 import { type SealedText, seal, unseal } from './camera-secrets.ts';
 import type { CameraSpec } from './camera-spec.ts';
 import type { AnalysisInput } from '../frames/vision-settings.ts';
@@ -26,6 +26,8 @@ interface CameraRecord {
   /** The URL, masked when `source_url_sealed` holds the real one. */
   source_url: string;
   source_url_sealed?: SealedText;
+  /** http_push: the camera's own token, sealed like a password (never stored readable). */
+  push_token_sealed?: SealedText;
   labels: Record<string, string>;
   enabled: boolean;
   analysis?: AnalysisInput;
@@ -61,10 +63,13 @@ export class CameraRecords {
     this.#log = deps.log;
   }
 
-  /** Why this URL cannot be stored, or undefined: a password needs the key. */
-  cannotStore(url: string): string | undefined {
+  /** Why this URL (or push token) cannot be stored, or undefined: a password or a token needs the key. */
+  cannotStore(url: string, pushToken?: string): string | undefined {
     const password = rawUserinfo(url)?.password;
-    if (this.#key || password === undefined || password === '') return undefined;
+    if (this.#key) return undefined;
+    if (pushToken !== undefined)
+      return 'push tokens are stored only encrypted: set CAMERA_SECRETS_KEY (api.camera_secrets_key) to 32 random bytes, e.g. the output of "openssl rand -hex 32", and restart, or add the camera without a push_token (it then takes the API token)';
+    if (password === undefined || password === '') return undefined;
     return 'this URL has a password, and passwords are stored only encrypted: set CAMERA_SECRETS_KEY (api.camera_secrets_key) to 32 random bytes, e.g. the output of "openssl rand -hex 32", and restart, or add the camera without credentials';
   }
 
@@ -182,19 +187,33 @@ export class CameraRecords {
 
   #encode(spec: CameraSpec): CameraRecord {
     const password = rawUserinfo(spec.url)?.password ?? '';
-    if (password !== '' && !this.#key) throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its password with`, 'other');
+    if ((password !== '' || spec.pushToken !== undefined) && !this.#key)
+      throw new StoreError(`camera ${spec.id}: no CAMERA_SECRETS_KEY to encrypt its password or push token with`, 'other');
     return {
       version: 1,
       id: spec.id,
       source_type: spec.sourceType,
       source_url: maskUrl(spec.url),
       ...(password !== '' && this.#key ? { source_url_sealed: seal(this.#key, spec.url, spec.id) } : {}),
+      // the additional data differs from the URL's, so a sealed URL cannot pass for a token or back
+      ...(spec.pushToken !== undefined && this.#key ? { push_token_sealed: seal(this.#key, spec.pushToken, `${spec.id}/push_token`) } : {}),
       labels: spec.labels,
       enabled: spec.enabled,
       ...(spec.analysis && { analysis: spec.analysis }),
       created_at: spec.createdAt,
       updated_at: spec.updatedAt,
     };
+  }
+
+  #unsealToken(id: string, sealed: SealedText): string {
+    if (!this.#key) throw new Error('its push token is encrypted and CAMERA_SECRETS_KEY is not set: set the key it was stored with');
+    try {
+      return unseal(this.#key, sealed, `${id}/push_token`);
+    } catch {
+      throw new Error(
+        'its push token does not decrypt with CAMERA_SECRETS_KEY: the key is not the one it was stored with (set that key, or remove and add the camera again)',
+      );
+    }
   }
 
   /**
@@ -206,8 +225,8 @@ export class CameraRecords {
     const r = JSON.parse(body.toString('utf8')) as CameraRecord;
     if (r?.version !== 1 || r.id !== id) throw new Error(`not a camera record of version 1 for "${id}"`);
     checkId(id);
-    if (r.source_type !== 'rtsp' && r.source_type !== 'synthetic')
-      throw new Error(`source_type ${JSON.stringify(r.source_type)} cannot be stored: cameras from the API are rtsp (or synthetic)`);
+    if (r.source_type !== 'rtsp' && r.source_type !== 'synthetic' && r.source_type !== 'http_push')
+      throw new Error(`source_type ${JSON.stringify(r.source_type)} cannot be stored: cameras from the API are rtsp, http_push (or synthetic)`);
     let url = r.source_url;
     if (r.source_url_sealed) {
       if (!this.#key) throw new Error('its URL is encrypted and CAMERA_SECRETS_KEY is not set: set the key it was stored with');
@@ -219,10 +238,12 @@ export class CameraRecords {
         );
       }
     }
+    const pushToken = r.push_token_sealed ? this.#unsealToken(id, r.push_token_sealed) : undefined;
     return {
       id,
       sourceType: r.source_type,
       url: checkSourceUrl(url, r.source_type),
+      ...(pushToken !== undefined && { pushToken: checkPushToken(pushToken, r.source_type) }),
       labels: checkLabelsInput(r.labels ?? {}),
       enabled: r.enabled !== false,
       ...(r.analysis !== undefined && { analysis: checkAnalysisInput(r.analysis) }),

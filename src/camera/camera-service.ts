@@ -7,12 +7,13 @@ import type { AnalysisInput } from '../frames/vision-settings.ts';
 import type { RecorderState } from './recorder.ts';
 
 /**
- * Where a camera's video comes from. `rtsp` (rtsp:// and rtsps://) is the only type the API
- * accepts; `file` (a local video played in a loop) and `synthetic` (made by ffmpeg, for the demo)
- * exist only in the configuration; `http_push` (frames posted to the recorder) comes with the
- * frame pipeline; `redis_stream` (JPEG frames read from a Redis stream) is configuration only.
+ * Where a camera's video comes from. `rtsp` (rtsp:// and rtsps://) and `http_push` (JPEG pictures
+ * POSTed to /api/ingest/push/{id}) come from the API or the configuration; `file` (a local video
+ * played in a loop) exists only in the configuration; `synthetic` (made by ffmpeg, for the demo) in
+ * the configuration, and over the API where it is allowed; `redis_stream` (JPEG frames read from a
+ * Redis stream) is configuration only.
  */
-export type SourceType = 'rtsp' | 'file' | 'synthetic' | 'redis_stream';
+export type SourceType = 'rtsp' | 'file' | 'synthetic' | 'http_push' | 'redis_stream';
 
 /** Who owns a camera: the configuration (read-only over the API) or the API. */
 export type CameraOrigin = 'config' | 'api';
@@ -23,8 +24,10 @@ export type CameraState = RecorderState | 'disabled';
 export interface CameraView {
   id: string;
   source_type: SourceType;
-  /** The source with any password masked as `***`. */
+  /** The source with any password masked as `***`; for an http_push camera, the path its pictures go to. */
   source_url: string;
+  /** http_push only: whether the camera has a token of its own (the token itself is never shown). */
+  push_token_set?: boolean;
   labels: Record<string, string>;
   enabled: boolean;
   origin: CameraOrigin;
@@ -48,8 +51,11 @@ export interface CameraView {
 export interface NewCamera {
   id: string;
   /** `synthetic` only where the configuration sets api.allow_synthetic_cameras (else refused as invalid, field source_type). */
-  source_type: 'rtsp' | 'synthetic';
-  source_url: string;
+  source_type: 'rtsp' | 'synthetic' | 'http_push';
+  /** Required, but for http_push (which takes none). */
+  source_url?: string;
+  /** http_push only: the camera's own bearer token for its pictures; without one, only the API token is taken. */
+  push_token?: string;
   labels?: Record<string, string>;
   enabled?: boolean;
   analysis?: AnalysisInput;
@@ -61,6 +67,8 @@ export interface CameraPatch {
   enabled?: boolean;
   /** Replaces the camera's analysis settings as a whole ({} = back to the defaults). */
   analysis?: AnalysisInput;
+  /** http_push only: a new token of its own (the old one stops working at once; no restart). */
+  push_token?: string;
 }
 
 /** What removing a camera left: its recorder has stopped and its last segment was handed over. */

@@ -1,18 +1,22 @@
 // A camera as the supervisor holds it: what to record and who owns it. Config cameras are made from
 // the configuration at start; runtime ones come from the API and from the stored records.
-import type { CameraConfig } from '../config/schema.ts';
+import type { CameraConfig, RedisStreamConfig } from '../config/schema.ts';
 import type { AnalysisInput } from '../frames/vision-settings.ts';
 import type { CameraOrigin, SourceType } from './camera-service.ts';
 
 export interface CameraSpec {
   id: string;
   sourceType: SourceType;
-  /** What ffmpeg opens, with its password: never shown, logged or stored as is. */
+  /** What ffmpeg opens, with its password: never shown, logged or stored as is. "" for http_push. */
   url: string;
+  /** http_push only: the camera's own token for its pictures; a secret, like a password. */
+  pushToken?: string | undefined;
   labels: Record<string, string>;
   enabled: boolean;
   /** The camera's own analysis settings, over the service's [analysis] defaults. */
   analysis?: AnalysisInput | undefined;
+  /** redis_stream only (configuration): what to read from the stream at `url`. */
+  redis?: RedisStreamConfig | undefined;
   origin: CameraOrigin;
   definedIn: string | null;
   createdAt: string;
@@ -24,9 +28,11 @@ export function specOfConfig(camera: CameraConfig, nowIso: string): CameraSpec {
     id: camera.id,
     sourceType: camera.sourceType,
     url: camera.url,
+    ...(camera.pushToken !== undefined && { pushToken: camera.pushToken }),
     labels: camera.labels,
     enabled: true,
     ...(camera.analysis && { analysis: camera.analysis }),
+    ...(camera.redis && { redis: camera.redis }),
     origin: 'config',
     definedIn: camera.definedIn,
     createdAt: nowIso,

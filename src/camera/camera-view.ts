@@ -21,12 +21,15 @@ export interface Recorder {
   stop(): Promise<void>;
 }
 
+/** Where an http_push camera's pictures go. */
+export const pushPath = (id: string): string => `/api/ingest/push/${id}`;
+
 export function cameraView(spec: CameraSpec, recorder: Recorder | undefined, backlog: { segments: number; bytes: number }): CameraView {
   const newest = recorder?.newestSegmentEndMs;
   return {
     id: spec.id,
     source_type: spec.sourceType,
-    source_url: maskUrl(spec.url),
+    ...(spec.sourceType === 'http_push' ? { source_url: pushPath(spec.id), push_token_set: spec.pushToken !== undefined } : { source_url: maskUrl(spec.url) }),
     labels: { ...spec.labels },
     enabled: spec.enabled,
     origin: spec.origin,

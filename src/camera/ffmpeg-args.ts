@@ -44,7 +44,7 @@ export function ffmpegArgs(input: FfmpegArgsInput): string[] {
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning',
     ...((input.frames || input.snapshots) && !fullDecode(input) ? keyFramesOnly : []),
     ...inputArgs(input),
-    ...outputArgs(input),
+    ...segmentOutputArgs(input),
     ...(input.frames ? frameTapArgs(input.frames, fullDecode(input) ? `fps=${input.frames.fps},` : keyFrameSelect(input.url)) : []),
     ...(input.snapshots ? jpegTapArgs(input.snapshots, fullDecode(input) ? 'select=eq(pict_type\\,I),' : keyFrameSelect(input.url)) : []),
   ];
@@ -126,7 +126,8 @@ function syntheticInput(url: string, audio: AudioPlan): string[] {
   ];
 }
 
-function outputArgs({ segmentSeconds, outDir, listPath }: FfmpegArgsInput): string[] {
+/** The recording's output: clock-aligned fragmented-MP4 segments and their list (also used by push cameras). */
+export function segmentOutputArgs({ segmentSeconds, outDir, listPath }: Pick<FfmpegArgsInput, 'segmentSeconds' | 'outDir' | 'listPath'>): string[] {
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-f', 'segment',

@@ -2,7 +2,7 @@
 // read from stdout into the stall watchdog, the last lines of its stderr kept, its pid written
 // beside its segments while it runs. What a run means (connected, recorded, why it ended) is the
 // recorder's to decide (recorder.ts).
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { execa } from 'execa';
 import { childEnv } from '../child-env.ts';
 import type { Clock } from '../clock.ts';
@@ -35,6 +35,8 @@ export interface FfmpegRunDeps {
   frames?: FrameTapOptions | undefined;
   /** Read a JPEG per key frame from ffmpeg's fd SNAPSHOT_FD (the args carry jpegTapArgs with that pipeFd). */
   onSnapshot?: ((jpeg: TapJpeg) => void) | undefined;
+  /** ffmpeg reads its input from stdin (a push camera's pictures, see FfmpegRun.stdin). */
+  stdin?: boolean | undefined;
 }
 
 /** The file descriptor ffmpeg writes the frame tap's frames to: the first after stdin, stdout, stderr. */
@@ -53,6 +55,7 @@ export class FfmpegRun {
   #pid: number | undefined;
   #watchdog: StallWatchdog;
   #exited: Promise<FfmpegExit>;
+  #stdin: Writable | undefined;
 
   /** Starts ffmpeg; resolves once its pid file is written (a failure to write it is logged, not thrown). */
   static async start(deps: FfmpegRunDeps): Promise<FfmpegRun> {
@@ -65,7 +68,9 @@ export class FfmpegRun {
     const { clock } = deps;
     const child = execa(deps.ffmpegPath, deps.args, {
       ...childEnv({ TZ: 'UTC' }), // no secrets; strftime names and clock-aligned cuts in UTC, whatever the host's zone
-      ...(deps.frames || deps.onSnapshot ? { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] as const } : { stdin: 'ignore' as const }),
+      ...(deps.frames || deps.onSnapshot
+        ? { stdio: [deps.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'] as const }
+        : { stdin: deps.stdin ? ('pipe' as const) : ('ignore' as const) }),
       buffer: false, // ffmpeg runs for days: never accumulate its output
       reject: false,
       cancelSignal: deps.signal,
@@ -73,6 +78,10 @@ export class FfmpegRun {
       forceKillAfterDelay: deps.stopTimeoutMs,
     });
     this.#pid = child.pid;
+    // a write after ffmpeg exited fails with EPIPE: the writer learns it from its callback, and the
+    // run's end from exited()
+    this.#stdin = child.stdin ?? undefined;
+    this.#stdin?.on('error', () => undefined);
     const watchdog = new StallWatchdog({
       stallTimeoutMs: deps.stallTimeoutMs,
       clock,
@@ -104,6 +113,11 @@ export class FfmpegRun {
       await removePidFile(deps.dir);
       return { exitCode: result.exitCode, signal: result.signal, stderr: stderr.lines() };
     });
+  }
+
+  /** ffmpeg's stdin, when it was started with `stdin: true`. */
+  get stdin(): Writable | undefined {
+    return this.#stdin;
   }
 
   /** A stall was declared: the run is ending whatever comes. */

@@ -121,9 +121,7 @@ export class CameraRecorder {
   }
   /** Since when (ms) no frame was recorded, and why; undefined while frames arrive. */
   get notRecording(): { sinceMs: number; reason: GapReason } | undefined {
-    const sinceMs = this.#gaps.sinceMs;
-    const reason = this.#gaps.reason;
-    return sinceMs === undefined || reason === undefined ? undefined : { sinceMs, reason };
+    return this.#gaps.current;
   }
   get dir(): string {
     return join(this.#deps.settings.tempDir, this.id);

@@ -41,6 +41,11 @@ export class RecordingGaps {
     return this.#since === undefined ? undefined : this.#reason;
   }
 
+  /** The open gap: since when and why; undefined while the camera is recorded. */
+  get current(): { sinceMs: number; reason: GapReason } | undefined {
+    return this.#since === undefined ? undefined : { sinceMs: this.#since, reason: this.#reason };
+  }
+
   /** Counts open gaps at every scrape; call once at the start. */
   start(): void {
     this.#metrics.gapClocks.add(this.#flush);

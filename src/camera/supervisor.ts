@@ -5,10 +5,20 @@
 // are started (camera-records.ts); config cameras are read-only here.
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
+import { isFrameSink, type PushCameras, type PushTarget } from '../ingest/push-cameras.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { maskUrl, type Redactor } from '../redact.ts';
-import { checkAnalysisInput, checkEnabled, checkId, checkLabelsInput, checkSourceType, checkSourceUrl, type InputRules } from './camera-input.ts';
+import {
+  checkAnalysisInput,
+  checkEnabled,
+  checkId,
+  checkLabelsInput,
+  checkPushToken,
+  checkSourceType,
+  checkSourceUrl,
+  type InputRules,
+} from './camera-input.ts';
 import type { CameraRecords } from './camera-records.ts';
 import { notFound, notRunning, persisted, readOnly, taken } from './change-refusals.ts';
 import { RecorderHandover } from './recorder-handover.ts';
@@ -45,7 +55,7 @@ interface Entry {
   recorder: Recorder | undefined;
 }
 
-export class CameraSupervisor implements CameraService, FrameService {
+export class CameraSupervisor implements CameraService, FrameService, PushCameras {
   readonly #deps: SupervisorDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #turns = new Turns();
@@ -76,6 +86,7 @@ export class CameraSupervisor implements CameraService, FrameService {
     });
     for (const spec of deps.configCameras) {
       deps.redactor.addUrlPasswords([spec.url]);
+      if (spec.pushToken !== undefined) deps.redactor.add(spec.pushToken);
       this.#entries.set(spec.id, { spec, recorder: deps.newRecorder(spec) });
       deps.metrics.initCamera(spec.id);
     }
@@ -85,6 +96,13 @@ export class CameraSupervisor implements CameraService, FrameService {
   /** Recorders that exist now (enabled cameras), for health, readiness and metrics. */
   recorders(): Recorder[] {
     return [...this.#entries.values()].flatMap((e) => (e.recorder ? [e.recorder] : []));
+  }
+
+  /** A camera as the ingest route needs it (see PushCameras). */
+  pushTarget(id: string): PushTarget | undefined {
+    const e = this.#entries.get(id);
+    if (!e) return undefined;
+    return { sourceType: e.spec.sourceType, pushToken: e.spec.pushToken, sink: isFrameSink(e.recorder) ? e.recorder : undefined };
   }
 
   /** Labels of a camera, for its segments' metadata; a removed camera's segments keep the last ones. */
@@ -188,7 +206,9 @@ export class CameraSupervisor implements CameraService, FrameService {
     const id = checkId((input as { id?: unknown }).id);
     const sourceType = checkSourceType(input.source_type, this.#deps.rules);
     const url = checkSourceUrl(input.source_url, sourceType);
+    const pushToken = checkPushToken(input.push_token, sourceType);
     this.#deps.redactor.addUrlPasswords([url]); // before anything can log it
+    if (pushToken !== undefined) this.#deps.redactor.add(pushToken);
     const labels = checkLabelsInput(input.labels);
     const enabled = checkEnabled(input.enabled);
     const analysis = checkAnalysisInput(input.analysis);
@@ -196,12 +216,13 @@ export class CameraSupervisor implements CameraService, FrameService {
       this.#assertRunning();
       const existing = this.#entries.get(id);
       if (existing) throw taken(existing.spec);
-      this.#assertStorable(url);
+      this.#assertStorable(url, pushToken);
       const now = new Date(this.#deps.clock.now()).toISOString();
       const spec: CameraSpec = {
         id,
         sourceType,
         url,
+        ...(pushToken !== undefined && { pushToken }),
         labels,
         enabled,
         ...(analysis && { analysis }),
@@ -222,16 +243,20 @@ export class CameraSupervisor implements CameraService, FrameService {
     if (this.#entries.get(id)?.spec.origin === 'config') this.#writable(id); // read-only says more than a field's error
     const url = patch.source_url === undefined ? undefined : checkSourceUrl(patch.source_url, this.#entries.get(id)?.spec.sourceType ?? 'rtsp');
     if (url !== undefined) this.#deps.redactor.addUrlPasswords([url]);
+    const type = this.#entries.get(id)?.spec.sourceType; // an unknown camera is a 404 below
+    const pushToken = type === undefined ? undefined : checkPushToken(patch.push_token, type);
+    if (pushToken !== undefined) this.#deps.redactor.add(pushToken);
     const labels = patch.labels === undefined ? undefined : checkLabelsInput(patch.labels);
     const enabled = patch.enabled === undefined ? undefined : checkEnabled(patch.enabled);
     const analysis = checkAnalysisInput(patch.analysis);
     return this.#serial(id, async () => {
       this.#assertRunning();
       const current = this.#writable(id);
-      if (url !== undefined) this.#assertStorable(url);
+      if (url !== undefined || pushToken !== undefined) this.#assertStorable(url ?? current.spec.url, pushToken);
       const spec: CameraSpec = {
         ...current.spec,
         ...(url !== undefined ? { url } : {}),
+        ...(pushToken !== undefined ? { pushToken } : {}),
         ...(labels !== undefined ? { labels } : {}),
         ...(enabled !== undefined ? { enabled } : {}),
         ...(analysis !== undefined ? { analysis } : {}),
@@ -273,6 +298,7 @@ export class CameraSupervisor implements CameraService, FrameService {
         continue;
       }
       this.#deps.redactor.addUrlPasswords([spec.url]);
+      if (spec.pushToken !== undefined) this.#deps.redactor.add(spec.pushToken);
       await this.#serial(spec.id, async () => {
         if (!this.#changedSince(spec.id, since)) await this.#converge(spec.id, spec);
       });
@@ -333,10 +359,11 @@ export class CameraSupervisor implements CameraService, FrameService {
     return e;
   }
 
-  #assertStorable(url: string): void {
-    const why = this.#deps.records.cannotStore(url);
+  #assertStorable(url: string, pushToken?: string): void {
+    const why = this.#deps.records.cannotStore(url, pushToken);
     // a 409, not a 503: sending it again cannot help until the service is given a key
-    if (why !== undefined) throw new CameraChangeError('conflict', `source_url: ${why}`, 'source_url');
+    const field = pushToken !== undefined ? 'push_token' : 'source_url';
+    if (why !== undefined) throw new CameraChangeError('conflict', `${field}: ${why}`, field);
   }
 
   #view(e: Entry): CameraView {

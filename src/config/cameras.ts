@@ -9,6 +9,7 @@ import { checkUrl } from './camera-url.ts';
 import { checkAnalysis } from '../frames/vision-settings.ts';
 import { checkLabels } from './labels.ts';
 import { checkRedisSource, refuseRedisKeys } from './redis-camera.ts';
+import { pushTokenProblem } from './push-token.ts';
 import { CAMERA_ENV, CAMERA_ID, CAMERA_KEYS, CONFIG_SOURCE_TYPES, type CameraConfig } from './schema.ts';
 import { closest } from './suggest.ts';
 import { isTable } from './table.ts';
@@ -93,7 +94,7 @@ function checkId(value: unknown, at: string, problems: ConfigProblem[]): string 
   return value;
 }
 
-type Source = Pick<CameraConfig, 'url' | 'sourceType' | 'redis'>;
+type Source = Pick<CameraConfig, 'url' | 'sourceType' | 'redis' | 'pushToken'>;
 
 function checkSource(entry: Record<string, unknown>, i: number, file: string, env: Env, problems: ConfigProblem[]): Source | undefined {
   const at = (key: string): string => `cameras[${i}].${key} (${file})`;
@@ -106,8 +107,13 @@ function checkSource(entry: Record<string, unknown>, i: number, file: string, en
     return undefined;
   }
   const sourceType = type as Source['sourceType'];
+  if (entry.push_token !== undefined && sourceType !== 'http_push') {
+    problems.push({ key: at('push_token'), message: `push_token is for source_type = "http_push"; a ${sourceType} camera has no pictures pushed to it` });
+    return undefined;
+  }
   if (sourceType === 'redis_stream') return checkRedisSource(entry, at, env, problems);
   if (!refuseRedisKeys(entry, sourceType, at, problems)) return undefined;
+  if (sourceType === 'http_push') return checkPushSource(entry, at, problems);
   if (sourceType === 'file') {
     if (entry.url !== undefined) problems.push({ key: at('url'), message: 'a camera with source_type = "file" takes a path, not a url: remove url' });
     const path = checkVideoFile(entry.path, at('path'), file, problems);
@@ -127,6 +133,26 @@ function checkSource(entry: Record<string, unknown>, i: number, file: string, en
     return undefined;
   }
   return { url, sourceType };
+}
+
+/** An http_push camera: pictures come to POST /api/ingest/push/{id}; no url or path, maybe its own token. */
+function checkPushSource(entry: Record<string, unknown>, at: (key: string) => string, problems: ConfigProblem[]): Source | undefined {
+  for (const key of ['url', 'path'] as const) {
+    if (entry[key] !== undefined) {
+      problems.push({
+        key: at(key),
+        message: `a camera with source_type = "http_push" has no ${key}: its pictures are POSTed to /api/ingest/push/<id>; remove ${key}`,
+      });
+      return undefined;
+    }
+  }
+  if (entry.push_token === undefined) return { url: '', sourceType: 'http_push' };
+  const why = pushTokenProblem(entry.push_token);
+  if (why !== undefined) {
+    problems.push({ key: at('push_token'), message: why });
+    return undefined;
+  }
+  return { url: '', sourceType: 'http_push', pushToken: entry.push_token as string };
 }
 
 /** The absolute path of a readable video file; a relative path is taken from the config file's folder. */

@@ -191,6 +191,12 @@ function crossCheck(config: Config, raw: Map<string, Raw>, invalid: Set<string>,
   if (valid('recorder.restart_initial', 'recorder.restart_max') && config.recorder.restartInitialMs > config.recorder.restartMaxMs) {
     problems.push({ key: at('recorder.restart_initial'), message: 'must not exceed recorder.restart_max' });
   }
+  if (valid('push.idle_disconnect', 'push.idle_finalize') && config.push.idleFinalizeMs < config.push.idleDisconnectMs) {
+    problems.push({
+      key: at('push.idle_finalize'),
+      message: 'must be at least push.idle_disconnect: a camera counts as disconnected before its segment is finished',
+    });
+  }
   if (valid('recorder.stall_timeout', 'recorder.rtsp_timeout') && config.recorder.stallTimeoutMs <= config.recorder.rtspTimeoutMs / 2) {
     problems.push({
       key: at('recorder.stall_timeout'),

@@ -191,6 +191,30 @@ export const KEYS: readonly KeySpec[] = [
   s('recorder.ffmpeg_path', 'ffmpeg', 'FFMPEG_PATH', 'ffmpeg binary.', { type: { kind: 'string', nonEmpty: true } }),
   s('recorder.ffprobe_path', 'ffprobe', 'FFPROBE_PATH', 'ffprobe binary (audio detection and segment checks).', { type: { kind: 'string', nonEmpty: true } }),
 
+  dur(
+    'push.idle_disconnect',
+    '10s',
+    'PUSH_IDLE_DISCONNECT',
+    SECOND,
+    HOUR,
+    'A push camera (source_type = "http_push") that has pushed no picture for this long counts as disconnected (camera_stream_connected 0).',
+  ),
+  dur(
+    'push.idle_finalize',
+    '60s',
+    'PUSH_IDLE_FINALIZE',
+    SECOND,
+    24 * HOUR,
+    "A push camera that has pushed no picture for this long has its open segment finished and uploaded; the next picture starts a new one. At least push.idle_disconnect. Longer keeps one segment over short pauses; shorter gets a paused camera's last pictures to the store sooner.",
+  ),
+  {
+    path: 'push.max_frame_bytes',
+    type: { kind: 'size', min: 1024 },
+    default: '2MiB',
+    env: 'PUSH_MAX_FRAME_BYTES',
+    doc: 'Largest JPEG a push camera may send in one request (413 above it). A 1080p JPEG is typically 150-500 KiB.',
+  },
+
   {
     path: 'backlog.max_bytes',
     type: { kind: 'size', min: 0 },
@@ -330,15 +354,20 @@ export const KEYS: readonly KeySpec[] = [
 
 /** Camera ids become directory names and object key prefixes. */
 export const CAMERA_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'stream', 'group', 'consumer', 'password_env', 'analysis'] as const;
-/** What a [[cameras]] table may name as its source_type; `file` takes `path`, the others `url` (`redis_stream` also `stream`). */
-export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic', 'redis_stream'] as const;
+export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'push_token', 'stream', 'group', 'consumer', 'password_env', 'analysis'] as const;
+/**
+ * What a [[cameras]] table may name as its source_type; `file` takes `path`, `http_push` neither (it
+ * may take `push_token`), the others `url` (`redis_stream` also `stream`).
+ */
+export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic', 'http_push', 'redis_stream'] as const;
 export const CAMERA_ENV = /^CAMERA(\d+)_RTSP_URL$/;
 
 export interface CameraConfig {
   id: string;
-  /** What ffmpeg opens: rtsp(s)://, synthetic:…, or file:<absolute path> for a `file` camera. */
+  /** What ffmpeg opens: rtsp(s)://, synthetic:…, or file:<absolute path> for a `file` camera; "" for http_push. */
   url: string;
+  /** An http_push camera's own bearer token for its pictures (the API token works too); a secret. */
+  pushToken?: string | undefined;
   labels: Record<string, string>;
   sourceType: (typeof CONFIG_SOURCE_TYPES)[number];
   /** Where the camera is defined, for messages: "config.toml cameras[0]", "environment CAMERA1_RTSP_URL". */
@@ -391,6 +420,7 @@ export interface Config {
     ffmpegPath: string;
     ffprobePath: string;
   };
+  push: { idleDisconnectMs: number; idleFinalizeMs: number; maxFrameBytes: number };
   backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number; quarantineMaxAgeMs: number };
   analysis: { enabled: boolean; snapshotWidth: number; snapshotMaxAgeMs: number };
   snapshots: ArchiveOptions;

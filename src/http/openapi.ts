@@ -22,6 +22,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'cameras', description: 'The cameras: from the configuration (read-only) and added over the API' },
         { name: 'footage', description: 'Stored segments and clips' },
         { name: 'events', description: 'Evidence clips cut around a moment' },
+        { name: 'ingest', description: "Pictures pushed by http_push cameras; the camera's own push_token is taken as well as the API token" },
         { name: 'probes', description: 'Liveness, readiness and metrics; no token' },
       ],
     },

@@ -14,6 +14,7 @@ import { type ApiDeps, apiPlugin } from './api.ts';
 import type { FrameService } from '../frames/frame-service.ts';
 import { toHttpError } from './error-reply.ts';
 import { registerOpenApi } from './openapi.ts';
+import { type IngestDeps, ingestPlugin } from './routes/ingest.ts';
 import { type HttpViews, methodNotAllowed, probeRoutes } from './probes.ts';
 import { decodeComponent, HttpError } from './request-input.ts';
 
@@ -30,6 +31,8 @@ export interface HttpDeps {
   cameras?: CameraService;
   /** The cameras' snapshots and analysis, behind /api/cameras/{id}/snapshot.jpg. */
   frames?: FrameService;
+  /** Pictures pushed by http_push cameras (POST /api/ingest/push/{camera_id}). */
+  ingest?: IngestDeps;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -87,7 +90,9 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
     // Changes (a camera added, an event posted) are an audit trail at info, with the request id a
     // client can quote; reads only at debug.
     const line = { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (req.method === 'GET' || req.method === 'HEAD') req.log.debug(line, 'api request');
+    // a pushed picture is a read's worth: several a second per camera would drown the audit trail
+    const picture = req.url.startsWith('/api/ingest/') && reply.statusCode < 400;
+    if (req.method === 'GET' || req.method === 'HEAD' || picture) req.log.debug(line, 'api request');
     else req.log.info(line, 'api request');
   });
   app.setErrorHandler((err, req, reply) => replyError(err as FastifyError, req, reply));
@@ -99,6 +104,8 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
   await registerOpenApi(app);
   probeRoutes(app, deps);
   await app.register(apiPlugin, { prefix: '/api', api: deps.api, cameras: deps.cameras, frames: deps.frames });
+  // its own context: a camera's push token is taken as well as the API token (routes/ingest.ts)
+  if (deps.ingest) await app.register(ingestPlugin, { prefix: '/api/ingest', ingest: deps.ingest });
   return app;
 }
 

@@ -284,7 +284,7 @@ function closeClient(client: StreamClient): void {
 }
 
 /** The source of a configured camera with source_type = "redis_stream". */
-export function redisStreamSourceOf(camera: CameraConfig, sink: FrameSink, log: Logger): RedisStreamSource {
+export function redisStreamSourceOf(camera: Pick<CameraConfig, 'id' | 'url' | 'redis'>, sink: FrameSink, log: Logger): RedisStreamSource {
   if (camera.redis === undefined) throw new Error(`camera ${camera.id} is not a redis_stream camera`);
   return new RedisStreamSource({ url: camera.url, ...camera.redis, sink, log });
 }

@@ -13,6 +13,7 @@ import type { TapFrame } from '../../src/frames/frame-tap.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import type { FinishedSegment } from '../../src/segment.ts';
 import { lineLogger } from '../support/line-logger.ts';
+import { recorderSettings } from '../support/recorder-settings.ts';
 import { type RtspServer, startRtspServer } from '../support/rtsp-server.ts';
 import { until } from '../support/until.ts';
 
@@ -42,18 +43,7 @@ test('a frame consumer stuck for 30 s costs frames, never footage: segments keep
   let blocked: { segmentsAtStart: number; segmentsAtEnd?: number } | undefined;
   const recorder = new CameraRecorder({
     camera: { id: 'cam', url: camera.url('/cam') },
-    settings: {
-      tempDir,
-      segmentDurationMs: SEGMENT_S * 1000,
-      rtspTimeoutMs: 5000,
-      stallTimeoutMs: 10_000,
-      restartInitialMs: 100,
-      restartMaxMs: 1000,
-      stableAfterMs: 60_000,
-      stopTimeoutMs: 10_000,
-      ffmpegPath: 'ffmpeg',
-      ffprobePath: 'ffprobe',
-    },
+    settings: recorderSettings(tempDir, { segmentDurationMs: SEGMENT_S * 1000, rtspTimeoutMs: 5000, stallTimeoutMs: 10_000 }),
     log,
     metrics: createMetrics(),
     clock: systemClock,

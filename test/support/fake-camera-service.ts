@@ -92,7 +92,7 @@ function view(
   return {
     id: input.id,
     source_type: input.source_type,
-    source_url: maskUrl(input.source_url),
+    source_url: maskUrl(input.source_url ?? ''),
     labels: input.labels ?? {},
     enabled: input.enabled ?? true,
     origin: 'api',

@@ -13,6 +13,7 @@ import { systemClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Redactor } from '../../src/redact.ts';
 import { HttpServer } from '../../src/http/server.ts';
+import type { IngestDeps } from '../../src/http/routes/ingest.ts';
 import { MemoryStore } from './memory-store.ts';
 
 export const TOKEN = 'http-Test-token-5c1a';
@@ -26,7 +27,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startHttp(cameras: CameraService | undefined, options: { token?: string; frames?: FrameService } = {}): Promise<TestServer> {
+export async function startHttp(
+  cameras: CameraService | undefined,
+  options: { token?: string; frames?: FrameService; ingest?: IngestDeps } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'http-'));
   const config = loadConfig(undefined, {
     STORAGE: 'filesystem',
@@ -55,6 +59,7 @@ export async function startHttp(cameras: CameraService | undefined, options: { t
     api: { config, store, events, worker: { wake: () => undefined }, clock: systemClock, log },
     ...(cameras ? { cameras } : {}),
     ...(options.frames ? { frames: options.frames } : {}),
+    ...(options.ingest ? { ingest: options.ingest } : {}),
   });
   const address = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;

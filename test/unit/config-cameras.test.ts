@@ -54,7 +54,10 @@ describe('config cameras: where each is defined, file cameras, the camera secret
     const got = problems(path, CREDS);
     assert.ok(got.includes(`cameras[0].url (${path}): a camera with source_type = "file" takes a path, not a url: remove url`), got.join('\n'));
     assert.ok(got.includes(`cameras[1].path (${path}): path is for source_type = "file"; a rtsp camera takes a url`), got.join('\n'));
-    assert.ok(got.includes(`cameras[2].source_type (${path}): "http" is not a source type: use "rtsp", "file", "synthetic", "redis_stream"`), got.join('\n'));
+    assert.ok(
+      got.includes(`cameras[2].source_type (${path}): "http" is not a source type: use "rtsp", "file", "synthetic", "http_push", "redis_stream"`),
+      got.join('\n'),
+    );
     assert.ok(
       got.some((p) => p.startsWith(`cameras[3].source_type (${path}): source_type = "synthetic" does not match`)),
       got.join('\n'),

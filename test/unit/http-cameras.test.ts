@@ -78,11 +78,11 @@ describe('camera routes', () => {
     assert.match((await failure(await post({ id: 'Cam_2', source_type: 'rtsp', source_url: 'rtsp://h/s' }))).error, /lowercase letters, digits and "-"/);
     assert.match(
       (await failure(await post({ id: 'cam-2', source_type: 'file', source_url: 'rtsp://h/s' }))).error,
-      /source_type must be one of "rtsp", "synthetic": Where the video comes from/,
+      /source_type must be one of "rtsp", "http_push", "synthetic": Where the video comes from/,
     );
     assert.match(
       (await failure(await post({ id: 'cam-2', source_type: 'rtsp', source_url: 'rtsp://h/s', colour: 'red' }))).error,
-      /unknown field "colour"; allowed: id, source_type, source_url, labels, enabled/,
+      /unknown field "colour"; allowed: id, source_type, source_url, push_token, labels, enabled/,
     );
     assert.match((await failure(await post({ id: 'cam-2', source_type: 'rtsp', source_url: 'http://h/s' }))).error, /rtsp:\/\/ or rtsps:\/\//);
   });

@@ -42,6 +42,7 @@ async function documented(): Promise<{
       views: { health: () => ({}), notReadyReasons: () => [] },
       api: { config, store: new MemoryStore(), events: new EventStore('/nonexistent'), worker: { wake: () => undefined }, clock: systemClock, log },
       cameras: new FakeCameraService(),
+      ingest: { cameras: { pushTarget: () => undefined }, apiToken: 'openapi-token-1234', maxFrameBytes: 2 ** 21, clock: systemClock },
     },
     (r) => {
       for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -97,6 +98,7 @@ test('every registered route is in the OpenAPI document, with a summary and its 
     '/api/cameras/{camera}/clip',
     '/api/events',
     '/api/events/{id}',
+    '/api/ingest/push/{camera_id}',
     '/health',
     '/ready',
     '/metrics',

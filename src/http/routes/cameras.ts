@@ -20,6 +20,12 @@ function serviceOf(cameras: CameraService | undefined): CameraService {
 /** The checks the schema cannot express; a 400 naming source_url or labels, the password masked. */
 function checkInput(input: { source_type?: string; source_url?: string | undefined; labels?: Record<string, string> | undefined }): void {
   const problems: ConfigProblem[] = [];
+  if (input.source_type === 'http_push' && input.source_url !== undefined) {
+    throw new HttpError(400, 'source_url: an http_push camera takes no source_url: its pictures are POSTed to /api/ingest/push/{id}', 'source_url');
+  }
+  if (input.source_type !== undefined && input.source_type !== 'http_push' && input.source_url === undefined) {
+    throw new HttpError(400, `source_url is missing: a ${input.source_type} camera needs the URL of its stream`, 'source_url');
+  }
   if (input.source_type === 'rtsp' && input.source_url?.startsWith('synthetic:')) {
     throw new HttpError(400, 'source_url: an rtsp camera takes an rtsp:// or rtsps:// URL', 'source_url');
   }

@@ -23,6 +23,13 @@ const Labels = Type.Record(Type.String(), Type.String(), {
     'Names of letters, digits and "_" (not starting with a digit or "__", not camera_id), string values; they become Prometheus labels and object metadata',
   examples: [{ site: 'store-12', zone: 'checkout' }],
 });
+const PushToken = Type.String({
+  minLength: 16,
+  maxLength: 256,
+  pattern: '^[\\x21-\\x7e]+$',
+  description:
+    'http_push only: the camera\'s own token, sent as Authorization: Bearer <token> with its pictures (16 to 256 printable characters, e.g. from "openssl rand -hex 32"). Without it the camera must send the API token; a PATCH replaces it at once. Stored encrypted, never shown',
+});
 const Enabled = Type.Boolean({ description: 'false stops recording but keeps the camera', examples: [true] });
 const Share = (description: string, minimum: number, maximum: number) => Type.Optional(Type.Number({ minimum, maximum, description }));
 const Whole = (description: string, minimum: number, maximum: number) => Type.Optional(Type.Integer({ minimum, maximum, description }));
@@ -69,11 +76,12 @@ const Analysis = Type.Object(
 export const NewCameraBody = Type.Object(
   {
     id: Type.String({ pattern: CAMERA_ID.source, description: `The camera id: ${ID_RULE}` }),
-    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('synthetic')], {
+    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('http_push'), Type.Literal('synthetic')], {
       description:
-        'Where the video comes from: "rtsp"; "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
+        'Where the video comes from: "rtsp"; "http_push" (JPEG pictures POSTed to /api/ingest/push/{id}, no source_url); "synthetic" (a test picture made by ffmpeg) only where the configuration allows it (api.allow_synthetic_cameras, set by the demo)',
     }),
-    source_url: SourceUrl,
+    source_url: Type.Optional(SourceUrl),
+    push_token: Type.Optional(PushToken),
     labels: Type.Optional(Labels),
     enabled: Type.Optional(Enabled),
     analysis: Type.Optional(Analysis),
@@ -82,13 +90,24 @@ export const NewCameraBody = Type.Object(
     additionalProperties: false,
     examples: [
       { id: 'cam-001', source_type: 'rtsp', source_url: 'rtsp://viewer:secret@192.0.2.10:554/stream1', labels: { site: 'store-12', zone: 'checkout' } },
+      { id: 'door-7', source_type: 'http_push', push_token: '3f9c2b7e5a1d4c6b8e0f2a4c6e8b0d1f', labels: { site: 'store-12' } },
     ],
   },
 );
 
 export const CameraPatchBody = Type.Object(
-  { source_url: Type.Optional(SourceUrl), labels: Type.Optional(Labels), enabled: Type.Optional(Enabled), analysis: Type.Optional(Analysis) },
-  { additionalProperties: false, minProperties: 1, examples: [{ source_url: 'rtsp://viewer:secret@192.0.2.11:554/stream1' }, { enabled: false }] },
+  {
+    source_url: Type.Optional(SourceUrl),
+    labels: Type.Optional(Labels),
+    enabled: Type.Optional(Enabled),
+    push_token: Type.Optional(PushToken),
+    analysis: Type.Optional(Analysis),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ source_url: 'rtsp://viewer:secret@192.0.2.11:554/stream1' }, { enabled: false }, { push_token: '8d2e6f0a4c1b3e5d7f9a0c2e4b6d8f1a' }],
+  },
 );
 
 const VIEW_EXAMPLE = {
@@ -112,8 +131,9 @@ const VIEW_EXAMPLE = {
 export const CameraViewSchema = Type.Object(
   {
     id: Type.String(),
-    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('file'), Type.Literal('synthetic'), Type.Literal('redis_stream')]),
-    source_url: Type.String({ description: 'The source with any password masked as ***' }),
+    source_type: Type.Union([Type.Literal('rtsp'), Type.Literal('file'), Type.Literal('synthetic'), Type.Literal('http_push'), Type.Literal('redis_stream')]),
+    source_url: Type.String({ description: 'The source with any password masked as ***; for an http_push camera, the path its pictures go to' }),
+    push_token_set: Type.Optional(Type.Boolean({ description: 'http_push only: whether the camera has a token of its own (never shown)' })),
     labels: Type.Record(Type.String(), Type.String()),
     enabled: Type.Boolean(),
     origin: Type.Union([Type.Literal('config'), Type.Literal('api')], { description: 'config cameras are read-only over the API' }),
