@@ -4,25 +4,17 @@
 // another (two PATCHes at once never leave two ffmpegs). Runtime cameras are persisted before they
 // are started (camera-records.ts); config cameras are read-only here.
 import type { Clock } from '../clock.ts';
-import { errorMessage } from '../errors.ts';
 import { isFrameSink, type PushCameras, type PushTarget } from '../ingest/push-cameras.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { maskUrl, type Redactor } from '../redact.ts';
-import {
-  checkAnalysisInput,
-  checkEnabled,
-  checkId,
-  checkLabelsInput,
-  checkPushToken,
-  checkSourceType,
-  checkSourceUrl,
-  type InputRules,
-} from './camera-input.ts';
+import type { InputRules } from './camera-input.ts';
+import { checkCameraPatch, checkNewCamera } from './camera-request.ts';
 import type { CameraRecords } from './camera-records.ts';
 import { notFound, notRunning, persisted, readOnly, taken } from './change-refusals.ts';
 import { RecorderHandover } from './recorder-handover.ts';
 import { RemovedCameras } from './removed-cameras.ts';
+import { StoredCameras } from './stored-cameras.ts';
 import { Turns } from './turns.ts';
 import type { CameraFrames, FrameService } from '../frames/frame-service.ts';
 import { CameraChangeError, type CameraPatch, type CameraService, type CameraView, type NewCamera, type RemovedCamera } from './camera-service.ts';
@@ -61,16 +53,8 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
   readonly #turns = new Turns();
   readonly #removed: RemovedCameras;
   #phase: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
-  /** Runtime cameras came from the local copy: read the store again once it answers. */
-  #fromCache = false;
   #stopped: Promise<void> | undefined;
-  /**
-   * Counts changes made over the API; a camera's entry says when it last changed. A load of the
-   * store that began before a camera's change read the record as it was: applying it would undo
-   * the change (re-add a removed camera, drop one just added, bring back an old URL).
-   */
-  #changes = 0;
-  readonly #changedAt = new Map<string, number>();
+  readonly #stored: StoredCameras;
   readonly #handover: RecorderHandover;
 
   constructor(deps: SupervisorDeps) {
@@ -83,6 +67,16 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
       tempDir: deps.tempDir,
       defined: (id) => this.#entries.has(id),
       inTurn: (id, fn) => this.#serial(id, fn),
+    });
+    this.#stored = new StoredCameras({
+      records: deps.records,
+      redactor: deps.redactor,
+      log: deps.log,
+      storeTimeoutMs: deps.storeTimeoutMs,
+      specOf: (id) => this.#entries.get(id)?.spec,
+      specs: () => [...this.#entries.values()].map((e) => e.spec),
+      inTurn: (id, fn) => this.#serial(id, fn),
+      converge: (id, desired) => this.#converge(id, desired),
     });
     for (const spec of deps.configCameras) {
       deps.redactor.addUrlPasswords([spec.url]);
@@ -115,16 +109,7 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
     if (this.#phase !== 'created') return;
     for (const e of this.#entries.values()) e.recorder?.start();
     this.#phase = 'running';
-    const since = this.#changes; // the API takes changes while the load runs
-    try {
-      const loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
-      this.#fromCache = loaded.from === 'cache';
-      if (loaded.cameras.length > 0) this.#deps.log.info({ cameras: loaded.cameras.map((c) => c.id), from: loaded.from }, 'runtime cameras loaded');
-      await this.#adopt(loaded.cameras, since);
-    } catch (err) {
-      this.#fromCache = true; // read again when the store answers
-      this.#deps.log.warn({ err: errorMessage(err) }, 'cannot load the runtime cameras; trying again when the store answers');
-    }
+    await this.#stored.load();
   }
 
   /**
@@ -132,28 +117,7 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
    * records replace them (cameras added, changed or removed meanwhile by another replica).
    */
   async storeReachable(): Promise<void> {
-    if (!this.#fromCache || this.#phase !== 'running') return;
-    const since = this.#changes;
-    let loaded;
-    try {
-      loaded = await this.#deps.records.load(AbortSignal.timeout(this.#deps.storeTimeoutMs));
-    } catch (err) {
-      this.#deps.log.warn({ err: errorMessage(err) }, 'cannot read the stored cameras; trying again at the next store check');
-      return;
-    }
-    if (loaded.from !== 'store') return;
-    this.#fromCache = false;
-    const stored = new Set(loaded.cameras.map((c) => c.id));
-    await this.#adopt(loaded.cameras, since);
-    for (const [id, e] of [...this.#entries]) {
-      if (e.spec.origin !== 'api' || stored.has(id)) continue;
-      await this.#serial(id, async () => {
-        if (this.#changedSince(id, since) || !this.#entries.has(id)) return;
-        await this.#converge(id, undefined);
-        this.#deps.log.info({ camera: id }, 'camera removed: it is no longer in the store');
-      });
-    }
-    this.#deps.log.info({ cameras: [...stored] }, 'runtime cameras reconciled with the store');
+    if (this.#phase === 'running') await this.#stored.storeReachable();
   }
 
   /**
@@ -203,67 +167,33 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
   }
 
   async add(input: NewCamera): Promise<CameraView> {
-    const id = checkId((input as { id?: unknown }).id);
-    const sourceType = checkSourceType(input.source_type, this.#deps.rules);
-    const url = checkSourceUrl(input.source_url, sourceType);
-    const pushToken = checkPushToken(input.push_token, sourceType);
-    this.#deps.redactor.addUrlPasswords([url]); // before anything can log it
-    if (pushToken !== undefined) this.#deps.redactor.add(pushToken);
-    const labels = checkLabelsInput(input.labels);
-    const enabled = checkEnabled(input.enabled);
-    const analysis = checkAnalysisInput(input.analysis);
+    const fields = checkNewCamera(input, this.#deps.rules, this.#deps.redactor);
+    const { id } = fields;
     return this.#serial(id, async () => {
       this.#assertRunning();
       const existing = this.#entries.get(id);
       if (existing) throw taken(existing.spec);
-      this.#assertStorable(url, pushToken);
+      this.#assertStorable(fields.url, fields.pushToken);
       const now = new Date(this.#deps.clock.now()).toISOString();
-      const spec: CameraSpec = {
-        id,
-        sourceType,
-        url,
-        ...(pushToken !== undefined && { pushToken }),
-        labels,
-        enabled,
-        ...(analysis && { analysis }),
-        origin: 'api',
-        definedIn: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const spec: CameraSpec = { ...fields, origin: 'api', definedIn: null, createdAt: now, updatedAt: now };
       await persisted(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
-      this.#changedAt.set(id, ++this.#changes);
+      this.#stored.changed(id);
       await this.#converge(id, spec);
-      this.#deps.log.info({ camera: id, source: maskUrl(url), labels, enabled }, 'camera added');
+      this.#deps.log.info({ camera: id, source: maskUrl(spec.url), labels: spec.labels, enabled: spec.enabled }, 'camera added');
       return this.#view(this.#entries.get(id) as Entry);
     });
   }
 
   async change(id: string, patch: CameraPatch): Promise<CameraView> {
     if (this.#entries.get(id)?.spec.origin === 'config') this.#writable(id); // read-only says more than a field's error
-    const url = patch.source_url === undefined ? undefined : checkSourceUrl(patch.source_url, this.#entries.get(id)?.spec.sourceType ?? 'rtsp');
-    if (url !== undefined) this.#deps.redactor.addUrlPasswords([url]);
-    const type = this.#entries.get(id)?.spec.sourceType; // an unknown camera is a 404 below
-    const pushToken = type === undefined ? undefined : checkPushToken(patch.push_token, type);
-    if (pushToken !== undefined) this.#deps.redactor.add(pushToken);
-    const labels = patch.labels === undefined ? undefined : checkLabelsInput(patch.labels);
-    const enabled = patch.enabled === undefined ? undefined : checkEnabled(patch.enabled);
-    const analysis = checkAnalysisInput(patch.analysis);
+    const changes = checkCameraPatch(patch, this.#entries.get(id)?.spec.sourceType, this.#deps.redactor);
     return this.#serial(id, async () => {
       this.#assertRunning();
       const current = this.#writable(id);
-      if (url !== undefined || pushToken !== undefined) this.#assertStorable(url ?? current.spec.url, pushToken);
-      const spec: CameraSpec = {
-        ...current.spec,
-        ...(url !== undefined ? { url } : {}),
-        ...(pushToken !== undefined ? { pushToken } : {}),
-        ...(labels !== undefined ? { labels } : {}),
-        ...(enabled !== undefined ? { enabled } : {}),
-        ...(analysis !== undefined ? { analysis } : {}),
-        updatedAt: new Date(this.#deps.clock.now()).toISOString(),
-      };
+      if (changes.url !== undefined || changes.pushToken !== undefined) this.#assertStorable(changes.url ?? current.spec.url, changes.pushToken);
+      const spec: CameraSpec = { ...current.spec, ...changes, updatedAt: new Date(this.#deps.clock.now()).toISOString() };
       await persisted(() => this.#deps.records.save(spec, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
-      this.#changedAt.set(id, ++this.#changes);
+      this.#stored.changed(id);
       await this.#converge(id, spec);
       this.#deps.log.info(
         { camera: id, source: maskUrl(spec.url), labels: spec.labels, enabled: spec.enabled, restarted: needsRestart(current.spec, spec) },
@@ -278,36 +208,12 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
       this.#assertRunning();
       this.#writable(id);
       await persisted(() => this.#deps.records.delete(id, AbortSignal.timeout(this.#deps.storeTimeoutMs)), this.#deps.log);
-      this.#changedAt.set(id, ++this.#changes);
+      this.#stored.changed(id);
       await this.#converge(id, undefined);
       const waiting = this.#deps.backlog(id).segments;
       this.#deps.log.info({ camera: id, segmentsWaiting: waiting }, 'camera removed; its segments are still uploaded');
       return { id, segments_waiting: waiting };
     });
-  }
-
-  /** Stored runtime cameras at start or after the store came back; a config camera's id wins. */
-  async #adopt(cameras: CameraSpec[], since: number): Promise<void> {
-    for (const spec of cameras) {
-      const current = this.#entries.get(spec.id);
-      if (current?.spec.origin === 'config') {
-        this.#deps.log.warn(
-          { camera: spec.id, definedIn: current.spec.definedIn },
-          'a stored runtime camera has the id of a config camera; the config camera is recorded and the stored one ignored',
-        );
-        continue;
-      }
-      this.#deps.redactor.addUrlPasswords([spec.url]);
-      if (spec.pushToken !== undefined) this.#deps.redactor.add(spec.pushToken);
-      await this.#serial(spec.id, async () => {
-        if (!this.#changedSince(spec.id, since)) await this.#converge(spec.id, spec);
-      });
-    }
-  }
-
-  /** A change made over the API since `since`: a load begun before it read the record as it was. */
-  #changedSince(id: string, since: number): boolean {
-    return (this.#changedAt.get(id) ?? 0) > since;
   }
 
   /** Makes one camera's recorder match `desired` (undefined: gone), touching no other camera. */
