@@ -172,8 +172,18 @@ export function frameTapArgs({ width, height, pipeFd }: FrameTapShape, select = 
     '-map', '0:v:0', '-an',
     '-vf', `${select}scale=${width}:${height}:flags=fast_bilinear,format=gray`,
     '-fps_mode', 'passthrough',
-    '-f', 'rawvideo', `pipe:${pipeFd}`,
+    '-c:v', 'rawvideo', '-f', 'tee', teeToPipe('rawvideo', pipeFd),
   ];
+}
+
+/**
+ * A tap's pipe as the one slave of a tee that may fail: when the reader of the pipe is gone (the
+ * recorder's process died), a plain pipe output fails with EPIPE and ffmpeg ends the recording
+ * with it; through the tee the pipe is dropped (onfail=ignore) and ffmpeg records on, an orphan
+ * the next start stops and uploads. A tee whose every slave failed fails too, hence the null one.
+ */
+function teeToPipe(format: string, pipeFd: number): string {
+  return `[f=${format}:onfail=ignore]pipe\\:${pipeFd}|[f=null]/dev/null`;
 }
 
 /**
@@ -191,6 +201,6 @@ export function jpegTapArgs({ width, pipeFd }: JpegTapShape, select = ''): strin
     ...(filters === '' ? [] : ['-vf', filters]),
     '-fps_mode', 'passthrough',
     '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5',
-    '-f', 'image2pipe', `pipe:${pipeFd}`,
+    '-f', 'tee', teeToPipe('image2pipe', pipeFd),
   ];
 }

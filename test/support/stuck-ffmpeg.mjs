@@ -4,7 +4,7 @@
 //
 // It is started with only PATH and TZ in its environment (src/child-env.ts), so it takes its
 // orders from a file: `stuck-ffmpeg.json` in temp_dir (the parent of the camera's folder, which
-// is the folder of ffmpeg's last argument, the segment pattern), `{ "runs": [mode, ...] }`, one
+// is the folder of ffmpeg's segment pattern argument), `{ "runs": [mode, ...] }`, one
 // mode per start, the last one repeated. Each start, signal and exit is appended to
 // `stuck-ffmpeg.log` beside it as a JSON line, so a test knows every pid and what it went through.
 //
@@ -22,7 +22,8 @@ if (process.argv.includes('-version')) {
   process.stdout.write('ffmpeg version stuck-ffmpeg (a test stand-in)\n');
   process.exit(0);
 }
-const cameraDir = dirname(process.argv.at(-1));
+// the segment pattern: the last argument, or the last before the frame and snapshot pipes
+const cameraDir = dirname(process.argv.findLast((a) => a.endsWith('.mp4')) ?? process.argv.at(-1));
 const tempDir = dirname(cameraDir);
 const journal = join(tempDir, 'stuck-ffmpeg.log');
 const { runs } = JSON.parse(readFileSync(join(tempDir, 'stuck-ffmpeg.json'), 'utf8'));

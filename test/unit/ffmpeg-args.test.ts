@@ -94,7 +94,7 @@ test('the frame tap is off by default and, when on, adds key-frame-only decoding
     '-map', '0:v:0', '-an',
     '-vf', 'scale=320:180:flags=fast_bilinear,format=gray',
     '-fps_mode', 'passthrough',
-    '-f', 'rawvideo', 'pipe:3',
+    '-c:v', 'rawvideo', '-f', 'tee', '[f=rawvideo:onfail=ignore]pipe\\:3|[f=null]/dev/null',
   ]);
 });
 
@@ -111,14 +111,14 @@ test('snapshots, when on, decode key frames only and add a scaled JPEG output pe
     '-vf', 'scale=640:-2:flags=fast_bilinear',
     '-fps_mode', 'passthrough',
     '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5',
-    '-f', 'image2pipe', 'pipe:4',
+    '-f', 'tee', '[f=image2pipe:onfail=ignore]pipe\\:4|[f=null]/dev/null',
   ]);
   // With both, one decoder feeds both outputs: the input options come once.
   const both = ffmpegArgs({ ...base, frames: { width: 320, height: 180, pipeFd: 3 }, snapshots: { width: 640, pipeFd: 4 } });
   assert.equal(both.filter((a) => a === '-skip_frame').length, 1);
   assert.deepEqual(
-    both.filter((a) => a.startsWith('pipe:')),
-    ['pipe:1', 'pipe:3', 'pipe:4'],
+    both.filter((a) => a.includes('pipe:') || a.includes('pipe\\:')),
+    ['pipe:1', '[f=rawvideo:onfail=ignore]pipe\\:3|[f=null]/dev/null', '[f=image2pipe:onfail=ignore]pipe\\:4|[f=null]/dev/null'],
   );
 });
 
