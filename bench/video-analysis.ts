@@ -53,9 +53,9 @@ interface Shape {
 
 const SHAPES: Shape[] = [
   { name: 'recording only', env: { ANALYSIS_ENABLED: 'false' } },
-  { name: 'default analysis (full-size snapshots)', env: {} },
-  { name: 'default analysis, snapshot_width = 640', env: { SNAPSHOT_WIDTH: '640' } },
-  { name: 'frame_rate = 5 (full decode), snapshot_width = 640', env: { SNAPSHOT_WIDTH: '640' }, analysis: '{ frame_rate = 5 }' },
+  { name: 'default analysis (full-size snapshots)', env: { ANALYSIS_ENABLED: 'true' } },
+  { name: 'default analysis, snapshot_width = 640', env: { ANALYSIS_ENABLED: 'true', SNAPSHOT_WIDTH: '640' } },
+  { name: 'frame_rate = 5 (full decode), snapshot_width = 640', env: { ANALYSIS_ENABLED: 'true', SNAPSHOT_WIDTH: '640' }, analysis: '{ frame_rate = 5 }' },
 ];
 
 async function recorder(urls: string[], env: Record<string, string>, analysis?: string): Promise<RecorderProcess> {
@@ -133,7 +133,7 @@ async function snapshots(): Promise<string[]> {
   onCleanup('rtsp server', () => server.kill());
   const proc = await recorder(
     Array.from({ length: count }, (_, i) => server.url(`/c${i}`)),
-    {},
+    { ANALYSIS_ENABLED: 'true' },
   );
   await sleep(warmup * 1000);
   const times: number[] = [];

@@ -19,6 +19,7 @@ export function demoEnv(dir: string, port: string | undefined, env: Env): Env {
     METRICS_PORT: port ?? env.METRICS_PORT ?? '9090',
     CAMERA1_RTSP_URL: 'synthetic:?size=640x360&fps=15',
     CAMERA2_RTSP_URL: 'synthetic:?size=640x360&fps=15',
+    ANALYSIS_ENABLED: 'true', // snapshots, picture health and motion of the demo's cameras
     API_ALLOW_SYNTHETIC_CAMERAS: 'true', // the demo has no RTSP camera: more cameras over the API are synthetic ones
     API_TOKEN: env.API_TOKEN || demoToken(dir),
   };

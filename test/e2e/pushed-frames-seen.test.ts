@@ -52,7 +52,14 @@ before(async () => {
     ].join('\n'),
   );
   recorder = new RecorderProcess(
-    { STORAGE: 'filesystem', FILESYSTEM_ROOT: join(root, 'store'), TEMP_DIR: join(root, 'tmp'), API_TOKEN: TOKEN, SEGMENT_DURATION: '60s' },
+    {
+      STORAGE: 'filesystem',
+      FILESYSTEM_ROOT: join(root, 'store'),
+      TEMP_DIR: join(root, 'tmp'),
+      API_TOKEN: TOKEN,
+      SEGMENT_DURATION: '60s',
+      ANALYSIS_ENABLED: 'true',
+    },
     await freePort(),
     ['--config', config],
   );

@@ -51,6 +51,7 @@ before(async () => {
       CAMERA1_RTSP_URL: camera.url('/cam'),
       SEGMENT_DURATION: '30s',
       LOG_LEVEL: 'debug',
+      ANALYSIS_ENABLED: 'true',
     },
     await freePort(),
   );
