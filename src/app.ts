@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { CameraRecords } from './camera/camera-records.ts';
 import { parseSecretsKey } from './camera/camera-secrets.ts';
 import { specOfConfig } from './camera/camera-spec.ts';
-import { CameraRecorder } from './camera/recorder.ts';
+import { recorderFactory } from './camera/recorder-factory.ts';
 import { CameraSupervisor } from './camera/supervisor.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
@@ -18,16 +18,12 @@ import { ConfigError, errorMessage, StoreError } from './errors.ts';
 import { SnapshotArchive } from './frames/snapshot-archive.ts';
 import { visionFactory } from './frames/vision-factory.ts';
 import { HttpServer } from './http/server.ts';
-import { PushRecorder } from './ingest/push-recorder.ts';
-import { redisStreamSourceOf } from './ingest/redis-stream-source.ts';
-import { SourcedRecorder } from './ingest/sourced-recorder.ts';
 import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
 import { EventWorker } from './clips/event-worker.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Redactor } from './redact.ts';
-import type { FinishedSegment } from './segment.ts';
 import { BacklogGuard } from './storage/backlog-guard.ts';
 import { FilesystemStore } from './storage/fs-store.ts';
 import { findLeftovers, listSegments } from './storage/leftovers.ts';
@@ -108,25 +104,15 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       key: Buffer.isBuffer(secretsKey) ? secretsKey : undefined,
       log: log.child({ component: 'cameras' }),
     }),
-    newRecorder: (camera, newestNameMs) => {
-      const cameraLog = log.child({ camera: camera.id });
-      const recorderDeps = {
-        newestNameMs,
-        settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
-        log: cameraLog,
-        metrics,
-        clock,
-        onSegment: (segment: FinishedSegment) => void uploader.enqueue(segment),
-        onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
-        vision: visionOf(camera, cameraLog),
-      };
-      if (camera.sourceType === 'http_push') return new PushRecorder({ ...recorderDeps, camera, push: config.push });
-      if (camera.sourceType === 'redis_stream') {
-        const recorder = new PushRecorder({ ...recorderDeps, camera, push: config.push });
-        return new SourcedRecorder(recorder, redisStreamSourceOf(camera, recorder, cameraLog));
-      }
-      return new CameraRecorder({ ...recorderDeps, camera });
-    },
+    newRecorder: recorderFactory({
+      config,
+      log,
+      metrics,
+      clock,
+      visionOf,
+      onSegment: (segment) => void uploader.enqueue(segment),
+      onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
+    }),
     metrics,
     redactor,
     clock,

@@ -1,7 +1,5 @@
 // Every configuration key in one table: its type, default, environment variable and why it matters.
 // Loading, validation, the --check-config dump and the docs test all read this table.
-import type { ArchiveOptions } from '../frames/archive-options.ts';
-import type { AnalysisInput } from '../frames/vision-settings.ts';
 
 export type KeyType =
   | { kind: 'string'; nonEmpty?: boolean }
@@ -362,77 +360,4 @@ export const CAMERA_KEYS = ['id', 'url', 'labels', 'source_type', 'path', 'push_
 export const CONFIG_SOURCE_TYPES = ['rtsp', 'file', 'synthetic', 'http_push', 'redis_stream'] as const;
 export const CAMERA_ENV = /^CAMERA(\d+)_RTSP_URL$/;
 
-export interface CameraConfig {
-  id: string;
-  /** What ffmpeg opens: rtsp(s)://, synthetic:…, or file:<absolute path> for a `file` camera; "" for http_push. */
-  url: string;
-  /** An http_push camera's own bearer token for its pictures (the API token works too); a secret. */
-  pushToken?: string | undefined;
-  labels: Record<string, string>;
-  sourceType: (typeof CONFIG_SOURCE_TYPES)[number];
-  /** Where the camera is defined, for messages: "config.toml cameras[0]", "environment CAMERA1_RTSP_URL". */
-  definedIn: string;
-  /** The camera's own analysis settings (vision-settings.ts), over the [analysis] defaults. */
-  analysis?: AnalysisInput | undefined;
-  /** With source_type = "redis_stream" (the url is then redis:// or rediss://): what to read from it. */
-  redis?: RedisStreamConfig;
-}
-
-export interface RedisStreamConfig {
-  /** The stream's key. */
-  stream: string;
-  /** Consumer group, created when missing. Default "camera-recorder". */
-  group: string;
-  /** This recorder's name in the group; default the camera id, so a restarted recorder reads its own pending entries. */
-  consumer: string;
-}
-
-export interface Config {
-  logLevel: string;
-  tempDir: string;
-  tempDirMaxBytes: number;
-  segmentDurationMs: number;
-  storage: 's3' | 'filesystem';
-  shutdownGraceMs: number;
-  http: { port: number; host: string };
-  s3: {
-    endpoint: string;
-    region: string;
-    bucket: string;
-    accessKeyId: string;
-    secretAccessKey: string;
-    forcePathStyle: boolean;
-    createBucket: boolean;
-    connectTimeoutMs: number;
-    requestTimeoutMs: number;
-    partSize: number;
-    partConcurrency: number;
-  };
-  filesystem: { root: string };
-  upload: { concurrency: number; attemptTimeoutMs: number; retryInitialMs: number; retryMaxMs: number };
-  recorder: {
-    rtspTimeoutMs: number;
-    stallTimeoutMs: number;
-    restartInitialMs: number;
-    restartMaxMs: number;
-    stableAfterMs: number;
-    stopTimeoutMs: number;
-    ffmpegPath: string;
-    ffprobePath: string;
-  };
-  push: { idleDisconnectMs: number; idleFinalizeMs: number; maxFrameBytes: number };
-  backlog: { maxBytes: number; minFreeBytes: number; checkIntervalMs: number; quarantineMaxAgeMs: number };
-  analysis: { enabled: boolean; snapshotWidth: number; snapshotMaxAgeMs: number };
-  snapshots: ArchiveOptions;
-  api: { token: string; presignExpiryMs: number; maxRangeMs: number; cameraSecretsKey: string; allowSyntheticCameras: boolean };
-  events: {
-    preSeconds: number;
-    postSeconds: number;
-    maxSeconds: number;
-    metadataMaxBytes: number;
-    waitMaxMs: number;
-    pollIntervalMs: number;
-    maxAttempts: number;
-  };
-  cameras: CameraConfig[];
-}
+export type { CameraConfig, Config, RedisStreamConfig } from './config-types.ts';

@@ -1,0 +1,48 @@
+// Which recorder a camera gets: an ffmpeg reading its stream (rtsp, file, synthetic), a push
+// recorder for pictures POSTed to it (http_push), or a push recorder fed by its Redis stream.
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/schema.ts';
+import type { VisionOf } from '../frames/vision-factory.ts';
+import { PushRecorder } from '../ingest/push-recorder.ts';
+import { redisStreamSourceOf } from '../ingest/redis-stream-source.ts';
+import { SourcedRecorder } from '../ingest/sourced-recorder.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { FinishedSegment } from '../segment.ts';
+import type { CameraSpec } from './camera-spec.ts';
+import type { Recorder } from './camera-view.ts';
+import { CameraRecorder } from './recorder.ts';
+
+export interface RecorderFactoryDeps {
+  config: Pick<Config, 'tempDir' | 'segmentDurationMs' | 'recorder' | 'push'>;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  visionOf: VisionOf;
+  onSegment: (segment: FinishedSegment) => void;
+  /** ffmpeg hit ENOSPC: free room before its restart. */
+  onDiskFull: () => void;
+}
+
+export function recorderFactory(deps: RecorderFactoryDeps): (camera: CameraSpec, newestNameMs?: number) => Recorder {
+  const { config } = deps;
+  return (camera, newestNameMs) => {
+    const log = deps.log.child({ camera: camera.id });
+    const recorderDeps = {
+      newestNameMs,
+      settings: { tempDir: config.tempDir, segmentDurationMs: config.segmentDurationMs, ...config.recorder },
+      log,
+      metrics: deps.metrics,
+      clock: deps.clock,
+      onSegment: deps.onSegment,
+      onDiskFull: deps.onDiskFull,
+      vision: deps.visionOf(camera, log),
+    };
+    if (camera.sourceType === 'http_push') return new PushRecorder({ ...recorderDeps, camera, push: config.push });
+    if (camera.sourceType === 'redis_stream') {
+      const recorder = new PushRecorder({ ...recorderDeps, camera, push: config.push });
+      return new SourcedRecorder(recorder, redisStreamSourceOf(camera, recorder, log));
+    }
+    return new CameraRecorder({ ...recorderDeps, camera });
+  };
+}
