@@ -26,3 +26,12 @@ export function probeFile(path: string): Probed {
   const sorted = [...j.streams].sort((a, b) => (a.codec_type === 'video' ? -1 : b.codec_type === 'video' ? 1 : 0));
   return { codecs: sorted.map((s) => s.codec_name), durationSec: Number(j.format.duration) };
 }
+
+/** How many seconds a file being written plays so far; 0 while it holds no whole fragment yet. */
+export function playableSeconds(path: string): number {
+  try {
+    return probeFile(path).durationSec || 0;
+  } catch {
+    return 0; // no moov yet, or a fragment half written
+  }
+}
