@@ -1,0 +1,35 @@
+// The event sinks' series, one label `sink` (redis, mqtt, websocket).
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export function createSinkMetrics(registry: Registry) {
+  const registers = [registry];
+  const sink = ['sink'] as const;
+  return {
+    published: new Counter({
+      name: 'camera_events_published_total',
+      help: 'Event envelopes a sink handed to its broker (or its WebSocket clients).',
+      labelNames: sink,
+      registers,
+    }),
+    dropped: new Counter({
+      name: 'camera_events_dropped_total',
+      help: 'Event envelopes a sink dropped: its outbox was full while the broker was down or slow (the oldest go first). Recording never waits for a sink.',
+      labelNames: sink,
+      registers,
+    }),
+    up: new Gauge({
+      name: 'camera_event_sink_up',
+      help: '1 while the sink is connected to its broker, else 0.',
+      labelNames: sink,
+      registers,
+    }),
+    queued: new Gauge({
+      name: 'camera_event_sink_queued_events',
+      help: 'Event envelopes waiting in the sink’s outbox.',
+      labelNames: sink,
+      registers,
+    }),
+  };
+}
+
+export type SinkMetrics = ReturnType<typeof createSinkMetrics>;
