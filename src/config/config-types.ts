@@ -75,6 +75,12 @@ export interface Config {
     waitMaxMs: number;
     pollIntervalMs: number;
     maxAttempts: number;
+    framesDefault: number;
+    framesMax: number;
   };
+  /** The event stream's sinks (schema-events.ts); an empty url turns a sink off. */
+  redis: { url: string; password: string; channelPrefix: string; stateKeyPrefix: string };
+  mqtt: { url: string; topicPrefix: string; username: string; password: string; qos: number; clientId: string; triggers: boolean };
+  eventStream: { outboxSize: number; reconnectInitialMs: number; reconnectMaxMs: number; frameIngestedIntervalMs: number; websocketMaxClients: number };
   cameras: CameraConfig[];
 }

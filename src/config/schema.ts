@@ -34,6 +34,8 @@ const dur = (path: string, def: string, env: string | undefined, minMs: number, 
   ...(env ? { env } : {}),
   doc,
 });
+import { EVENT_STREAM_KEYS } from './schema-events.ts';
+
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
 
@@ -348,6 +350,7 @@ export const KEYS: readonly KeySpec[] = [
     env: 'EVENT_MAX_ATTEMPTS',
     doc: 'Tries at cutting one event clip that fail for a reason other than the store (a segment ffmpeg cannot read); then the event ends failed with the reason. Tries back off from poll_interval, doubling, up to 10 minutes apart; a store that does not answer does not use them up.',
   },
+  ...EVENT_STREAM_KEYS,
 ];
 
 /** Camera ids become directory names and object key prefixes. */

@@ -10,6 +10,6 @@ export function registerSecrets(redactor: Redactor, config: Config): void {
     const value = spec.secret ? keyValue(config, spec) : undefined;
     if (typeof value === 'string') redactor.add(value);
   }
-  redactor.addUrlPasswords([config.s3.endpoint, ...config.cameras.map((c) => c.url)]);
+  redactor.addUrlPasswords([config.s3.endpoint, config.redis.url, config.mqtt.url, ...config.cameras.map((c) => c.url)]);
   redactor.add(...config.cameras.map((c) => c.pushToken));
 }
