@@ -21,6 +21,7 @@ import { HttpServer } from './http/server.ts';
 import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
 import { EventWorker } from './clips/event-worker.ts';
+import { createEventStream } from './events/event-stream.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Redactor } from './redact.ts';
@@ -48,6 +49,7 @@ export const CLIPS_DIR = '.clips';
 
 export function createApp({ config, log, redactor, clock }: AppDeps) {
   const metrics: Metrics = createMetrics();
+  const stream = createEventStream({ config, log, clock, registry: metrics.registry });
   const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
   const health = new StoreHealth(clock);
   const events = new EventStore(join(config.tempDir, EVENTS_DIR));
@@ -219,6 +221,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       },
       'camera-recorder starting',
     );
+    stream.start();
     checkLoop = runChecks();
     // orphaned ffmpegs are stopped (and their segments queued) even when a stop is waiting
     const leftovers = await findLeftovers(config.tempDir, { clock, log, timeoutMs: config.recorder.stopTimeoutMs });
@@ -246,6 +249,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     await uploader.stop(config.shutdownGraceMs);
     await worker.stop();
     await archive.stop(); // snapshots under way are let go: no footage is in them
+    await stream.stop(); // after the uploads: their last events are queued
     stopChecks.abort();
     await checkLoop;
     await http.stop();
@@ -259,6 +263,8 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
 
   return {
     metrics,
+    /** The event stream: its bus, the cameras' states and the sinks. */
+    stream,
     /** The cameras: the service the API's camera routes speak to. */
     cameras,
     get recorders() {

@@ -1,0 +1,61 @@
+// The event stream as the app holds it: the bus, each camera's state, and the sinks the config
+// turns on. Components get `bus.emitter`; the sinks listen. start() before the cameras, so their
+// first events are published; stop() after the uploads, so the last segment.uploaded is queued,
+// with a short, bounded flush (a broker that is down must not hold the shutdown).
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { Registry } from 'prom-client';
+import { CameraStates } from './camera-states.ts';
+import { EventBus } from './event-bus.ts';
+import type { QueuedSink } from './queued-sink.ts';
+import { createSinkMetrics, type SinkMetrics } from './sink-metrics.ts';
+
+export interface EventStreamDeps {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  registry: Registry;
+}
+
+/** Longest wait at shutdown for the sinks to publish what is queued. */
+const FLUSH_MAX_MS = 2000;
+
+export function createEventStream({ config, log, clock, registry }: EventStreamDeps) {
+  const sinkLog = log.child({ component: 'event-stream' });
+  const bus = new EventBus({ log: sinkLog, now: () => clock.now() });
+  const states = new CameraStates();
+  bus.subscribe((e) => states.apply(e)); // first: a sink publishing an event finds the state it made
+  const metrics: SinkMetrics = createSinkMetrics(registry);
+  const sinkDeps = {
+    states,
+    metrics,
+    clock,
+    log: sinkLog,
+    outboxCapacity: config.eventStream.outboxSize,
+    backoff: { initialMs: config.eventStream.reconnectInitialMs, maxMs: config.eventStream.reconnectMaxMs },
+  };
+  const sinks: QueuedSink[] = [];
+  // Each broker sink the config turns on is made here, from sinkDeps and its transport.
+  void sinkDeps;
+  for (const sink of sinks) bus.subscribe(sink.deliver);
+
+  return {
+    bus,
+    states,
+    metrics,
+    sinks,
+    emit: bus.emitter,
+    start(): void {
+      for (const sink of sinks) sink.start();
+      if (sinks.length > 0) sinkLog.info({ sinks: sinks.map((s) => s.name) }, 'publishing events');
+    },
+    async stop(): Promise<void> {
+      const deadline = clock.now() + FLUSH_MAX_MS;
+      while (sinks.some((s) => s.up && s.queued > 0) && clock.now() < deadline) await clock.sleep(20);
+      await Promise.all(sinks.map((s) => s.stop()));
+    },
+  };
+}
+
+export type EventStream = ReturnType<typeof createEventStream>;
