@@ -79,6 +79,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       void cameras.uploaded(cameraId);
     },
     labelsOf: (id) => cameras.labelsOf(id),
+    emit: stream.emit,
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
   });
   const guard = new BacklogGuard(
@@ -96,7 +97,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     clock,
   );
   const archive = new SnapshotArchive({ store, clock, log: log.child({ component: 'snapshots' }), metrics: metrics.archive, defaults: config.snapshots });
-  const visionOf = visionFactory({ config, metrics: metrics.vision, clock, archive, labelsOf: (id) => cameras.labelsOf(id) });
+  const visionOf = visionFactory({ config, metrics: metrics.vision, clock, archive, labelsOf: (id) => cameras.labelsOf(id), emit: stream.emit });
   const secretsKey = config.api.cameraSecretsKey === '' ? undefined : parseSecretsKey(config.api.cameraSecretsKey);
   const cameras = new CameraSupervisor({
     configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
@@ -113,6 +114,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       clock,
       visionOf,
       onSegment: (segment) => void uploader.enqueue(segment),
+      emit: stream.emit,
       onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
     }),
     metrics,
@@ -123,6 +125,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     backlog: (id) => uploader.backlogByCamera().get(id) ?? { segments: 0, bytes: 0 },
     storeTimeoutMs: STORE_CHECK_MS,
     tempDir: config.tempDir,
+    emit: stream.emit,
   });
   const recorders = (): ReturnType<CameraSupervisor['recorders']> => cameras.recorders();
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';

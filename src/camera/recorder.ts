@@ -20,7 +20,9 @@ import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
 import { FfmpegRun } from './ffmpeg-run.ts';
 import { type RecorderTaps, tapArgs, tapReaders, visionTaps } from './recorder-taps.ts';
-import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
+import { DISK_FULL, disconnectReason, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
+import { emitConnection, sourceTypeOf } from '../events/connection-events.ts';
+import type { EmitEvent } from '../events/event-bus.ts';
 import { SegmentReporter } from './segment-reporter.ts';
 
 export type RecorderState = 'starting' | 'recording' | 'backoff' | 'stopped';
@@ -39,8 +41,10 @@ export interface RecorderSettings {
 }
 
 export interface RecorderDeps extends RecorderTaps {
-  camera: { id: string; url: string };
+  camera: { id: string; url: string; sourceType?: string | undefined };
   settings: RecorderSettings;
+  /** Where camera.connected / camera.disconnected go (the event stream). */
+  emit?: EmitEvent | undefined;
   log: Logger;
   metrics: Metrics;
   clock: Clock;
@@ -247,7 +251,7 @@ export class CameraRecorder {
       onQuiet: (lastAdvanceMs) => {
         if (!this.#connected) return;
         log.warn({ quietMs: clock.now() - lastAdvanceMs }, 'no frames from the camera; stream counted as disconnected');
-        this.#setConnected(false);
+        this.#setConnected(false, 'stalled');
         this.#gaps.open('stalled', lastAdvanceMs);
       },
       onStall: (stalledMs) => {
@@ -282,9 +286,10 @@ export class CameraRecorder {
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
     await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => this.#cameraAnswers() });
     if (this.#connected) log.info('stream disconnected');
-    this.#setConnected(false);
     const diskFull = result.stderr.some((line) => DISK_FULL.test(line));
-    if (ended !== 'stopping') this.#gaps.open(gapReasonOf({ ended, diskFull, recorded }), recorded ? ffmpeg.lastAdvanceMs : clock.now());
+    const gapReason = ended === 'stopping' ? undefined : gapReasonOf({ ended, diskFull, recorded });
+    this.#setConnected(false, disconnectReason(ended, gapReason));
+    if (gapReason) this.#gaps.open(gapReason, recorded ? ffmpeg.lastAdvanceMs : clock.now());
     if (diskFull) this.#onDiskFull(result.stderr);
     await this.#segments.sweep();
     return {
@@ -320,8 +325,11 @@ export class CameraRecorder {
     return true;
   }
 
-  #setConnected(connected: boolean): void {
+  /** The gauge, and an event when it changes; `reason`: why it went down (a gap reason, or stopping/restart). */
+  #setConnected(connected: boolean, reason = 'stopping'): void {
+    const changed = connected !== this.#connected;
     this.#connected = connected;
     this.#deps.metrics.streamConnected.set({ camera_id: this.id }, connected ? 1 : 0);
+    if (changed) emitConnection(this.#deps.emit, this.id, this.#deps.camera.sourceType ?? sourceTypeOf(this.#deps.camera.url), connected, reason);
   }
 }
