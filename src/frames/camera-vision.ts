@@ -54,6 +54,8 @@ export interface VisionDeps {
   wantsSample?: () => boolean;
   /** The event stream: health.problem / health.ok, motion.detected / motion.ended. */
   emit?: EmitEvent | undefined;
+  /** Told once the vision has stopped and handed on its last findings. */
+  onStop?: (() => void) | undefined;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -139,6 +141,7 @@ export class CameraVision {
       this.#emit(w.finding);
     }
     this.#waitingJpeg = [];
+    this.#deps.onStop?.();
   }
 
   view(): VisionView {

@@ -42,6 +42,7 @@ export function visionFactory(deps: VisionFactoryDeps): VisionOf {
       },
       wantsSample: () => archive.wants(cameraId, 'sample'),
       emit: deps.emit,
+      onStop: () => archive.forget(cameraId), // its counts end with it: a late upload would bring back removed series
     });
   };
 }
