@@ -49,7 +49,7 @@ export const CLIPS_DIR = '.clips';
 
 export function createApp({ config, log, redactor, clock }: AppDeps) {
   const metrics: Metrics = createMetrics();
-  const stream = createEventStream({ config, log, clock, registry: metrics.registry });
+  const stream = createEventStream({ config, log, clock, metrics: metrics.sinks });
   const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
   const health = new StoreHealth(clock);
   const events = new EventStore(join(config.tempDir, EVENTS_DIR));

@@ -5,28 +5,27 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { Registry } from 'prom-client';
 import { CameraStates } from './camera-states.ts';
 import { EventBus } from './event-bus.ts';
 import type { QueuedSink } from './queued-sink.ts';
-import { createSinkMetrics, type SinkMetrics } from './sink-metrics.ts';
+import type { SinkMetrics } from './sink-metrics.ts';
 
 export interface EventStreamDeps {
   config: Config;
   log: Logger;
   clock: Clock;
-  registry: Registry;
+  /** The sinks' series, made with the service's others (metrics.ts). */
+  metrics: SinkMetrics;
 }
 
 /** Longest wait at shutdown for the sinks to publish what is queued. */
 const FLUSH_MAX_MS = 2000;
 
-export function createEventStream({ config, log, clock, registry }: EventStreamDeps) {
+export function createEventStream({ config, log, clock, metrics }: EventStreamDeps) {
   const sinkLog = log.child({ component: 'event-stream' });
   const bus = new EventBus({ log: sinkLog, now: () => clock.now() });
   const states = new CameraStates();
   bus.subscribe((e) => states.apply(e)); // first: a sink publishing an event finds the state it made
-  const metrics: SinkMetrics = createSinkMetrics(registry);
   const sinkDeps = {
     states,
     metrics,
