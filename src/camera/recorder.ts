@@ -16,7 +16,7 @@ import type { FinishedSegment } from '../segment.ts';
 import { AudioCheck, type AudioForRun } from './audio-check.ts';
 import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
-import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
+import { cameraAnswers, restartDelay } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
 import { FfmpegRun } from './ffmpeg-run.ts';
 import { type RecorderTaps, tapArgs, tapReaders, visionTaps } from './recorder-taps.ts';
@@ -173,26 +173,17 @@ export class CameraRecorder {
     log.info('recorder stopped');
   }
 
-  /** Does the camera accept TCP connections? (true for sources that are not rtsp://) */
-  async #cameraAnswers(): Promise<boolean> {
-    const ep = rtspEndpoint(this.#deps.camera.url);
-    return !ep || portOpen(ep, 1000);
-  }
-
   /** The restart delay; cut short when a camera that was down at the TCP level accepts connections again. */
   async #backoff(delayMs: number): Promise<void> {
     const { clock, log } = this.#deps;
-    const signal = this.#stopping.signal;
-    const ep = rtspEndpoint(this.#deps.camera.url);
-    if (!ep || (await portOpen(ep, 1000))) {
-      await clock.sleep(delayMs, signal);
-      return;
-    }
-    if (!this.#diskFull) this.#gaps.because('camera_unreachable');
-    const started = clock.now();
-    if ((await waitForPort(ep, delayMs, { clock, signal })) === 'open') {
-      log.info({ waitedMs: clock.now() - started, delayMs }, 'camera accepts connections again; retrying before the backoff ends');
-    }
+    await restartDelay(this.#deps.camera.url, delayMs, {
+      clock,
+      log,
+      signal: this.#stopping.signal,
+      onUnreachable: () => {
+        if (!this.#diskFull) this.#gaps.because('camera_unreachable');
+      },
+    });
   }
 
   async #runOnce(): Promise<RunEnd> {
@@ -284,7 +275,7 @@ export class CameraRecorder {
     this.#stopping.signal.removeEventListener('abort', onStop);
     await listing.close();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
-    await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => this.#cameraAnswers() });
+    await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => cameraAnswers(this.#deps.camera.url) });
     if (this.#connected) log.info('stream disconnected');
     const diskFull = result.stderr.some((line) => DISK_FULL.test(line));
     const gapReason = ended === 'stopping' ? undefined : gapReasonOf({ ended, diskFull, recorded });
