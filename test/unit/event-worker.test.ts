@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { Clock } from '../../src/clock.ts';
 import { EventStore, type EventRecord } from '../../src/clips/event-store.ts';
 import { EventWorker } from '../../src/clips/event-worker.ts';
+import { emitNothing } from '../../src/events/event-bus.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Redactor } from '../../src/redact.ts';
 import { MemoryStore } from '../support/memory-store.ts';
@@ -86,6 +87,7 @@ async function setup(opts: { maxAttempts?: number; backlog?: { startMs: number }
     store,
     clock,
     log,
+    emit: emitNothing,
     localBacklog: (cameraId) => (cameraId === 'camera-1' ? backlog.items : []),
     settings: {
       ffmpegPath: 'ffmpeg',
