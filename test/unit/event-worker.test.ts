@@ -319,3 +319,24 @@ async function rgb(bytes: Buffer, format: string, n?: number): Promise<string> {
   ], { input: bytes, encoding: 'buffer' });
   return createHash('sha256').update(stdout).digest('hex');
 }
+
+test('before frames one a second up to at, closer when pre_seconds is short; two on one frame store that frame twice', async () => {
+  const { events, store, worker, putSegment, event, start } = await setup();
+  await putSegment(0);
+  const id = await event(5, { pre_seconds: 0.1, frames_requested: 3, frames_mode: 'before' });
+  try {
+    await start();
+    const done = events.get(id)!;
+    assert.equal(done.status, 'done', done.error);
+    // asked T+4.9, T+4.95, T+5 s; at 10 fps the frame on screen at 4.95 s is the one of 4.9 s
+    assert.deepEqual(
+      done.frames!.map((f) => Date.parse(f.at) - T),
+      [4900, 4900, 5000],
+    );
+    const [a, b, c] = done.frames!.map((f) => store.objects.get(f.key)!.bytes);
+    assert.ok(a!.equals(b!));
+    assert.equal(await rgb(c!, 'png_pipe'), await rgb(store.objects.get('camera-1/20251214/140000_camera-1.mp4')!.bytes, 'mp4', 50));
+  } finally {
+    await worker.stop();
+  }
+});
