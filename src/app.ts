@@ -20,6 +20,7 @@ import { visionFactory } from './frames/vision-factory.ts';
 import { HttpServer } from './http/server.ts';
 import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
+import { EventIntake } from './clips/event-intake.ts';
 import { EventWorker } from './clips/event-worker.ts';
 import { createEventStream } from './events/event-stream.ts';
 import type { Logger } from './logger.ts';
@@ -58,6 +59,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     store,
     clock,
     log: log.child({ component: 'events' }),
+    emit: stream.emit,
     localBacklog: (cameraId) => uploader.waiting().filter((w) => w.cameraId === cameraId),
     settings: {
       ffmpegPath: config.recorder.ffmpegPath,
@@ -67,7 +69,16 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       segmentDurationMs: config.segmentDurationMs,
     },
   });
-  const api = config.api.token === '' ? undefined : { config, store, events, worker, clock, log: log.child({ component: 'api' }) };
+  const intake = new EventIntake({
+    events,
+    worker,
+    clock,
+    config,
+    log: log.child({ component: 'events' }),
+    currentCameras: () => cameras.list().map((c) => c.id),
+    emit: stream.emit,
+  });
+  const api = config.api.token === '' ? undefined : { config, store, events, intake, clock, log: log.child({ component: 'api' }) };
   const uploader = new Uploader({
     store,
     health,
@@ -268,6 +279,8 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     metrics,
     /** The event stream: its bus, the cameras' states and the sinks. */
     stream,
+    /** Takes evidence-clip events: POST /api/events, and the MQTT triggers. */
+    intake,
     /** The cameras: the service the API's camera routes speak to. */
     cameras,
     get recorders() {
