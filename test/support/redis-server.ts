@@ -15,6 +15,8 @@ export interface RedisServerOptions {
   persist?: boolean;
   /** An ACL user that may do everything, besides the password-less default user the test itself uses. */
   user?: { name: string; password: string };
+  /** requirepass: the default user needs this password (`redis://:PASSWORD@...`). */
+  password?: string;
 }
 
 export interface RedisServer {
@@ -56,6 +58,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     opts.persist ? 'yes' : 'no',
     '--appendfsync',
     'always',
+    ...(opts.password !== undefined ? ['--requirepass', opts.password] : []),
     ...(opts.user ? ['--user', opts.user.name, 'on', `>${opts.user.password}`, '~*', '&*', '+@all'] : []),
   ];
 
@@ -136,7 +139,7 @@ function pong(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
