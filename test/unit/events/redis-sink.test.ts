@@ -3,6 +3,7 @@
 // subscriber's first read, and a password-protected Redis.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ConfigError } from '../../../src/errors.ts';
 import type { AnyEnvelope } from '../../../src/events/event-types.ts';
 import { startRedisServer } from '../../support/redis-server.ts';
 import { clientOf, redisStream, stateOf, subscriber } from '../../support/redis-sink-fixtures.ts';
@@ -80,6 +81,22 @@ describe('redis sink', () => {
       sub.client.destroy();
       admin.destroy();
       await server.close();
+    }
+  });
+
+  test('a REDIS_URL that is not redis:// or rediss://: a configuration error naming the key, the password masked', () => {
+    for (const url of ['http://rec:hunter2-redis@127.0.0.1:6379', 'localhost:6379', 'redis//127.0.0.1']) {
+      assert.throws(
+        () => redisStream({ REDIS_URL: url }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(err.problems[0]?.key, 'redis.url (REDIS_URL)');
+          assert.match(err.message, /e\.g\. redis:\/\/redis:6379/);
+          assert.ok(!err.message.includes('hunter2'), err.message);
+          return true;
+        },
+        url,
+      );
     }
   });
 
