@@ -55,6 +55,7 @@ export class RedisTransport implements SinkTransport {
   readonly #redactor = new Redactor();
   #client: Client | undefined;
   #lost: Promise<unknown> = Promise.resolve();
+  #unlisten: () => void = () => {};
 
   constructor(options: RedisTransportOptions) {
     const problem = redisUrlProblem(options.url);
@@ -80,8 +81,10 @@ export class RedisTransport implements SinkTransport {
       client.on('error', resolve);
       client.on('end', () => resolve('connection closed'));
     });
+    // Stopping drops the client at once, whatever it waits for: a shutdown never sits out a limit.
     const stop = (): void => client.destroy();
     signal.addEventListener('abort', stop, { once: true });
+    this.#unlisten = () => signal.removeEventListener('abort', stop);
     try {
       await this.#answered(client, 'connecting', this.#o.connectTimeoutMs, async () => {
         await client.connect();
@@ -92,8 +95,6 @@ export class RedisTransport implements SinkTransport {
       });
     } catch (err) {
       throw new Error(`Redis at ${this.#where}: ${this.#redactor.scrub(errorMessage(err))}`);
-    } finally {
-      signal.removeEventListener('abort', stop);
     }
   }
 
@@ -118,6 +119,8 @@ export class RedisTransport implements SinkTransport {
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
+    this.#unlisten();
+    this.#unlisten = () => {};
     if (client === undefined) return;
     try {
       if (client.isOpen) await Promise.race([client.close(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { systemClock } from '../../../src/clock.ts';
-import { CameraStates } from '../../../src/events/camera-states.ts';
+import { type CameraState, CameraStates } from '../../../src/events/camera-states.ts';
 import { EventBus } from '../../../src/events/event-bus.ts';
 import type { AnyEnvelope } from '../../../src/events/event-types.ts';
 import { QueuedSink } from '../../../src/events/queued-sink.ts';
@@ -18,6 +18,44 @@ import { CHANNEL, clientOf, HoldableClock, redisStream, STATE_KEY, stateOf, subs
 import { until } from '../../support/until.ts';
 
 const ids = (es: AnyEnvelope[]): string[] => es.map((e) => e.id);
+
+/** The Redis transport, telling how many publishes it began. */
+class CountingTransport extends RedisTransport {
+  publishes = 0;
+  override publish(e: AnyEnvelope, state: CameraState | undefined): Promise<void> {
+    this.publishes++;
+    return super.publish(e, state);
+  }
+}
+
+/** A Redis sink made by hand, for limits the configuration does not set. */
+function handMadeSink(url: string, limitMs: number) {
+  const { log, lines } = lineLogger();
+  const states = new CameraStates();
+  const bus = new EventBus({ log });
+  bus.subscribe((e) => states.apply(e));
+  const transport = new CountingTransport({
+    url,
+    password: '',
+    channelPrefix: CHANNEL,
+    stateKeyPrefix: STATE_KEY,
+    connectTimeoutMs: limitMs,
+    answerTimeoutMs: limitMs,
+  });
+  const metrics = createSinkMetrics(new Registry());
+  const sink = new QueuedSink({
+    name: 'redis',
+    transport,
+    states,
+    metrics,
+    clock: systemClock,
+    log,
+    outboxCapacity: 100,
+    backoff: { initialMs: 50, maxMs: 200 },
+  });
+  bus.subscribe(sink.deliver);
+  return { bus, sink, lines, transport };
+}
 
 describe('redis sink and a Redis that goes away', () => {
   test('Redis killed: the emitter never waits, the sink is down, the oldest are dropped and counted; Redis back on its port: the newest arrive in order and every state is written again', async () => {
@@ -72,31 +110,7 @@ describe('redis sink and a Redis that goes away', () => {
 
   test('Redis takes the connection and stops answering (SIGSTOP): the publish times out, the sink reconnects when it answers again and publishes the event', async () => {
     const server = await startRedisServer();
-    const { log, lines } = lineLogger();
-    const registry = new Registry();
-    const metrics = createSinkMetrics(registry);
-    const states = new CameraStates();
-    const bus = new EventBus({ log });
-    bus.subscribe((e) => states.apply(e));
-    const transport = new RedisTransport({
-      url: server.url,
-      password: '',
-      channelPrefix: CHANNEL,
-      stateKeyPrefix: STATE_KEY,
-      connectTimeoutMs: 300,
-      answerTimeoutMs: 300,
-    });
-    const sink = new QueuedSink({
-      name: 'redis',
-      transport,
-      states,
-      metrics,
-      clock: systemClock,
-      log,
-      outboxCapacity: 100,
-      backoff: { initialMs: 50, maxMs: 200 },
-    });
-    bus.subscribe(sink.deliver);
+    const { bus, sink, lines } = handMadeSink(server.url, 300);
     const sub = await subscriber(server.url, ['camera-1']);
     const pid = server.pid()!;
     const warnings = (msg: string, err: RegExp): number =>
@@ -123,6 +137,34 @@ describe('redis sink and a Redis that goes away', () => {
       process.kill(pid, 'SIGCONT');
       await sink.stop();
       sub.client.destroy();
+      await server.close();
+    }
+  });
+
+  test('stopping while Redis does not answer a publish: the sink stops at once, without sitting out the answer limit', async () => {
+    const server = await startRedisServer();
+    const { bus, sink, lines, transport } = handMadeSink(server.url, 3_600_000);
+    const pid = server.pid()!;
+    try {
+      sink.start();
+      await until('the sink up', () => sink.up);
+      process.kill(pid, 'SIGSTOP');
+      bus.emit('camera.connected', 'camera-1', { source_type: 'rtsp' });
+      await until('the publish under way', () => transport.publishes === 1); // its hour-long limit would hold the loop
+      let stopped = false;
+      const stopping = sink.stop().then(() => {
+        stopped = true;
+      });
+      await until('the sink stopped', () => stopped, { timeoutMs: 30_000 });
+      await stopping;
+      assert.equal(sink.queued, 1, 'the event not published is reported, not waited for');
+      assert.ok(
+        lines.some((l) => l.includes('events not published at shutdown')),
+        lines.join(''),
+      );
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await sink.stop();
       await server.close();
     }
   });
