@@ -10,6 +10,7 @@ import { freePort } from '../support/ports.ts';
 import { RecorderProcess, type LogLine } from '../support/recorder-process.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.ts';
+import { makeTlsCerts } from '../support/tls-certs.ts';
 
 let camera: RtspServer;
 let redis: RedisServer;
@@ -66,5 +67,33 @@ describe('redis sink end to end', () => {
     await recorder.until(async () => (await sinkUp()) === 1, 30_000, 'camera_event_sink_up{sink="redis"} 1 again');
     assert.equal((await recorder.get('/ready')).status, 200);
     assert.deepEqual(await recorder.stop(), { code: 0, signal: null });
+  });
+
+  test('rediss:// with REDIS_PASSWORD: the sink connects over TLS to a Redis that needs a password, which appears in no log line', async () => {
+    const PASSWORD = 'tls-redis-passw0rd-e2e';
+    const certs = makeTlsCerts();
+    const tlsRedis = await startRedisServer({ tls: certs, password: PASSWORD });
+    const root = mkdtempSync(join(tmpdir(), 'redis-tls-'));
+    const tlsRecorder = new RecorderProcess(
+      {
+        STORAGE: 'filesystem',
+        FILESYSTEM_ROOT: join(root, 'store'),
+        TEMP_DIR: join(root, 'tmp'),
+        CAMERA1_RTSP_URL: camera.url('/cam'),
+        REDIS_URL: tlsRedis.url,
+        REDIS_PASSWORD: PASSWORD,
+        NODE_EXTRA_CA_CERTS: certs.caFile, // the site's private CA, as an operator would trust it
+      },
+      await freePort(),
+    );
+    try {
+      assert.match(tlsRedis.url, /^rediss:/);
+      await tlsRecorder.until(async () => (await tlsRecorder.metric('camera_event_sink_up', { sink: 'redis' })) === 1, 60_000, 'the sink up over TLS');
+      assert.deepEqual(await tlsRecorder.stop(), { code: 0, signal: null });
+      assert.ok(!tlsRecorder.raw.some((l) => l.includes(PASSWORD)), 'the password is in no log line');
+    } finally {
+      await tlsRecorder.stop('SIGKILL');
+      await tlsRedis.close();
+    }
   });
 });
