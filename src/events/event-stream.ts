@@ -7,7 +7,8 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { CameraStates } from './camera-states.ts';
 import { EventBus } from './event-bus.ts';
-import type { QueuedSink } from './queued-sink.ts';
+import { QueuedSink } from './queued-sink.ts';
+import { RedisTransport } from './redis-transport.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
 
 export interface EventStreamDeps {
@@ -36,7 +37,15 @@ export function createEventStream({ config, log, clock, metrics }: EventStreamDe
   };
   const sinks: QueuedSink[] = [];
   // Each broker sink the config turns on is made here, from sinkDeps and its transport.
-  void sinkDeps;
+  if (config.redis.url !== '') {
+    const transport = new RedisTransport({
+      url: config.redis.url,
+      password: config.redis.password,
+      channelPrefix: config.redis.channelPrefix,
+      stateKeyPrefix: config.redis.stateKeyPrefix,
+    });
+    sinks.push(new QueuedSink({ name: 'redis', transport, ...sinkDeps }));
+  }
   for (const sink of sinks) bus.subscribe(sink.deliver);
 
   return {
