@@ -8,7 +8,8 @@ import type { Logger } from '../logger.ts';
 import type { Registry } from 'prom-client';
 import { CameraStates } from './camera-states.ts';
 import { EventBus } from './event-bus.ts';
-import type { QueuedSink } from './queued-sink.ts';
+import { MqttTransport } from './mqtt-transport.ts';
+import { QueuedSink } from './queued-sink.ts';
 import { createSinkMetrics, type SinkMetrics } from './sink-metrics.ts';
 
 export interface EventStreamDeps {
@@ -37,7 +38,10 @@ export function createEventStream({ config, log, clock, registry }: EventStreamD
   };
   const sinks: QueuedSink[] = [];
   // Each broker sink the config turns on is made here, from sinkDeps and its transport.
-  void sinkDeps;
+  if (config.mqtt.url !== '') {
+    const transport = new MqttTransport({ mqtt: config.mqtt, log: sinkLog });
+    sinks.push(new QueuedSink({ ...sinkDeps, name: 'mqtt', transport }));
+  }
   for (const sink of sinks) bus.subscribe(sink.deliver);
 
   return {

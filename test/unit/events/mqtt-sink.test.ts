@@ -1,0 +1,212 @@
+// The MQTT sink against a real mosquitto: what a subscriber sees (envelopes in order on their
+// topics, retained state, `available`), what happens while the broker cannot be reached, and
+// credentials. Every message is checked against the published schemas.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { EventStream } from '../../../src/events/event-stream.ts';
+import { assertCameraState, assertEnvelope } from '../../support/event-schema.ts';
+import { startMosquitto } from '../../support/mosquitto.ts';
+import { mqttStream, type Received, Watcher } from '../../support/mqtt-fixtures.ts';
+import { startTcpLink } from '../../support/tcp-link.ts';
+import { until } from '../../support/until.ts';
+
+const T0 = Date.parse('2026-12-01T10:00:00Z');
+const added = { source_type: 'rtsp', labels: {}, defined_in: 'config' };
+const uploaded = (n: number) => ({
+  key: `camera-1/2026/12/01/10/00-0${n}.mp4`,
+  bytes: 1000 + n,
+  start: new Date(T0 + n * 2000).toISOString(),
+  end: new Date(T0 + (n + 1) * 2000).toISOString(),
+  sha256: 'a'.repeat(64),
+});
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+function started(s: EventStream): void {
+  s.start();
+  cleanups.push(() => s.stop());
+}
+
+const envelopes = (r: Received[], prefix: string) => r.filter((m) => m.topic.startsWith(`${prefix}/`) && m.topic.includes('/events/'));
+
+describe('mqtt sink', () => {
+  test('envelopes arrive in order on {prefix}/{camera}/events/{type}; a late subscriber gets each state and available at once; a removed camera’s state is cleared', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.close());
+    const { stream, prefix, sinkUp } = mqttStream({ MQTT_URL: broker.url });
+    const early = await Watcher.connect(broker.url);
+    cleanups.push(() => early.close());
+    await early.subscribe(`${prefix}/+/events/#`, `${prefix}/marker`);
+    started(stream);
+    await until('the sink up', sinkUp);
+
+    stream.emit('camera.added', 'camera-1', added, T0);
+    stream.emit('camera.connected', 'camera-1', { source_type: 'rtsp' }, T0 + 1);
+    stream.emit('camera.added', 'camera-2', added, T0 + 2);
+    for (let n = 0; n < 3; n++) stream.emit('segment.uploaded', 'camera-1', uploaded(n), T0 + 10 + n);
+    await early.waitFor('six envelopes', (r) => envelopes(r, prefix).length === 6);
+    const got = envelopes(early.received, prefix);
+    assert.deepEqual(
+      got.map((m) => m.topic),
+      [
+        `${prefix}/camera-1/events/camera.added`,
+        `${prefix}/camera-1/events/camera.connected`,
+        `${prefix}/camera-2/events/camera.added`,
+        ...[0, 1, 2].map(() => `${prefix}/camera-1/events/segment.uploaded`),
+      ],
+    );
+    for (const m of got) {
+      assert.equal(m.retain, false);
+      assertEnvelope(JSON.parse(m.payload));
+    }
+    assert.deepEqual(
+      got.slice(3).map((m) => (JSON.parse(m.payload) as { data: { key: string } }).data.key),
+      [0, 1, 2].map((n) => uploaded(n).key),
+    );
+
+    const late = await Watcher.connect(broker.url);
+    cleanups.push(() => late.close());
+    await late.subscribe(`${prefix}/#`, `${prefix}/marker`);
+    assert.deepEqual(
+      late.received
+        .filter((m) => m.retain)
+        .map((m) => m.topic)
+        .sort(),
+      [`${prefix}/available`, `${prefix}/camera-1/state`, `${prefix}/camera-2/state`],
+    );
+    assert.deepEqual(
+      late.on(`${prefix}/available`).map((m) => [m.payload, m.retain]),
+      [['online', true]],
+    );
+    const one = JSON.parse(late.on(`${prefix}/camera-1/state`)[0]!.payload) as { connected: boolean; last_segment: { key: string } };
+    assertCameraState(one);
+    assert.equal(one.connected, true);
+    assert.equal(one.last_segment.key, uploaded(2).key);
+    const two = late.on(`${prefix}/camera-2/state`);
+    assert.equal(two.length, 1);
+    assertCameraState(JSON.parse(two[0]!.payload));
+
+    stream.emit('camera.removed', 'camera-2', { source_type: 'rtsp', defined_in: 'api' }, T0 + 20);
+    await late.waitFor('camera-2’s state cleared', (r) => r.some((m) => m.topic === `${prefix}/camera-2/state` && m.payload === ''));
+    const third = await Watcher.connect(broker.url);
+    cleanups.push(() => third.close());
+    await third.subscribe(`${prefix}/+/state`, `${prefix}/marker`);
+    assert.deepEqual(
+      third.received.filter((m) => m.retain).map((m) => m.topic),
+      [`${prefix}/camera-1/state`],
+    );
+  });
+
+  test('the sink’s link cut: the broker publishes offline by the last will, emitting never waits, drops are counted; restored, the sink says online and resumes in order', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.close());
+    const link = await startTcpLink(broker.port);
+    cleanups.push(() => link.close());
+    const { stream, prefix, sinkUp, metric } = mqttStream({ MQTT_URL: `mqtt://127.0.0.1:${link.port}`, EVENT_OUTBOX_SIZE: '10' });
+    const watcher = await Watcher.connect(broker.url);
+    cleanups.push(() => watcher.close());
+    await watcher.subscribe(`${prefix}/#`, `${prefix}/marker`);
+    started(stream);
+    await until('the sink up', sinkUp);
+    stream.emit('camera.added', 'camera-1', added, T0);
+    await watcher.waitFor('camera.added', (r) => envelopes(r, prefix).length === 1);
+
+    await link.cut();
+    await watcher.waitFor('available = offline (the last will)', (r) => r.at(-1)?.topic === `${prefix}/available` && r.at(-1)?.payload === 'offline');
+    await until('the sink down', async () => (await metric('camera_event_sink_up', { sink: 'mqtt' })) === 0);
+    for (let n = 0; n < 25; n++) stream.emit('segment.uploaded', 'camera-1', uploaded(n), T0 + 10 + n);
+    assert.equal(stream.sinks[0]!.queued, 10, 'the outbox holds its capacity, the newest');
+    assert.equal(await metric('camera_events_dropped_total', { sink: 'mqtt' }), 15);
+
+    await link.restore();
+    await watcher.waitFor('the 10 newest envelopes', (r) => envelopes(r, prefix).length === 11);
+    const resumed = envelopes(watcher.received, prefix).slice(1);
+    for (const m of resumed) assertEnvelope(JSON.parse(m.payload));
+    assert.deepEqual(
+      resumed.map((m) => (JSON.parse(m.payload) as { data: { key: string } }).data.key),
+      [15, 16, 17, 18, 19, 20, 21, 22, 23, 24].map((n) => uploaded(n).key),
+    );
+    const available = watcher.on(`${prefix}/available`).map((m) => m.payload);
+    assert.deepEqual(available, ['online', 'offline', 'online']);
+    assert.equal(await metric('camera_event_sink_up', { sink: 'mqtt' }), 1);
+  });
+
+  test('the broker killed and started again on its port: the sink reconnects, says online, publishes every camera’s state again and resumes', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.close());
+    // the sink reaches the broker through a link held shut until the test's subscriber is back
+    const link = await startTcpLink(broker.port);
+    cleanups.push(() => link.close());
+    const { stream, prefix, sinkUp, metric } = mqttStream({ MQTT_URL: `mqtt://127.0.0.1:${link.port}` });
+    started(stream);
+    await until('the sink up', sinkUp);
+    stream.emit('camera.added', 'camera-1', added, T0);
+    stream.emit('camera.connected', 'camera-1', { source_type: 'rtsp' }, T0 + 1);
+    stream.emit('camera.added', 'camera-2', added, T0 + 2);
+    await until('all published', async () => (await metric('camera_events_published_total', { sink: 'mqtt' })) === 3);
+
+    await broker.kill();
+    await until('the sink down', async () => (await metric('camera_event_sink_up', { sink: 'mqtt' })) === 0);
+    await link.cut();
+    stream.emit('segment.uploaded', 'camera-1', uploaded(0), T0 + 10);
+    await broker.start(); // nothing persisted: the broker forgot every retained message
+    const watcher = await Watcher.connect(broker.url);
+    cleanups.push(() => watcher.close());
+    await watcher.subscribe(`${prefix}/#`, `${prefix}/marker`);
+    assert.equal(watcher.on(`${prefix}/camera-1/state`).length, 0, 'the restarted broker holds no state');
+    await link.restore();
+    await watcher.waitFor('the queued envelope', (r) => envelopes(r, prefix).length === 1);
+    assert.equal(JSON.parse(envelopes(watcher.received, prefix)[0]!.payload).type, 'segment.uploaded');
+    assert.deepEqual(
+      watcher.on(`${prefix}/available`).map((m) => m.payload),
+      ['online'],
+    );
+    const states = watcher.on(`${prefix}/camera-1/state`);
+    for (const s of states) assertCameraState(JSON.parse(s.payload));
+    assert.equal(JSON.parse(states.at(-1)!.payload).last_segment.key, uploaded(0).key);
+    // camera-2 had no event while the broker was away: its state is there because the sink
+    // publishes every camera's state on each connection
+    const two = watcher.on(`${prefix}/camera-2/state`);
+    assert.equal(two.length, 1);
+    assertCameraState(JSON.parse(two[0]!.payload));
+    assert.equal(JSON.parse(two[0]!.payload).camera_id, 'camera-2');
+  });
+
+  test('with a password file: credentials from the URL work; wrong ones are retried with backoff; no password in any log line', async () => {
+    const user = { name: 'recorder', password: 'S3cret-mqtt-pw' };
+    const broker = await startMosquitto({ user });
+    cleanups.push(() => broker.close());
+    const good = mqttStream({ MQTT_URL: broker.userUrl() });
+    const wrong = mqttStream({ MQTT_URL: broker.url, MQTT_USERNAME: user.name, MQTT_PASSWORD: 'Wrong-mqtt-pw' });
+    const watcher = await Watcher.connect(broker.url, { username: user.name, password: user.password });
+    cleanups.push(() => watcher.close());
+    await watcher.subscribe(`${good.prefix}/+/events/#`, `${good.prefix}/marker`);
+    started(good.stream);
+    started(wrong.stream);
+    await until('the good sink up', good.sinkUp);
+    good.stream.emit('camera.connected', 'camera-1', { source_type: 'rtsp' }, T0);
+    await watcher.waitFor('the envelope', (r) => envelopes(r, good.prefix).length === 1);
+
+    const refusals = () =>
+      wrong.lines
+        .map((l) => JSON.parse(l) as { msg: string; err?: string; retryInMs?: number })
+        .filter((l) => l.msg === 'event sink cannot connect; will retry');
+    await until('three refusals', () => refusals().length >= 3);
+    assert.equal(await wrong.metric('camera_event_sink_up', { sink: 'mqtt' }), 0);
+    for (const l of refusals()) assert.match(l.err ?? '', /not authorized/i);
+    const delays = refusals().map((l) => l.retryInMs ?? 0);
+    // doubling from reconnect_initial (100 ms) up to reconnect_max (1 s), each with up to half of it as jitter
+    delays.forEach((d, k) => {
+      const ceiling = Math.min(1000, 100 * 2 ** k);
+      assert.ok(d >= ceiling / 2 && d <= ceiling, `retry ${k} after ${d} ms; backoff ceiling ${ceiling} ms (all: ${delays.join(', ')})`);
+    });
+    await good.stream.stop();
+    await wrong.stream.stop();
+    for (const line of [...good.lines, ...wrong.lines]) {
+      assert.ok(!line.includes(user.password) && !line.includes('Wrong-mqtt-pw'), `a password in a log line: ${line}`);
+    }
+  });
+});
