@@ -22,6 +22,7 @@ import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
 import { EventWorker } from './clips/event-worker.ts';
 import { createEventStream } from './events/event-stream.ts';
+import { triggerIntake } from './events/trigger-intake.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Redactor } from './redact.ts';
@@ -49,7 +50,9 @@ export const CLIPS_DIR = '.clips';
 
 export function createApp({ config, log, redactor, clock }: AppDeps) {
   const metrics: Metrics = createMetrics();
-  const stream = createEventStream({ config, log, clock, registry: metrics.registry });
+  // the till's triggers over MQTT go where POST /api/events goes (called only once started)
+  const acceptTrigger = (body: unknown) => intake(body);
+  const stream = createEventStream({ config, log, clock, registry: metrics.registry, acceptTrigger });
   const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
   const health = new StoreHealth(clock);
   const events = new EventStore(join(config.tempDir, EVENTS_DIR));
@@ -66,6 +69,14 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       ...config.events,
       segmentDurationMs: config.segmentDurationMs,
     },
+  });
+  const intake = triggerIntake({
+    limits: config.events,
+    clock,
+    events,
+    worker,
+    cameras: () => cameras.list().map((c) => c.id),
+    log: log.child({ component: 'events' }),
   });
   const api = config.api.token === '' ? undefined : { config, store, events, worker, clock, log: log.child({ component: 'api' }) };
   const uploader = new Uploader({

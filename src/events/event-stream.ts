@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Registry } from 'prom-client';
 import { CameraStates } from './camera-states.ts';
 import { EventBus } from './event-bus.ts';
+import { type AcceptTrigger, MqttTriggers } from './mqtt-triggers.ts';
 import { MqttTransport } from './mqtt-transport.ts';
 import { QueuedSink } from './queued-sink.ts';
 import { createSinkMetrics, type SinkMetrics } from './sink-metrics.ts';
@@ -17,12 +18,16 @@ export interface EventStreamDeps {
   log: Logger;
   clock: Clock;
   registry: Registry;
+  /** Where the till's triggers over MQTT go (mqtt.triggers); without it none are taken. */
+  acceptTrigger?: AcceptTrigger;
 }
 
 /** Longest wait at shutdown for the sinks to publish what is queued. */
 const FLUSH_MAX_MS = 2000;
+/** Room in a trigger's payload for the fields beside its metadata. */
+const TRIGGER_FIELDS_BYTES = 4096;
 
-export function createEventStream({ config, log, clock, registry }: EventStreamDeps) {
+export function createEventStream({ config, log, clock, registry, acceptTrigger }: EventStreamDeps) {
   const sinkLog = log.child({ component: 'event-stream' });
   const bus = new EventBus({ log: sinkLog, now: () => clock.now() });
   const states = new CameraStates();
@@ -39,7 +44,17 @@ export function createEventStream({ config, log, clock, registry }: EventStreamD
   const sinks: QueuedSink[] = [];
   // Each broker sink the config turns on is made here, from sinkDeps and its transport.
   if (config.mqtt.url !== '') {
-    const transport = new MqttTransport({ mqtt: config.mqtt, log: sinkLog });
+    const triggers =
+      config.mqtt.triggers && acceptTrigger
+        ? new MqttTriggers({
+            topicPrefix: config.mqtt.topicPrefix,
+            accept: acceptTrigger,
+            log: sinkLog,
+            registry,
+            maxPayloadBytes: config.events.metadataMaxBytes + TRIGGER_FIELDS_BYTES,
+          })
+        : undefined;
+    const transport = new MqttTransport({ mqtt: config.mqtt, log: sinkLog, inbound: triggers });
     sinks.push(new QueuedSink({ ...sinkDeps, name: 'mqtt', transport }));
   }
   for (const sink of sinks) bus.subscribe(sink.deliver);

@@ -6,11 +6,12 @@ import { Registry } from 'prom-client';
 import { systemClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createEventStream } from '../../src/events/event-stream.ts';
+import type { AcceptTrigger } from '../../src/events/mqtt-triggers.ts';
 import { lineLogger } from './line-logger.ts';
 import { until } from './until.ts';
 
 /** The event stream with the MQTT sink on, a fresh topic prefix, fast reconnects; its log lines kept. */
-export function mqttStream(env: Record<string, string>) {
+export function mqttStream(env: Record<string, string>, acceptTrigger?: AcceptTrigger) {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
   const config = loadConfig(
     undefined,
@@ -19,7 +20,7 @@ export function mqttStream(env: Record<string, string>) {
   );
   const { log, lines } = lineLogger('debug');
   const registry = new Registry();
-  const stream = createEventStream({ config, log, clock: systemClock, registry });
+  const stream = createEventStream({ config, log, clock: systemClock, registry, acceptTrigger });
   const metric = async (name: string, labels: Record<string, string>): Promise<number | undefined> => {
     const m = registry.getSingleMetric(name);
     const values = m ? (await m.get()).values : [];
