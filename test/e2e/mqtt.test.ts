@@ -1,0 +1,86 @@
+// The CLI with MQTT_URL set, against a real mosquitto: a till's trigger over MQTT becomes an event
+// the API shows and a clip in the store; the sink reports itself up, says online while it runs, and
+// offline when the recorder stops.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { startMosquitto } from '../support/mosquitto.ts';
+import { Watcher } from '../support/mqtt-fixtures.ts';
+import { freePort } from '../support/ports.ts';
+import { RecorderProcess } from '../support/recorder-process.ts';
+
+const TOKEN = 'api-token-Mqtt-7e2a';
+const PREFIX = 'shop-12';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event clip the API shows; the sink is up and says online, then offline at stop', async () => {
+  const broker = await startMosquitto();
+  cleanups.push(() => broker.close());
+  const watcher = await Watcher.connect(broker.url);
+  cleanups.push(() => watcher.close());
+  await watcher.subscribe(`${PREFIX}/#`, `${PREFIX}/marker`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-e2e-'));
+  const config = join(dir, 'config.toml');
+  writeFileSync(
+    config,
+    [
+      'storage = "filesystem"',
+      'segment_duration = "2s"',
+      `temp_dir = ${JSON.stringify(join(dir, 'spool'))}`,
+      `[filesystem]\nroot = ${JSON.stringify(join(dir, 'bucket'))}`,
+      '[[cameras]]\nid = "camera-1"\nurl = "synthetic:?size=160x120&fps=5&audio=none"',
+    ].join('\n'),
+  );
+  const recorder = new RecorderProcess({ MQTT_URL: broker.url, MQTT_TOPIC_PREFIX: PREFIX, API_TOKEN: TOKEN, EVENT_POLL_INTERVAL: '500ms' }, await freePort(), [
+    '--config',
+    config,
+  ]);
+  cleanups.push(() => recorder.stop('SIGKILL'));
+  await recorder.until(async () => (await recorder.metric('camera_event_sink_up', { sink: 'mqtt' })) === 1, 60_000, 'the mqtt sink up');
+  await recorder.waitForLog((l) => l.camera === 'camera-1' && l.msg === 'segment uploaded', 60_000, 'a segment uploaded');
+
+  await watcher.client.publishAsync(`${PREFIX}/camera-1/trigger`, JSON.stringify({ metadata: { receipt: 'R-4711' }, pre_seconds: 1, post_seconds: 1 }), {
+    qos: 1,
+  });
+  const accepted = await recorder.waitForLog((l) => l.msg === 'event accepted', 30_000, 'event accepted');
+  const id = accepted.event as string;
+  const get = () => fetch(`http://127.0.0.1:${recorder.port}/api/events/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const first = await get();
+  assert.equal(first.status, 200);
+  const rec = (await first.json()) as { camera: string; metadata: unknown; pre_seconds: number };
+  assert.equal(rec.camera, 'camera-1');
+  assert.deepEqual(rec.metadata, { receipt: 'R-4711' });
+  assert.equal(rec.pre_seconds, 1);
+  let done: { status: string; clip?: { key: string } } = { status: 'pending' };
+  await recorder.until(
+    async () => {
+      done = (await (await get()).json()) as typeof done;
+      return done.status !== 'pending';
+    },
+    90_000,
+    'the event clip',
+  );
+  assert.equal(done.status, 'done', JSON.stringify(done));
+  assert.ok(existsSync(join(dir, 'bucket', done.clip!.key)), `the clip ${done.clip!.key} in the store`);
+  assert.equal(await recorder.metric('camera_event_triggers_total', { result: 'accepted' }), 1);
+  assert.equal(await recorder.metric('camera_event_sink_up', { sink: 'mqtt' }), 1);
+  assert.deepEqual(
+    watcher.on(`${PREFIX}/available`).map((m) => m.payload),
+    ['online'],
+  );
+
+  assert.equal((await recorder.stop()).code, 0);
+  await watcher.waitFor('available = offline', () => watcher.on(`${PREFIX}/available`).length === 2);
+  assert.deepEqual(
+    watcher.on(`${PREFIX}/available`).map((m) => m.payload),
+    ['online', 'offline'],
+    'an orderly stop says offline',
+  );
+});
