@@ -31,7 +31,6 @@ export class MqttTriggers implements MqttInbound {
   readonly topics: string[];
   readonly #deps: MqttTriggersDeps;
   readonly #counter: Counter<'result'>;
-  #pending = new Set<Promise<void>>();
 
   constructor(deps: MqttTriggersDeps) {
     this.#deps = deps;
@@ -46,14 +45,8 @@ export class MqttTriggers implements MqttInbound {
   }
 
   readonly onMessage = (topic: string, payload: Buffer): void => {
-    const p = this.#handle(topic, payload).finally(() => this.#pending.delete(p));
-    this.#pending.add(p);
+    void this.#handle(topic, payload); // never rejects: every failure ends in the counter and the log
   };
-
-  /** Resolves once every trigger received so far has been handled. */
-  async idle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
-  }
 
   async #handle(topic: string, payload: Buffer): Promise<void> {
     const { log } = this.#deps;

@@ -36,7 +36,7 @@ describe('mqtt sink', () => {
   test('envelopes arrive in order on {prefix}/{camera}/events/{type}; a late subscriber gets each state and available at once; a removed camera’s state is cleared', async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.close());
-    const { stream, prefix, sinkUp } = mqttStream({ MQTT_URL: broker.url });
+    const { stream, prefix, sinkUp, metric } = mqttStream({ MQTT_URL: broker.url });
     const early = await Watcher.connect(broker.url);
     cleanups.push(() => early.close());
     await early.subscribe(`${prefix}/+/events/#`, `${prefix}/marker`);
@@ -67,6 +67,8 @@ describe('mqtt sink', () => {
       [0, 1, 2].map((n) => uploaded(n).key),
     );
 
+    // published = acknowledged with the state that followed it: the broker holds the newest state
+    await until('all published', async () => (await metric('camera_events_published_total', { sink: 'mqtt' })) === 6);
     const late = await Watcher.connect(broker.url);
     cleanups.push(() => late.close());
     await late.subscribe(`${prefix}/#`, `${prefix}/marker`);
@@ -112,7 +114,7 @@ describe('mqtt sink', () => {
     started(stream);
     await until('the sink up', sinkUp);
     stream.emit('camera.added', 'camera-1', added, T0);
-    await watcher.waitFor('camera.added', (r) => envelopes(r, prefix).length === 1);
+    await until('camera.added published', async () => (await metric('camera_events_published_total', { sink: 'mqtt' })) === 1);
 
     await link.cut();
     await watcher.waitFor('available = offline (the last will)', (r) => r.at(-1)?.topic === `${prefix}/available` && r.at(-1)?.payload === 'offline');
