@@ -19,13 +19,8 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event clip the API shows; the sink is up and says online, then offline at stop', async () => {
-  const broker = await startMosquitto();
-  cleanups.push(() => broker.close());
-  const watcher = await Watcher.connect(broker.url);
-  cleanups.push(() => watcher.close());
-  await watcher.subscribe(`${PREFIX}/#`, `${PREFIX}/marker`);
-
+/** The CLI with one synthetic camera (camera-1, 2 s segments) and the filesystem store in a temp dir. */
+async function startRecorder(env: Record<string, string>): Promise<{ dir: string; recorder: RecorderProcess }> {
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-e2e-'));
   const config = join(dir, 'config.toml');
   writeFileSync(
@@ -38,11 +33,19 @@ test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event cli
       '[[cameras]]\nid = "camera-1"\nurl = "synthetic:?size=160x120&fps=5&audio=none"',
     ].join('\n'),
   );
-  const recorder = new RecorderProcess({ MQTT_URL: broker.url, MQTT_TOPIC_PREFIX: PREFIX, API_TOKEN: TOKEN, EVENT_POLL_INTERVAL: '500ms' }, await freePort(), [
-    '--config',
-    config,
-  ]);
+  const recorder = new RecorderProcess(env, await freePort(), ['--config', config]);
   cleanups.push(() => recorder.stop('SIGKILL'));
+  return { dir, recorder };
+}
+
+test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event clip the API shows; the sink is up and says online, then offline at stop', async () => {
+  const broker = await startMosquitto();
+  cleanups.push(() => broker.close());
+  const watcher = await Watcher.connect(broker.url);
+  cleanups.push(() => watcher.close());
+  await watcher.subscribe(`${PREFIX}/#`, `${PREFIX}/marker`);
+
+  const { dir, recorder } = await startRecorder({ MQTT_URL: broker.url, MQTT_TOPIC_PREFIX: PREFIX, API_TOKEN: TOKEN, EVENT_POLL_INTERVAL: '500ms' });
   await recorder.until(async () => (await recorder.metric('camera_event_sink_up', { sink: 'mqtt' })) === 1, 60_000, 'the mqtt sink up');
   await recorder.waitForLog((l) => l.camera === 'camera-1' && l.msg === 'segment uploaded', 60_000, 'a segment uploaded');
 
@@ -83,4 +86,29 @@ test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event cli
     ['online', 'offline'],
     'an orderly stop says offline',
   );
+});
+
+test('the broker down: recording, uploads and /ready go on, the sink shows down; the broker back on its port, the sink is up and says online', async () => {
+  const broker = await startMosquitto();
+  cleanups.push(() => broker.close());
+  const { recorder } = await startRecorder({ MQTT_URL: broker.url, MQTT_TOPIC_PREFIX: PREFIX, EVENT_RECONNECT_MAX: '1s' });
+  const sinkUp = async () => recorder.metric('camera_event_sink_up', { sink: 'mqtt' });
+  await recorder.until(async () => (await sinkUp()) === 1, 60_000, 'the mqtt sink up');
+  await recorder.until(async () => (await recorder.get('/ready')).status === 200, 60_000, 'ready');
+
+  await broker.kill();
+  await recorder.until(async () => (await sinkUp()) === 0, 60_000, 'the mqtt sink down');
+  const uploaded = (l: { msg: string; camera?: string }) => l.camera === 'camera-1' && l.msg === 'segment uploaded';
+  const before = recorder.logs.filter(uploaded).length;
+  await recorder.waitForCount(uploaded, before + 3, 60_000, 'segments uploaded while the broker is down');
+  assert.equal((await recorder.get('/ready')).status, 200);
+  assert.equal(await sinkUp(), 0);
+
+  await broker.start();
+  const watcher = await Watcher.connect(broker.url);
+  cleanups.push(() => watcher.close());
+  await watcher.subscribe(`${PREFIX}/#`, `${PREFIX}/marker`);
+  await watcher.waitFor('available = online', () => watcher.on(`${PREFIX}/available`).some((m) => m.payload === 'online'));
+  await recorder.until(async () => (await sinkUp()) === 1, 60_000, 'the mqtt sink up again');
+  assert.equal((await recorder.stop()).code, 0);
 });
