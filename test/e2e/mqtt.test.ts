@@ -2,7 +2,7 @@
 // the API shows and a clip in the store; the sink reports itself up, says online while it runs, and
 // offline when the recorder stops.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -111,4 +111,24 @@ test('the broker down: recording, uploads and /ready go on, the sink shows down;
   await watcher.waitFor('available = online', () => watcher.on(`${PREFIX}/available`).some((m) => m.payload === 'online'));
   await recorder.until(async () => (await sinkUp()) === 1, 60_000, 'the mqtt sink up again');
   assert.equal((await recorder.stop()).code, 0);
+});
+
+test('mqtts:// with a user and password: the sink connects over TLS (a CA the process trusts by NODE_EXTRA_CA_CERTS), and the password is in no log line', async () => {
+  const user = { name: 'recorder', password: 'Tls-Mqtt-pw-8c1f' };
+  const broker = await startMosquitto({ tls: true, user });
+  cleanups.push(() => broker.close());
+  const watcher = await Watcher.connect(broker.url, { username: user.name, password: user.password, ca: readFileSync(broker.certFile) });
+  cleanups.push(() => watcher.close());
+  await watcher.subscribe(`${PREFIX}/#`, `${PREFIX}/marker`);
+  const { recorder } = await startRecorder({
+    MQTT_URL: broker.url,
+    MQTT_TOPIC_PREFIX: PREFIX,
+    MQTT_USERNAME: user.name,
+    MQTT_PASSWORD: user.password,
+    NODE_EXTRA_CA_CERTS: broker.certFile,
+  });
+  await recorder.until(async () => (await recorder.metric('camera_event_sink_up', { sink: 'mqtt' })) === 1, 60_000, 'the mqtt sink up');
+  await watcher.waitFor('available = online', () => watcher.on(`${PREFIX}/available`).some((m) => m.payload === 'online'));
+  assert.equal((await recorder.stop()).code, 0);
+  for (const line of recorder.raw) assert.ok(!line.includes(user.password), `the password in a log line: ${line}`);
 });

@@ -14,12 +14,16 @@ import { freePort } from './ports.ts';
 export interface MosquittoOptions {
   /** Only this user may connect (a password_file made with mosquitto_passwd); else anyone may. */
   user?: { name: string; password: string };
+  /** TLS on the listener (mqtts://), with a self-signed certificate for 127.0.0.1 made here. */
+  tls?: boolean;
 }
 
 export interface Mosquitto {
   port: number;
-  /** mqtt://127.0.0.1:PORT, without credentials. */
+  /** mqtt://127.0.0.1:PORT (mqtts:// with the tls option), without credentials. */
   url: string;
+  /** With the tls option: the certificate (PEM) a client must trust. */
+  certFile: string;
   /** mqtt://NAME:PASSWORD@127.0.0.1:PORT for the `user` option. */
   userUrl(): string;
   /** SIGTERM, wait for the exit (SIGKILL after 5 s). No-op when not running. */
@@ -41,6 +45,31 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-test-'));
   const passwordFile = join(dir, 'passwd');
   if (opts.user) execFileSync(PASSWD, ['-b', '-c', passwordFile, opts.user.name, opts.user.password], { stdio: 'ignore' });
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  if (opts.tls) {
+    execFileSync(
+      '/usr/bin/openssl', // from ca-certificates' dependency
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
+  }
   const configFile = join(dir, 'mosquitto.conf');
   let port = await freePort();
   let child: ChildProcess | undefined;
@@ -51,6 +80,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       configFile,
       [
         `listener ${port} 127.0.0.1`,
+        ...(opts.tls ? [`certfile ${certFile}`, `keyfile ${keyFile}`] : []),
         opts.user ? `allow_anonymous false\npassword_file ${passwordFile}` : 'allow_anonymous true',
         'persistence false',
         // started as root, mosquitto would switch to a "mosquitto" user that cannot read this dir
@@ -107,12 +137,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   }
   process.once('exit', () => child?.kill('SIGKILL')); // a crashed test does not leave it running
 
+  const scheme = opts.tls ? 'mqtts' : 'mqtt';
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
+    certFile,
     userUrl: () => {
       if (!opts.user) throw new Error('userUrl(): start the broker with the user option');
-      return `mqtt://${encodeURIComponent(opts.user.name)}:${encodeURIComponent(opts.user.password)}@127.0.0.1:${port}`;
+      return `${scheme}://${encodeURIComponent(opts.user.name)}:${encodeURIComponent(opts.user.password)}@127.0.0.1:${port}`;
     },
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
