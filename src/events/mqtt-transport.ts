@@ -45,7 +45,7 @@ export class MqttTransport implements SinkTransport {
   readonly #available: string;
   #client: MqttClient | undefined;
   #lost: Promise<unknown> = Promise.resolve();
-  /** Each camera's state as last published on this connection: an unchanged state is not sent again. */
+  /** Each camera's state as last published: an unchanged state is not sent again on this connection. */
   #published = new Map<string, string>();
 
   constructor(deps: MqttTransportDeps) {
@@ -63,7 +63,11 @@ export class MqttTransport implements SinkTransport {
       if (refused.length > 0) log.warn({ sink: 'mqtt', topics: refused }, 'the broker refused the trigger subscription; check its ACL');
     }
     await this.#send(client, this.#available, 'online', true);
+    // cameras whose state this process published and that are gone now: their camera.removed may
+    // have been dropped from a full outbox while the broker was away, so their state is cleared here
+    const gone = [...this.#published.keys()].filter((id) => !states.some((s) => s.camera_id === id));
     this.#published = new Map();
+    for (const id of gone) await this.#sendState(client, id, undefined);
     for (const s of states) await this.#sendState(client, s.camera_id, s);
   }
 

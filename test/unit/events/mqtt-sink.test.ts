@@ -102,7 +102,7 @@ describe('mqtt sink', () => {
     );
   });
 
-  test('the sink’s link cut: the broker publishes offline by the last will, emitting never waits, drops are counted; restored, the sink says online and resumes in order', async () => {
+  test('the sink’s link cut: the broker publishes offline by the last will, emitting never waits, drops are counted; restored, the sink says online, clears a camera removed meanwhile and resumes in order', async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.close());
     const link = await startTcpLink(broker.port);
@@ -114,23 +114,27 @@ describe('mqtt sink', () => {
     started(stream);
     await until('the sink up', sinkUp);
     stream.emit('camera.added', 'camera-1', added, T0);
-    await until('camera.added published', async () => (await metric('camera_events_published_total', { sink: 'mqtt' })) === 1);
+    stream.emit('camera.added', 'camera-2', added, T0 + 1);
+    await until('camera.added published', async () => (await metric('camera_events_published_total', { sink: 'mqtt' })) === 2);
 
     await link.cut();
     await watcher.waitFor('available = offline (the last will)', (r) => r.at(-1)?.topic === `${prefix}/available` && r.at(-1)?.payload === 'offline');
     await until('the sink down', async () => (await metric('camera_event_sink_up', { sink: 'mqtt' })) === 0);
+    stream.emit('camera.removed', 'camera-2', { source_type: 'rtsp', defined_in: 'api' }, T0 + 5); // dropped below
     for (let n = 0; n < 25; n++) stream.emit('segment.uploaded', 'camera-1', uploaded(n), T0 + 10 + n);
     assert.equal(stream.sinks[0]!.queued, 10, 'the outbox holds its capacity, the newest');
-    assert.equal(await metric('camera_events_dropped_total', { sink: 'mqtt' }), 15);
+    assert.equal(await metric('camera_events_dropped_total', { sink: 'mqtt' }), 16);
 
     await link.restore();
-    await watcher.waitFor('the 10 newest envelopes', (r) => envelopes(r, prefix).length === 11);
-    const resumed = envelopes(watcher.received, prefix).slice(1);
+    await watcher.waitFor('the 10 newest envelopes', (r) => envelopes(r, prefix).length === 12);
+    const resumed = envelopes(watcher.received, prefix).slice(2);
     for (const m of resumed) assertEnvelope(JSON.parse(m.payload));
     assert.deepEqual(
       resumed.map((m) => (JSON.parse(m.payload) as { data: { key: string } }).data.key),
       [15, 16, 17, 18, 19, 20, 21, 22, 23, 24].map((n) => uploaded(n).key),
     );
+    // camera-2's removal was dropped, yet its state is cleared: the sink clears what it published for cameras gone
+    assert.equal(watcher.on(`${prefix}/camera-2/state`).at(-1)?.payload, '');
     const available = watcher.on(`${prefix}/available`).map((m) => m.payload);
     assert.deepEqual(available, ['online', 'offline', 'online']);
     assert.equal(await metric('camera_event_sink_up', { sink: 'mqtt' }), 1);
