@@ -28,8 +28,6 @@ export interface MqttTransportDeps {
   inbound?: MqttInbound;
   /** A publish the broker has not acknowledged by then fails, and the loop reconnects. */
   publishTimeoutMs?: number;
-  /** For the default client id; os.hostname() unless given. */
-  host?: string;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -103,7 +101,7 @@ export class MqttTransport implements SinkTransport {
     const { mqtt, log } = this.#deps;
     const url = brokerUrl(mqtt.url);
     const options: IClientOptions = {
-      clientId: mqtt.clientId || `camera-recorder-${this.#deps.host ?? hostname()}`,
+      clientId: mqtt.clientId || `camera-recorder-${hostname()}`,
       reconnectPeriod: 0,
       queueQoSZero: false,
       connectTimeout: CONNECT_TIMEOUT_MS,

@@ -10,12 +10,20 @@ import type { AcceptTrigger } from '../../src/events/mqtt-triggers.ts';
 import { lineLogger } from './line-logger.ts';
 import { until } from './until.ts';
 
-/** The event stream with the MQTT sink on, a fresh topic prefix, fast reconnects; its log lines kept. */
+/** The event stream with the MQTT sink on, a fresh topic prefix (and client id), fast reconnects; its log lines kept. */
 export function mqttStream(env: Record<string, string>, acceptTrigger?: AcceptTrigger) {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
   const config = loadConfig(
     undefined,
-    { STORAGE: 'filesystem', FS_ROOT: '/nonexistent', MQTT_TOPIC_PREFIX: prefix, EVENT_RECONNECT_INITIAL: '100ms', EVENT_RECONNECT_MAX: '1s', ...env },
+    {
+      STORAGE: 'filesystem',
+      FS_ROOT: '/nonexistent',
+      MQTT_TOPIC_PREFIX: prefix,
+      MQTT_CLIENT_ID: prefix,
+      EVENT_RECONNECT_INITIAL: '100ms',
+      EVENT_RECONNECT_MAX: '1s',
+      ...env,
+    },
     { requireCameras: false },
   );
   const { log, lines } = lineLogger('debug');
