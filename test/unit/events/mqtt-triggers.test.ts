@@ -120,4 +120,23 @@ describe('mqtt triggers', () => {
     await till.client.publishAsync(`${prefix}/camera-1/trigger`, '{}', { qos: 1 });
     await until('accepted', async () => (await count('accepted')) === 1);
   });
+
+  test('a trigger the intake cannot store (a full disk) is counted failed and logged at warn, apart from the invalid ones', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.close());
+    const s = mqttStream({ MQTT_URL: broker.url }, async () => {
+      throw new Error('cannot write the event: ENOSPC');
+    });
+    s.stream.start();
+    cleanups.push(() => s.stream.stop());
+    await until('the sink up', s.sinkUp);
+    const till = await Watcher.connect(broker.url);
+    cleanups.push(() => till.close());
+    await till.client.publishAsync(`${s.prefix}/camera-1/trigger`, '{"metadata":{}}', { qos: 1 });
+    await until('failed', async () => (await s.metric('camera_event_triggers_total', { result: 'failed' })) === 1);
+    assert.equal(await s.metric('camera_event_triggers_total', { result: 'invalid' }), 0);
+    const line = s.lines.map((l) => JSON.parse(l) as { level: string; msg: string; reason?: string }).find((l) => l.msg === 'mqtt trigger not stored');
+    assert.equal(line?.level, 'warn');
+    assert.match(line?.reason ?? '', /ENOSPC/);
+  });
 });
