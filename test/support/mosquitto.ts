@@ -30,6 +30,10 @@ export interface Mosquitto {
   stop(): Promise<void>;
   /** SIGKILL: the broker vanishes without a goodbye, as a crashed or unplugged one does. */
   kill(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing is answered, as a hung broker (or a black-holed route). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Start again on the same port, and wait until it accepts connections. No-op when running. */
   start(): Promise<void>;
   /** stop(), then remove its dir. */
@@ -113,6 +117,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const end = async (signal: NodeJS.Signals): Promise<void> => {
     const c = child;
     if (c === undefined || exited(c)) return;
+    c.kill('SIGCONT'); // a paused broker would hold a SIGTERM until it runs again
     c.kill(signal);
     if (!(await waitExit(c, 5000))) {
       c.kill('SIGKILL');
@@ -146,6 +151,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       if (!opts.user) throw new Error('userUrl(): start the broker with the user option');
       return `${scheme}://${encodeURIComponent(opts.user.name)}:${encodeURIComponent(opts.user.password)}@127.0.0.1:${port}`;
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
     start: async () => {

@@ -3,8 +3,16 @@
 // credentials. Every message is checked against the published schemas.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { systemClock } from '../../../src/clock.ts';
+import { CameraStates } from '../../../src/events/camera-states.ts';
+import { EventBus } from '../../../src/events/event-bus.ts';
 import type { EventStream } from '../../../src/events/event-stream.ts';
+import { MqttTransport } from '../../../src/events/mqtt-transport.ts';
+import { QueuedSink } from '../../../src/events/queued-sink.ts';
+import { createSinkMetrics } from '../../../src/events/sink-metrics.ts';
 import { assertCameraState, assertEnvelope } from '../../support/event-schema.ts';
+import { lineLogger } from '../../support/line-logger.ts';
 import { startMosquitto } from '../../support/mosquitto.ts';
 import { mqttStream, type Received, Watcher } from '../../support/mqtt-fixtures.ts';
 import { startTcpLink } from '../../support/tcp-link.ts';
@@ -214,5 +222,41 @@ describe('mqtt sink', () => {
     for (const line of [...good.lines, ...wrong.lines]) {
       assert.ok(!line.includes(user.password) && !line.includes('Wrong-mqtt-pw'), `a password in a log line: ${line}`);
     }
+  });
+
+  test('a broker that stops answering: the unacknowledged publish times out, the sink reconnects, and publishes the envelope once the broker answers again', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.close());
+    const registry = new Registry();
+    const metrics = createSinkMetrics(registry);
+    const { log, lines } = lineLogger('debug');
+    const mqtt = { url: broker.url, topicPrefix: 'hung', username: '', password: '', qos: 1, clientId: 'hung-test', triggers: false };
+    const sink = new QueuedSink({
+      name: 'mqtt',
+      transport: new MqttTransport({ mqtt, log, publishTimeoutMs: 300 }),
+      states: new CameraStates(),
+      metrics,
+      clock: systemClock,
+      log,
+      outboxCapacity: 100,
+      backoff: { initialMs: 100, maxMs: 1000 },
+    });
+    const bus = new EventBus({ log });
+    bus.subscribe(sink.deliver);
+    sink.start();
+    cleanups.push(() => sink.stop());
+    await until('the sink up', () => sink.up);
+
+    broker.pause();
+    bus.emit('camera.connected', 'camera-1', { source_type: 'rtsp' });
+    const lost = await until('the sink gives up on the broker', () =>
+      lines.map((l) => JSON.parse(l) as { msg: string; err?: string }).find((l) => l.msg === 'event sink lost its broker; will reconnect'),
+    );
+    assert.match(lost.err ?? '', /did not acknowledge within 300 ms/);
+    assert.equal(sink.up, false);
+    assert.equal(sink.queued, 1, 'the envelope waits for the next connection');
+
+    broker.resume();
+    await until('the envelope published', () => sink.up && sink.queued === 0);
   });
 });
