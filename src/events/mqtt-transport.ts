@@ -109,8 +109,8 @@ export class MqttTransport implements SinkTransport {
       clean: true,
       will: { topic: this.#available, payload: Buffer.from('offline'), qos: this.#qos, retain: true },
     };
-    const username = mqtt.username || decodeURIComponent(url.username);
-    const password = mqtt.password || decodeURIComponent(url.password);
+    const username = mqtt.username || decoded(url.username);
+    const password = mqtt.password || decoded(url.password);
     if (username !== '') options.username = username;
     if (password !== '') options.password = password;
     url.username = '';
@@ -176,6 +176,15 @@ export class MqttTransport implements SinkTransport {
 class TimedOut extends Error {}
 
 const SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
+
+/** A URL's user or password as written: percent-decoded, or as it is when it is not valid encoding ("100%"). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
 
 /** mqtt.url as a URL, or an error that says how to write it (and never echoes it: it may hold a password). */
 function brokerUrl(value: string): URL {
