@@ -50,7 +50,12 @@ export const CLIPS_DIR = '.clips';
 
 export function createApp({ config, log, redactor, clock }: AppDeps) {
   const metrics: Metrics = createMetrics();
-  const stream = createEventStream({ config, log, clock, metrics: metrics.sinks });
+  // the till's triggers over MQTT go where POST /api/events goes (called only once started)
+  const acceptTrigger = async (body: unknown) => {
+    const { record, duplicate } = await intake.accept(body);
+    return { id: record.id, duplicate };
+  };
+  const stream = createEventStream({ config, log, clock, metrics: metrics.sinks, acceptTrigger });
   const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
   const health = new StoreHealth(clock);
   const events = new EventStore(join(config.tempDir, EVENTS_DIR));

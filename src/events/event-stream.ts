@@ -7,6 +7,8 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { CameraStates } from './camera-states.ts';
 import { EventBus } from './event-bus.ts';
+import { type AcceptTrigger, MqttTriggers } from './mqtt-triggers.ts';
+import { MqttTransport } from './mqtt-transport.ts';
 import { QueuedSink } from './queued-sink.ts';
 import { RedisTransport } from './redis-transport.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
@@ -17,12 +19,16 @@ export interface EventStreamDeps {
   clock: Clock;
   /** The sinks' series, made with the service's others (metrics.ts). */
   metrics: SinkMetrics;
+  /** Where the till's triggers over MQTT go (mqtt.triggers); without it none are taken. */
+  acceptTrigger?: AcceptTrigger;
 }
 
 /** Longest wait at shutdown for the sinks to publish what is queued. */
 const FLUSH_MAX_MS = 2000;
+/** Room in a trigger's payload for the fields beside its metadata. */
+const TRIGGER_FIELDS_BYTES = 4096;
 
-export function createEventStream({ config, log, clock, metrics }: EventStreamDeps) {
+export function createEventStream({ config, log, clock, metrics, acceptTrigger }: EventStreamDeps) {
   const sinkLog = log.child({ component: 'event-stream' });
   const bus = new EventBus({ log: sinkLog, now: () => clock.now() });
   const states = new CameraStates();
@@ -45,6 +51,20 @@ export function createEventStream({ config, log, clock, metrics }: EventStreamDe
       stateKeyPrefix: config.redis.stateKeyPrefix,
     });
     sinks.push(new QueuedSink({ name: 'redis', transport, ...sinkDeps }));
+  }
+  if (config.mqtt.url !== '') {
+    const triggers =
+      config.mqtt.triggers && acceptTrigger
+        ? new MqttTriggers({
+            topicPrefix: config.mqtt.topicPrefix,
+            accept: acceptTrigger,
+            log: sinkLog,
+            counter: metrics.triggers,
+            maxPayloadBytes: config.events.metadataMaxBytes + TRIGGER_FIELDS_BYTES,
+          })
+        : undefined;
+    const transport = new MqttTransport({ mqtt: config.mqtt, log: sinkLog, inbound: triggers });
+    sinks.push(new QueuedSink({ ...sinkDeps, name: 'mqtt', transport }));
   }
   for (const sink of sinks) bus.subscribe(sink.deliver);
 
