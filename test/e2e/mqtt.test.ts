@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { assertCameraState, assertEnvelope } from '../support/event-schema.ts';
+import { probeFile } from '../support/media.ts';
 import { startMosquitto } from '../support/mosquitto.ts';
 import { Watcher } from '../support/mqtt-fixtures.ts';
 import { freePort } from '../support/ports.ts';
@@ -38,7 +40,7 @@ async function startRecorder(env: Record<string, string>): Promise<{ dir: string
   return { dir, recorder };
 }
 
-test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event clip the API shows; the sink is up and says online, then offline at stop', async () => {
+test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger, delivered twice, becomes one event clip with its PNG frames and metadata; the events and state of the camera arrive schema-valid; the sink says online, then offline at stop', async () => {
   const broker = await startMosquitto();
   cleanups.push(() => broker.close());
   const watcher = await Watcher.connect(broker.url);
@@ -49,11 +51,14 @@ test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event cli
   await recorder.until(async () => (await recorder.metric('camera_event_sink_up', { sink: 'mqtt' })) === 1, 60_000, 'the mqtt sink up');
   await recorder.waitForLog((l) => l.camera === 'camera-1' && l.msg === 'segment uploaded', 60_000, 'a segment uploaded');
 
-  await watcher.client.publishAsync(`${PREFIX}/camera-1/trigger`, JSON.stringify({ metadata: { receipt: 'R-4711' }, pre_seconds: 1, post_seconds: 1 }), {
-    qos: 1,
-  });
+  // the till's message, and its re-delivery (QoS 1 delivers at least once): one event, one clip
+  const trigger = JSON.stringify({ event_id: 'till-7-r-4711', metadata: { receipt: 'R-4711' }, pre_seconds: 1, post_seconds: 1, frames: 2 });
+  await watcher.client.publishAsync(`${PREFIX}/camera-1/trigger`, trigger, { qos: 1 });
+  await watcher.client.publishAsync(`${PREFIX}/camera-1/trigger`, trigger, { qos: 1 });
   const accepted = await recorder.waitForLog((l) => l.msg === 'event accepted', 30_000, 'event accepted');
   const id = accepted.event as string;
+  assert.equal(id, 'till-7-r-4711');
+  await recorder.until(async () => (await recorder.metric('camera_event_triggers_total', { result: 'duplicate' })) === 1, 30_000, 'the repeat seen');
   const get = () => fetch(`http://127.0.0.1:${recorder.port}/api/events/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
   const first = await get();
   assert.equal(first.status, 200);
@@ -72,7 +77,25 @@ test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger becomes an event cli
   );
   assert.equal(done.status, 'done', JSON.stringify(done));
   assert.ok(existsSync(join(dir, 'bucket', done.clip!.key)), `the clip ${done.clip!.key} in the store`);
+  assert.equal(recorder.logs.filter((l) => l.msg === 'event accepted').length, 1, 'one event for two deliveries');
   assert.equal(await recorder.metric('camera_event_triggers_total', { result: 'accepted' }), 1);
+  // one record: the clip, the frames and the till's metadata
+  const json = JSON.parse(readFileSync(join(dir, 'bucket', done.clip!.key.replace(/\.mp4$/, '.json')), 'utf8')) as {
+    metadata: unknown;
+    frames: { key: string }[];
+  };
+  assert.deepEqual(json.metadata, { receipt: 'R-4711' });
+  assert.equal(json.frames.length, 2);
+  for (const f of json.frames) assert.deepEqual(probeFile(join(dir, 'bucket', f.key)).codecs, ['png'], `${f.key} decodes as PNG`);
+  // what the camera told, on MQTT, each envelope and state valid against the published schemas
+  await watcher.waitFor('event.done on MQTT', (r) => r.some((m) => m.topic === `${PREFIX}/camera-1/events/event.done`));
+  const envelopes = watcher.received.filter((m) => m.topic.startsWith(`${PREFIX}/camera-1/events/`)).map((m) => JSON.parse(m.payload) as { type: string });
+  for (const e of envelopes) assertEnvelope(e);
+  const types = envelopes.map((e) => e.type);
+  assert.ok(types.indexOf('camera.connected') < types.indexOf('segment.uploaded'), types.join(' '));
+  assert.equal(types.filter((t) => t === 'event.accepted').length, 1, 'the repeat told nothing');
+  const state = watcher.on(`${PREFIX}/camera-1/state`).at(-1);
+  assertCameraState(JSON.parse(state!.payload));
   assert.equal(await recorder.metric('camera_event_sink_up', { sink: 'mqtt' }), 1);
   assert.deepEqual(
     watcher.on(`${PREFIX}/available`).map((m) => m.payload),
