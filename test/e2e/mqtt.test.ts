@@ -111,10 +111,10 @@ test('with MQTT_URL: a trigger on {prefix}/camera-1/trigger, delivered twice, be
   );
 });
 
-test('the broker down: recording, uploads and /ready go on, the sink shows down; the broker back on its port, the sink is up and says online', async () => {
+test('the broker down: recording, uploads and /ready go on, the sink shows down and counts what it drops; the broker back on its port, the sink is up, says online and publishes the camera’s events again', async () => {
   const broker = await startMosquitto();
   cleanups.push(() => broker.close());
-  const { recorder } = await startRecorder({ MQTT_URL: broker.url, MQTT_TOPIC_PREFIX: PREFIX, EVENT_RECONNECT_MAX: '1s' });
+  const { recorder } = await startRecorder({ MQTT_URL: broker.url, MQTT_TOPIC_PREFIX: PREFIX, EVENT_RECONNECT_MAX: '1s', EVENT_OUTBOX_SIZE: '10' });
   const sinkUp = async () => recorder.metric('camera_event_sink_up', { sink: 'mqtt' });
   await recorder.until(async () => (await sinkUp()) === 1, 60_000, 'the mqtt sink up');
   await recorder.until(async () => (await recorder.get('/ready')).status === 200, 60_000, 'ready');
@@ -126,6 +126,9 @@ test('the broker down: recording, uploads and /ready go on, the sink shows down;
   await recorder.waitForCount(uploaded, before + 3, 60_000, 'segments uploaded while the broker is down');
   assert.equal((await recorder.get('/ready')).status, 200);
   assert.equal(await sinkUp(), 0);
+  // each segment tells segment.recorded and segment.uploaded: more than the outbox holds soon
+  await recorder.until(async () => (await recorder.metric('camera_events_dropped_total', { sink: 'mqtt' })) > 0, 60_000, 'drops counted');
+  assert.equal(await recorder.metric('camera_event_sink_queued_events', { sink: 'mqtt' }), 10);
 
   await broker.start();
   const watcher = await Watcher.connect(broker.url);
@@ -133,6 +136,8 @@ test('the broker down: recording, uploads and /ready go on, the sink shows down;
   await watcher.subscribe(`${PREFIX}/#`, `${PREFIX}/marker`);
   await watcher.waitFor('available = online', () => watcher.on(`${PREFIX}/available`).some((m) => m.payload === 'online'));
   await recorder.until(async () => (await sinkUp()) === 1, 60_000, 'the mqtt sink up again');
+  await watcher.waitFor('a segment.uploaded published again', () => watcher.on(`${PREFIX}/camera-1/events/segment.uploaded`).length > 0);
+  for (const m of watcher.received.filter((r) => r.topic.includes('/events/'))) assertEnvelope(JSON.parse(m.payload));
   assert.equal((await recorder.stop()).code, 0);
 });
 
