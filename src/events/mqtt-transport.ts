@@ -9,7 +9,8 @@
 import { hostname } from 'node:os';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.ts';
-import { errorMessage } from '../errors.ts';
+import { ConfigError, errorMessage } from '../errors.ts';
+import { maskUrl } from '../redact.ts';
 import type { Logger } from '../logger.ts';
 import type { CameraState } from './camera-states.ts';
 import type { AnyEnvelope } from './event-types.ts';
@@ -37,6 +38,19 @@ const GOODBYE_MS = 1000;
 /** Seconds between PINGs; a broker silent for 1.5 × this is taken as lost (a pulled cable sends no FIN). */
 const KEEPALIVE_S = 30;
 
+/** Why `url` cannot be the MQTT sink's URL, or undefined when it can. Never repeats a password. */
+export function mqttUrlProblem(url: string): string | undefined {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return `"${maskUrl(url)}" is not a URL; e.g. mqtt://broker:1883, or mqtts://broker:8883 for TLS`;
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol))
+    return `"${maskUrl(url)}" is not an mqtt://, mqtts://, ws:// or wss:// URL; e.g. mqtt://broker:1883`;
+  return undefined;
+}
+
 export class MqttTransport implements SinkTransport {
   readonly #deps: MqttTransportDeps;
   readonly #qos: 0 | 1 | 2;
@@ -47,6 +61,8 @@ export class MqttTransport implements SinkTransport {
   #published = new Map<string, string>();
 
   constructor(deps: MqttTransportDeps) {
+    const problem = mqttUrlProblem(deps.mqtt.url);
+    if (problem !== undefined) throw new ConfigError([{ key: 'mqtt.url (MQTT_URL)', message: problem }]);
     this.#deps = deps;
     this.#qos = deps.mqtt.qos as 0 | 1 | 2;
     this.#available = `${deps.mqtt.topicPrefix}/available`;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { systemClock } from '../../../src/clock.ts';
+import { ConfigError } from '../../../src/errors.ts';
 import { CameraStates } from '../../../src/events/camera-states.ts';
 import { EventBus } from '../../../src/events/event-bus.ts';
 import type { EventStream } from '../../../src/events/event-stream.ts';
@@ -41,6 +42,22 @@ function started(s: EventStream): void {
 const envelopes = (r: Received[], prefix: string) => r.filter((m) => m.topic.startsWith(`${prefix}/`) && m.topic.includes('/events/'));
 
 describe('mqtt sink', () => {
+  test('an MQTT_URL that is not mqtt://, mqtts://, ws:// or wss://: a configuration error naming the key, the password masked', () => {
+    for (const url of ['http://till:hunter2-mqtt@127.0.0.1:1883', 'broker:1883', 'mqtt//127.0.0.1']) {
+      assert.throws(
+        () => mqttStream({ MQTT_URL: url }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(err.problems[0]?.key, 'mqtt.url (MQTT_URL)');
+          assert.match(err.message, /e\.g\. mqtt:\/\/broker:1883/);
+          assert.ok(!err.message.includes('hunter2'), err.message);
+          return true;
+        },
+        url,
+      );
+    }
+  });
+
   test('envelopes arrive in order on {prefix}/{camera}/events/{type}; a late subscriber gets each state and available at once; a removed camera’s state is cleared', async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.close());
