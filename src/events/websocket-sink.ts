@@ -15,7 +15,7 @@ import type { SinkMetrics } from './sink-metrics.ts';
 export interface ClientSocket {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  send(text: string): void;
+  send(data: Buffer, options: { binary: false }): void;
   close(code: number, reason: string): void;
   terminate(): void;
   ping(): void;
@@ -114,7 +114,7 @@ export class WebSocketSink {
     for (const state of states.all()) {
       if (!cameraWanted(filter, state.camera_id)) continue;
       const message: StateMessage = { v: 1, type: 'state', camera_id: state.camera_id, state };
-      this.#send(client, JSON.stringify(message));
+      this.#send(client, Buffer.from(JSON.stringify(message)));
     }
     log.info(
       { clients: this.#clients.size, cameras: filter.cameras ? [...filter.cameras] : 'all', types: filter.types ? [...filter.types] : 'all' },
@@ -139,25 +139,25 @@ export class WebSocketSink {
   }
 
   readonly #deliver = (e: AnyEnvelope): void => {
-    let text: string | undefined;
+    let frame: Buffer | undefined; // made once, for every client that wants it
     for (const c of this.#clients) {
       if (!envelopeWanted(c.filter, e)) continue;
-      text ??= JSON.stringify(e);
-      if (this.#send(c, text)) this.#deps.metrics.published.inc(SINK);
+      frame ??= Buffer.from(JSON.stringify(e));
+      if (this.#send(c, frame)) this.#deps.metrics.published.inc(SINK);
       else this.#deps.metrics.dropped.inc(SINK);
     }
   };
 
-  /** Hands the text to the socket unless the client is closing or too far behind (then closes it); whether it was sent. */
-  #send(c: Client, text: string): boolean {
+  /** Hands the JSON to the socket (a text frame) unless the client is closing or too far behind (then closes it); whether it was sent. */
+  #send(c: Client, json: Buffer): boolean {
     if (c.closing || c.socket.readyState !== OPEN) return false;
-    if (c.socket.bufferedAmount + text.length > this.#maxBuffered) {
+    if (c.socket.bufferedAmount + json.length > this.#maxBuffered) {
       c.closing = true;
       this.#deps.log.warn({ buffered: c.socket.bufferedAmount, limit: this.#maxBuffered }, 'websocket client too slow: closing it');
       c.socket.close(CLOSE_TOO_SLOW, `too slow: over ${this.#maxBuffered} bytes unread; reconnect to get the current states`);
       return false;
     }
-    c.socket.send(text);
+    c.socket.send(json, { binary: false });
     return true;
   }
 

@@ -11,12 +11,17 @@ export interface Refusal {
 export class WsClient {
   readonly socket: WebSocket;
   readonly messages: Record<string, unknown>[] = [];
+  /** Binary frames received: the server sends text frames only. */
+  binaryFrames = 0;
   /** The close code and reason, once closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
-    socket.on('message', (data) => this.messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) this.binaryFrames++;
+      this.messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+    });
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
@@ -49,8 +54,8 @@ export class WsClient {
   }
 
   /** Waits for the first message after index `from` that `match` takes. */
-  async next(what: string, match: (m: Record<string, unknown>) => boolean, from = 0): Promise<Record<string, unknown>> {
-    return until(what, () => this.messages.slice(from).find(match), { timeoutMs: 30_000, everyMs: 5 });
+  async next(what: string, match: (m: Record<string, unknown>) => boolean, from = 0, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return until(what, () => this.messages.slice(from).find(match), { timeoutMs, everyMs: 5 });
   }
 
   close(): Promise<{ code: number; reason: string }> {

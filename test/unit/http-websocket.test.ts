@@ -69,6 +69,7 @@ describe('GET /api/ws', { timeout: 120_000 }, () => {
     assertCameraState(state?.state);
     assert.equal((state?.state as { connected: boolean } | undefined)?.connected, true, 'the state holds what happened before the client came');
     for (const e of envelopes) assertEnvelope(e);
+    assert.equal(c.binaryFrames, 0, 'text frames, for a browser’s onmessage to get strings');
     await c.close();
   });
 
