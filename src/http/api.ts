@@ -1,5 +1,6 @@
-// /api: footage, evidence-clip events, the camera registry and the event stream (/api/ws), behind the bearer token. Errors are
-// JSON { error, field? } (see error-reply.ts); a success is JSON except a clip.
+// /api: footage, evidence-clip events, the camera registry and the event stream (/api/ws), behind
+// the bearer token. Errors are JSON { error, field? } (see error-reply.ts); a success is JSON
+// except a clip.
 import type { FastifyInstance } from 'fastify';
 import type { CameraService } from '../camera/camera-service.ts';
 import type { Clock } from '../clock.ts';

@@ -105,8 +105,8 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
     return reply.code(404).send({ error: `no route ${req.url.split('?')[0]}; try /health, /ready or /metrics` });
   });
 
-  // Before the routes: an upgrade request goes through the routes' hooks (the token, the query) and
-  // only /api/ws upgrades it; its clients are closed by the route (1001), not by this plugin.
+  // Before the routes: an upgrade request goes through the routes' hooks (the token, the query)
+  // like any request; only /api/ws keeps the socket, which its route closes at stop (1001).
   await app.register(websocket, {
     options: { maxPayload: 4096 }, // clients have nothing to say
     preClose: async () => undefined,
