@@ -20,6 +20,7 @@ import { visionFactory } from './frames/vision-factory.ts';
 import { HttpServer } from './http/server.ts';
 import { probeViews } from './probe-views.ts';
 import { EventStore } from './clips/event-store.ts';
+import { EventIntake } from './clips/event-intake.ts';
 import { EventWorker } from './clips/event-worker.ts';
 import { createEventStream } from './events/event-stream.ts';
 import type { Logger } from './logger.ts';
@@ -49,7 +50,12 @@ export const CLIPS_DIR = '.clips';
 
 export function createApp({ config, log, redactor, clock }: AppDeps) {
   const metrics: Metrics = createMetrics();
-  const stream = createEventStream({ config, log, clock, registry: metrics.registry });
+  // the till's triggers over MQTT go where POST /api/events goes (called only once started)
+  const acceptTrigger = async (body: unknown) => {
+    const { record, duplicate } = await intake.accept(body);
+    return { id: record.id, duplicate };
+  };
+  const stream = createEventStream({ config, log, clock, metrics: metrics.sinks, acceptTrigger });
   const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
   const health = new StoreHealth(clock);
   const events = new EventStore(join(config.tempDir, EVENTS_DIR));
@@ -58,6 +64,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     store,
     clock,
     log: log.child({ component: 'events' }),
+    emit: stream.emit,
     localBacklog: (cameraId) => uploader.waiting().filter((w) => w.cameraId === cameraId),
     settings: {
       ffmpegPath: config.recorder.ffmpegPath,
@@ -67,7 +74,16 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       segmentDurationMs: config.segmentDurationMs,
     },
   });
-  const api = config.api.token === '' ? undefined : { config, store, events, worker, clock, log: log.child({ component: 'api' }) };
+  const intake = new EventIntake({
+    events,
+    worker,
+    clock,
+    config,
+    log: log.child({ component: 'events' }),
+    currentCameras: () => cameras.list().map((c) => c.id),
+    emit: stream.emit,
+  });
+  const api = config.api.token === '' ? undefined : { config, store, events, intake, clock, log: log.child({ component: 'api' }) };
   const uploader = new Uploader({
     store,
     health,
@@ -79,6 +95,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       void cameras.uploaded(cameraId);
     },
     labelsOf: (id) => cameras.labelsOf(id),
+    emit: stream.emit,
     settings: { ...config.upload, ffprobePath: config.recorder.ffprobePath, quarantineDir: join(config.tempDir, QUARANTINE_DIR) },
   });
   const guard = new BacklogGuard(
@@ -96,7 +113,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     clock,
   );
   const archive = new SnapshotArchive({ store, clock, log: log.child({ component: 'snapshots' }), metrics: metrics.archive, defaults: config.snapshots });
-  const visionOf = visionFactory({ config, metrics: metrics.vision, clock, archive, labelsOf: (id) => cameras.labelsOf(id) });
+  const visionOf = visionFactory({ config, metrics: metrics.vision, clock, archive, labelsOf: (id) => cameras.labelsOf(id), emit: stream.emit });
   const secretsKey = config.api.cameraSecretsKey === '' ? undefined : parseSecretsKey(config.api.cameraSecretsKey);
   const cameras = new CameraSupervisor({
     configCameras: config.cameras.map((c) => specOfConfig(c, new Date(clock.now()).toISOString())),
@@ -113,6 +130,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
       clock,
       visionOf,
       onSegment: (segment) => void uploader.enqueue(segment),
+      emit: stream.emit,
       onDiskFull: () => void guard.diskFull(), // ffmpeg hit ENOSPC: free room before its restart
     }),
     metrics,
@@ -123,6 +141,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     backlog: (id) => uploader.backlogByCamera().get(id) ?? { segments: 0, bytes: 0 },
     storeTimeoutMs: STORE_CHECK_MS,
     tempDir: config.tempDir,
+    emit: stream.emit,
   });
   const recorders = (): ReturnType<CameraSupervisor['recorders']> => cameras.recorders();
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
@@ -266,6 +285,8 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     metrics,
     /** The event stream: its bus, the cameras' states and the sinks. */
     stream,
+    /** Takes evidence-clip events: POST /api/events, and the MQTT triggers. */
+    intake,
     /** The cameras: the service the API's camera routes speak to. */
     cameras,
     get recorders() {

@@ -3,6 +3,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { createArchiveMetrics } from './frames/archive-metrics.ts';
 import { createVisionMetrics } from './frames/vision-metrics.ts';
+import { createSinkMetrics } from './events/sink-metrics.ts';
 
 /** Point-in-time values read at scrape time, so they can never drift from the truth. */
 export interface MetricsViews {
@@ -39,6 +40,8 @@ export function createMetrics(registry: Registry = new Registry()) {
     vision: createVisionMetrics(registry, () => views?.frameAges?.() ?? new Map()),
     /** The snapshot archive's counters (archive-metrics.ts). */
     archive: createArchiveMetrics(registry),
+    /** The event sinks' series (events/sink-metrics.ts). */
+    sinks: createSinkMetrics(registry),
     /** Wires in the point-in-time views once the components exist. */
     bind(v: MetricsViews): void {
       views = v;

@@ -5,6 +5,7 @@
 // (wrong path, wrong password, broken encoder) keeps the full backoff, so it is not hammered.
 import { connect } from 'node:net';
 import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
 
 export interface Endpoint {
   host: string;
@@ -57,5 +58,33 @@ export async function waitForPort(
     await opts.clock.sleep(Math.min(every, left), opts.signal);
     if (opts.signal.aborted) return 'aborted';
     if (await portOpen(ep, Math.min(every, 1000))) return 'open';
+  }
+}
+
+/** Does the camera accept TCP connections? (true for sources that are not rtsp://) */
+export async function cameraAnswers(url: string): Promise<boolean> {
+  const ep = rtspEndpoint(url);
+  return !ep || portOpen(ep, 1000);
+}
+
+/**
+ * A recorder's wait before it restarts ffmpeg: `delayMs`, cut short when a camera that refused TCP
+ * connections accepts them again (`onUnreachable` is told it refused them).
+ */
+export async function restartDelay(
+  url: string,
+  delayMs: number,
+  deps: { clock: Clock; log: Logger; signal: AbortSignal; onUnreachable: () => void },
+): Promise<void> {
+  const { clock, log, signal } = deps;
+  const ep = rtspEndpoint(url);
+  if (!ep || (await portOpen(ep, 1000))) {
+    await clock.sleep(delayMs, signal);
+    return;
+  }
+  deps.onUnreachable();
+  const started = clock.now();
+  if ((await waitForPort(ep, delayMs, { clock, signal })) === 'open') {
+    log.info({ waitedMs: clock.now() - started, delayMs }, 'camera accepts connections again; retrying before the backoff ends');
   }
 }

@@ -170,11 +170,22 @@ export function frameTapArgs({ width, height, pipeFd }: FrameTapShape, select = 
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-map', '0:v:0', '-an',
-    '-vf', `${select}scale=${width}:${height}:flags=fast_bilinear,format=gray`,
-    '-fps_mode', 'passthrough',
+    '-vf', `${select}${RISING_PTS},scale=${width}:${height}:flags=fast_bilinear,format=gray`,
+    '-fps_mode', 'passthrough', '-enc_time_base', '1:1000',
     '-c:v', 'rawvideo', '-f', 'tee', teeToPipe('rawvideo', pipeFd),
   ];
 }
+
+/**
+ * The taps' frames get timestamps of their own: the wall clock in ms, always rising. A camera's
+ * timestamps can go back (a reconnect, an RTCP resync, a wrap), and the MJPEG encoder refuses a
+ * frame whose pts is not above the last ("Invalid pts <= last"): ffmpeg then exits, and the
+ * recording with it (seen after a camera came back). The stream copy keeps the camera's own
+ * timestamps; the analysis reads the time a frame arrived, never its pts. With -enc_time_base 1:1000
+ * the encoder counts in the same ms, so "+1" survives; a filter graph rebuilt mid-run starts again
+ * from the clock, which has moved on.
+ */
+const RISING_PTS = "settb=1/1000,setpts='if(isnan(PREV_OUTPTS)\\,RTCTIME/1000\\,max(RTCTIME/1000\\,PREV_OUTPTS+1))'";
 
 /**
  * A tap's pipe as the one slave of a tee that may fail: when the reader of the pipe is gone (the
@@ -194,12 +205,12 @@ function teeToPipe(format: string, pipeFd: number): string {
  */
 export function jpegTapArgs({ width, pipeFd }: JpegTapShape, select = ''): string[] {
   const scale = width > 0 ? `scale=${width}:-2:flags=fast_bilinear` : '';
-  const filters = `${select}${scale}`.replace(/,$/, '');
+  const filters = `${select}${RISING_PTS}${scale === '' ? '' : `,${scale}`}`;
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   return [
     '-map', '0:v:0', '-an',
-    ...(filters === '' ? [] : ['-vf', filters]),
-    '-fps_mode', 'passthrough',
+    '-vf', filters,
+    '-fps_mode', 'passthrough', '-enc_time_base', '1:1000',
     '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5',
     '-f', 'tee', teeToPipe('image2pipe', pipeFd),
   ];

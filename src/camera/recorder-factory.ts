@@ -1,6 +1,7 @@
 // Which recorder a camera gets: an ffmpeg reading its stream (rtsp, file, synthetic), a push
 // recorder for pictures POSTed to it (http_push), or a push recorder fed by its Redis stream.
 import type { Clock } from '../clock.ts';
+import type { EmitEvent } from '../events/event-bus.ts';
 import type { Config } from '../config/schema.ts';
 import type { VisionOf } from '../frames/vision-factory.ts';
 import { PushRecorder } from '../ingest/push-recorder.ts';
@@ -14,7 +15,7 @@ import type { Recorder } from './camera-view.ts';
 import { CameraRecorder } from './recorder.ts';
 
 export interface RecorderFactoryDeps {
-  config: Pick<Config, 'tempDir' | 'segmentDurationMs' | 'recorder' | 'push'>;
+  config: Pick<Config, 'tempDir' | 'segmentDurationMs' | 'recorder' | 'push' | 'eventStream'>;
   log: Logger;
   metrics: Metrics;
   clock: Clock;
@@ -22,6 +23,8 @@ export interface RecorderFactoryDeps {
   onSegment: (segment: FinishedSegment) => void;
   /** ffmpeg hit ENOSPC: free room before its restart. */
   onDiskFull: () => void;
+  /** The event stream: camera.connected / disconnected and what the camera's vision and pictures tell. */
+  emit?: EmitEvent | undefined;
 }
 
 export function recorderFactory(deps: RecorderFactoryDeps): (camera: CameraSpec, newestNameMs?: number) => Recorder {
@@ -36,11 +39,13 @@ export function recorderFactory(deps: RecorderFactoryDeps): (camera: CameraSpec,
       clock: deps.clock,
       onSegment: deps.onSegment,
       onDiskFull: deps.onDiskFull,
+      emit: deps.emit,
       vision: deps.visionOf(camera, log),
     };
-    if (camera.sourceType === 'http_push') return new PushRecorder({ ...recorderDeps, camera, push: config.push });
+    const push = { ...config.push, frameIngestedIntervalMs: config.eventStream.frameIngestedIntervalMs };
+    if (camera.sourceType === 'http_push') return new PushRecorder({ ...recorderDeps, camera, push });
     if (camera.sourceType === 'redis_stream') {
-      const recorder = new PushRecorder({ ...recorderDeps, camera, push: config.push });
+      const recorder = new PushRecorder({ ...recorderDeps, camera, push });
       return new SourcedRecorder(recorder, redisStreamSourceOf(camera, recorder, log));
     }
     return new CameraRecorder({ ...recorderDeps, camera });

@@ -16,11 +16,13 @@ import type { FinishedSegment } from '../segment.ts';
 import { AudioCheck, type AudioForRun } from './audio-check.ts';
 import type { AudioDecision } from './audio-plan.ts';
 import { backoffDelay } from './backoff.ts';
-import { portOpen, rtspEndpoint, waitForPort } from './camera-port.ts';
+import { cameraAnswers, restartDelay } from './camera-port.ts';
 import { ffmpegArgs } from './ffmpeg-args.ts';
 import { FfmpegRun } from './ffmpeg-run.ts';
 import { type RecorderTaps, tapArgs, tapReaders, visionTaps } from './recorder-taps.ts';
-import { DISK_FULL, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
+import { DISK_FULL, disconnectReason, gapReasonOf, RecordingGaps } from './recording-gaps.ts';
+import { emitConnection, sourceTypeOf } from '../events/connection-events.ts';
+import type { EmitEvent } from '../events/event-bus.ts';
 import { SegmentReporter } from './segment-reporter.ts';
 
 export type RecorderState = 'starting' | 'recording' | 'backoff' | 'stopped';
@@ -39,8 +41,10 @@ export interface RecorderSettings {
 }
 
 export interface RecorderDeps extends RecorderTaps {
-  camera: { id: string; url: string };
+  camera: { id: string; url: string; sourceType?: string | undefined };
   settings: RecorderSettings;
+  /** Where camera.connected / camera.disconnected go (the event stream). */
+  emit?: EmitEvent | undefined;
   log: Logger;
   metrics: Metrics;
   clock: Clock;
@@ -169,26 +173,17 @@ export class CameraRecorder {
     log.info('recorder stopped');
   }
 
-  /** Does the camera accept TCP connections? (true for sources that are not rtsp://) */
-  async #cameraAnswers(): Promise<boolean> {
-    const ep = rtspEndpoint(this.#deps.camera.url);
-    return !ep || portOpen(ep, 1000);
-  }
-
   /** The restart delay; cut short when a camera that was down at the TCP level accepts connections again. */
   async #backoff(delayMs: number): Promise<void> {
     const { clock, log } = this.#deps;
-    const signal = this.#stopping.signal;
-    const ep = rtspEndpoint(this.#deps.camera.url);
-    if (!ep || (await portOpen(ep, 1000))) {
-      await clock.sleep(delayMs, signal);
-      return;
-    }
-    if (!this.#diskFull) this.#gaps.because('camera_unreachable');
-    const started = clock.now();
-    if ((await waitForPort(ep, delayMs, { clock, signal })) === 'open') {
-      log.info({ waitedMs: clock.now() - started, delayMs }, 'camera accepts connections again; retrying before the backoff ends');
-    }
+    await restartDelay(this.#deps.camera.url, delayMs, {
+      clock,
+      log,
+      signal: this.#stopping.signal,
+      onUnreachable: () => {
+        if (!this.#diskFull) this.#gaps.because('camera_unreachable');
+      },
+    });
   }
 
   async #runOnce(): Promise<RunEnd> {
@@ -247,7 +242,7 @@ export class CameraRecorder {
       onQuiet: (lastAdvanceMs) => {
         if (!this.#connected) return;
         log.warn({ quietMs: clock.now() - lastAdvanceMs }, 'no frames from the camera; stream counted as disconnected');
-        this.#setConnected(false);
+        this.#setConnected(false, 'stalled');
         this.#gaps.open('stalled', lastAdvanceMs);
       },
       onStall: (stalledMs) => {
@@ -280,11 +275,12 @@ export class CameraRecorder {
     this.#stopping.signal.removeEventListener('abort', onStop);
     await listing.close();
     await rm(join(this.dir, LIST_DIR), { recursive: true, force: true });
-    await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => this.#cameraAnswers() });
+    await this.#audio.runEnded({ audio, recorded, changed: changedAudio, endedWhileConfirming, cameraAnswers: () => cameraAnswers(this.#deps.camera.url) });
     if (this.#connected) log.info('stream disconnected');
-    this.#setConnected(false);
     const diskFull = result.stderr.some((line) => DISK_FULL.test(line));
-    if (ended !== 'stopping') this.#gaps.open(gapReasonOf({ ended, diskFull, recorded }), recorded ? ffmpeg.lastAdvanceMs : clock.now());
+    const gapReason = ended === 'stopping' ? undefined : gapReasonOf({ ended, diskFull, recorded });
+    this.#setConnected(false, disconnectReason(ended, gapReason));
+    if (gapReason) this.#gaps.open(gapReason, recorded ? ffmpeg.lastAdvanceMs : clock.now());
     if (diskFull) this.#onDiskFull(result.stderr);
     await this.#segments.sweep();
     return {
@@ -320,8 +316,11 @@ export class CameraRecorder {
     return true;
   }
 
-  #setConnected(connected: boolean): void {
+  /** The gauge, and an event when it changes; `reason`: why it went down (a gap reason, or stopping/restart). */
+  #setConnected(connected: boolean, reason = 'stopping'): void {
+    const changed = connected !== this.#connected;
     this.#connected = connected;
     this.#deps.metrics.streamConnected.set({ camera_id: this.id }, connected ? 1 : 0);
+    if (changed) emitConnection(this.#deps.emit, this.id, this.#deps.camera.sourceType ?? sourceTypeOf(this.#deps.camera.url), connected, reason);
   }
 }

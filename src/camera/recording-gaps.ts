@@ -16,6 +16,13 @@ export function gapReasonOf(run: { ended: 'exited' | 'stalled' | 'audio-changed'
   return run.recorded || run.ended === 'audio-changed' ? 'restart' : 'camera_unreachable';
 }
 
+/** Why the stream went down, as camera.disconnected tells it: a run that recorded and then ended was ended by the camera or the network. */
+export function disconnectReason(ended: 'exited' | 'stalled' | 'audio-changed' | 'stopping', gap: GapReason | undefined): string {
+  if (ended === 'stopping') return 'stopping';
+  if (ended === 'audio-changed') return 'restart';
+  return gap === 'restart' ? 'stream_ended' : (gap ?? 'stopping');
+}
+
 export class RecordingGaps {
   #metrics: Metrics;
   #cameraId: string;

@@ -3,6 +3,8 @@
 // that camera's recorder, so no other camera is ever interrupted; changes of one id run one after
 // another (two PATCHes at once never leave two ffmpegs). Runtime cameras are persisted before they
 // are started (camera-records.ts); config cameras are read-only here.
+import { emitCameraChange } from '../events/camera-change-events.ts';
+import type { EmitEvent } from '../events/event-bus.ts';
 import type { Clock } from '../clock.ts';
 import { isFrameSink, type PushCameras, type PushTarget } from '../ingest/push-cameras.ts';
 import type { Logger } from '../logger.ts';
@@ -40,6 +42,8 @@ export interface SupervisorDeps {
   storeTimeoutMs: number;
   /** Where each camera's folder is (`{tempDir}/{id}`): a removed camera's goes once its segments have left. */
   tempDir: string;
+  /** The event stream: camera.added / changed / removed. */
+  emit?: EmitEvent | undefined;
 }
 
 interface Entry {
@@ -107,6 +111,7 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
   /** Starts the config cameras, then loads the runtime ones and starts them. */
   async start(): Promise<void> {
     if (this.#phase !== 'created') return;
+    for (const e of this.#entries.values()) emitCameraChange(this.#deps.emit, undefined, e.spec); // the config's cameras
     for (const e of this.#entries.values()) e.recorder?.start();
     this.#phase = 'running';
     await this.#stored.load();
@@ -218,6 +223,12 @@ export class CameraSupervisor implements CameraService, FrameService, PushCamera
 
   /** Makes one camera's recorder match `desired` (undefined: gone), touching no other camera. */
   async #converge(id: string, desired: CameraSpec | undefined): Promise<void> {
+    const before = this.#entries.get(id)?.spec;
+    await this.#apply(id, desired);
+    emitCameraChange(this.#deps.emit, before, desired);
+  }
+
+  async #apply(id: string, desired: CameraSpec | undefined): Promise<void> {
     const { metrics, newRecorder } = this.#deps;
     const current = this.#entries.get(id);
     if (desired === undefined) {

@@ -1,6 +1,7 @@
-// A request for footage that cannot be served as asked: a bad field, or no footage in the range.
+// A request for footage that cannot be served as asked: a bad field, no footage in the range, or
+// an event_id already taken by a different event.
 
-export type ClipProblem = 'bad-request' | 'no-footage' | 'unknown-camera';
+export type ClipProblem = 'bad-request' | 'no-footage' | 'unknown-camera' | 'conflict';
 
 export class ClipError extends Error {
   readonly problem: ClipProblem;

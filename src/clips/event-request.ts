@@ -9,8 +9,22 @@ export interface EventLimits {
   postSeconds: number;
   maxSeconds: number;
   metadataMaxBytes: number;
+  /** Evidence frames when the request does not say (events.frames_default), and the most it may ask (events.frames_max). */
+  framesDefault: number;
+  framesMax: number;
   now: number;
 }
+
+/** `spread`: evenly over the whole window; `before`: one a second up to `at`. */
+export type FramesMode = 'spread' | 'before';
+export const FRAMES_MODES: readonly FramesMode[] = ['spread', 'before'];
+
+/**
+ * An integrator's own id for an event: it becomes the event's id, so it names the stored files and
+ * object keys. Letters, digits, `_` and `-` only (no `/`, `.` or `:`, nothing a key or a path reads
+ * differently), starting with a letter or digit; long enough not to collide by accident.
+ */
+export const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$/;
 
 export interface EventRequest {
   camera: string;
@@ -18,9 +32,13 @@ export interface EventRequest {
   preSeconds: number;
   postSeconds: number;
   metadata: unknown;
+  /** The integrator's id: the same id again is the same event. */
+  eventId: string | undefined;
+  frames: number;
+  framesMode: FramesMode;
 }
 
-const FIELDS = ['camera', 'at', 'pre_seconds', 'post_seconds', 'metadata'];
+const FIELDS = ['camera', 'at', 'pre_seconds', 'post_seconds', 'metadata', 'event_id', 'frames', 'frames_mode'];
 /** Deeper metadata is refused: serializing it recurses once per level (20,000 levels overflow the stack). */
 export const METADATA_MAX_DEPTH = 32;
 /** Events stamped this far ahead of our clock are accepted (the sender's clock may run ahead). */
@@ -52,7 +70,44 @@ export function parseEventRequest(body: unknown, limits: EventLimits): EventRequ
   const size = Buffer.byteLength(JSON.stringify(metadata));
   if (size > limits.metadataMaxBytes)
     throw new ClipError(`metadata is ${size} bytes as JSON; the limit is ${limits.metadataMaxBytes}`, 'bad-request', 'metadata');
-  return { camera: b.camera, atMs, preSeconds: seconds('pre_seconds', limits.preSeconds), postSeconds: seconds('post_seconds', limits.postSeconds), metadata };
+  return {
+    camera: b.camera,
+    atMs,
+    preSeconds: seconds('pre_seconds', limits.preSeconds),
+    postSeconds: seconds('post_seconds', limits.postSeconds),
+    metadata,
+    eventId: eventId(b.event_id),
+    frames: frames(b.frames, limits),
+    framesMode: framesMode(b.frames_mode),
+  };
+}
+
+function eventId(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !EVENT_ID.test(v)) {
+    const shown = typeof v === 'string' ? `"${v.slice(0, 80)}"` : JSON.stringify(v)?.slice(0, 80);
+    throw new ClipError(
+      `event_id ${shown} is not an id: give 8 to 64 letters, digits, _ or -, starting with a letter or digit (e.g. a UUID or "till-7-R1043")`,
+      'bad-request',
+      'event_id',
+    );
+  }
+  return v;
+}
+
+function frames(v: unknown, limits: EventLimits): number {
+  if (v === undefined) return Math.min(limits.framesDefault, limits.framesMax);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new ClipError('frames must be a whole number of frames, 0 or more', 'bad-request', 'frames');
+  if (v > limits.framesMax) throw new ClipError(`frames is ${v}; the cap is ${limits.framesMax} (events.frames_max)`, 'bad-request', 'frames');
+  return v;
+}
+
+function framesMode(v: unknown): FramesMode {
+  if (v === undefined) return 'spread';
+  if (typeof v !== 'string' || !(FRAMES_MODES as readonly string[]).includes(v))
+    throw new ClipError(`frames_mode must be one of ${FRAMES_MODES.map((m) => `"${m}"`).join(', ')}`, 'bad-request', 'frames_mode');
+  return v as FramesMode;
 }
 
 /** Whether a parsed JSON value nests deeper than `max` levels; iterative, so any depth is safe to ask about. */

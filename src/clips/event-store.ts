@@ -2,6 +2,7 @@
 // pending event survives a restart. Writes are atomic (temp file, then rename).
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EVENT_ID, type FramesMode } from './event-request.ts';
 
 export type EventStatus = 'pending' | 'done' | 'failed';
 
@@ -24,10 +25,20 @@ export interface EventRecord {
     duration_seconds: number;
     gaps: { from: string; to: string }[];
   };
+  /** Evidence frames asked for, and how they are placed (absent in events of older versions: none). */
+  frames_requested?: number;
+  frames_mode?: FramesMode;
+  /** The evidence frames stored, once done: their keys and when each was taken (ISO 8601 UTC). */
+  frames?: EventFrame[];
   /** Tries that failed for a reason other than the store; the event fails at events.max_attempts. */
   attempts?: number;
   /** Why the event failed, or why the last try did while it is pending. */
   error?: string;
+}
+
+export interface EventFrame {
+  key: string;
+  at: string;
 }
 
 /** An event could not be written: the disk is full (`full`) or failing. The API answers 507 or 503. */
@@ -41,13 +52,14 @@ export class EventDiskError extends Error {
   }
 }
 
-const ID = /^[a-z0-9-]{8,64}$/;
 /** Finished events are kept this long for GET /api/events/{id}, then forgotten (their clips stay in the bucket). */
 const KEEP_FINISHED_MS = 7 * 86_400_000;
 
 export class EventStore {
   readonly dir: string;
   #events = new Map<string, EventRecord>();
+  /** Events being added: a second add of the same id waits for the first instead of saving again. */
+  #adding = new Map<string, Promise<{ record: EventRecord; duplicate: boolean }>>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -72,7 +84,42 @@ export class EventStore {
   }
 
   get(id: string): EventRecord | undefined {
-    return ID.test(id) ? this.#events.get(id) : undefined;
+    return EVENT_ID.test(id) ? this.#events.get(id) : undefined;
+  }
+
+  /**
+   * Saves a new event, unless one with its id exists: then that one is returned as a duplicate and
+   * nothing is written. Two adds of one id at once save it once (the second waits for the first),
+   * and an event an earlier run left on disk counts even before load() has read it (the API takes
+   * events while the recorder is still starting).
+   */
+  add(rec: EventRecord): Promise<{ record: EventRecord; duplicate: boolean }> {
+    const known = this.#events.get(rec.id);
+    if (known) return Promise.resolve({ record: known, duplicate: true });
+    const adding = this.#adding.get(rec.id);
+    if (adding) return adding.then(({ record }) => ({ record, duplicate: true }));
+    const added = this.#addNew(rec).finally(() => this.#adding.delete(rec.id));
+    this.#adding.set(rec.id, added);
+    return added;
+  }
+
+  async #addNew(rec: EventRecord): Promise<{ record: EventRecord; duplicate: boolean }> {
+    const onDisk = await this.#read(`${rec.id}.json`);
+    if (onDisk?.id === rec.id) {
+      this.#events.set(rec.id, onDisk);
+      return { record: onDisk, duplicate: true };
+    }
+    await this.save(rec);
+    return { record: rec, duplicate: false };
+  }
+
+  /** The record in a file of the events dir; undefined when there is none (a file that cannot be read is load()'s to set aside). */
+  async #read(name: string): Promise<EventRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir, name), 'utf8')) as EventRecord;
+    } catch {
+      return undefined;
+    }
   }
 
   pending(): EventRecord[] {

@@ -2,15 +2,17 @@
 // still be recording when the event arrives, and earlier footage may still wait in the local
 // backlog (uploads finish out of order), so an event waits for both, at most events.wait_max.
 // A clip that cannot be made ends the event `failed` after events.max_attempts tries.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
+import type { EmitEvent } from '../events/event-bus.ts';
 import { errorMessage, StoreError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { storeFile } from '../storage/store-file.ts';
 import { ClipError } from './clip-error.ts';
 import type { EventRecord, EventStore } from './event-store.ts';
+import { storeEvidence } from './event-evidence.ts';
+import { clipPieces, extractFrames, frameTimes } from './event-frames.ts';
 import { exportClip } from './export-clip.ts';
 import { findSegments, GAP_TOLERANCE_MS } from './find-segments.ts';
 import { START_AFTER_NAME_MS, START_BEFORE_NAME_MS } from '../segment.ts';
@@ -20,6 +22,8 @@ export interface EventWorkerDeps {
   store: ObjectStore;
   clock: Clock;
   log: Logger;
+  /** Tells event.done and event.failed. */
+  emit: EmitEvent;
   /** Segments of a camera recorded but not yet in the store (the uploader's backlog), by name start. */
   localBacklog: (cameraId: string) => { startMs: number }[];
   settings: {
@@ -35,12 +39,6 @@ export interface EventWorkerDeps {
 
 /** Longest pause between two tries at one event's clip. */
 const RETRY_MAX_MS = 10 * 60_000;
-
-/** `events/{camera}/{YYYYMMDD}/{HHMMSS}_{event_id}` (+ `.mp4` / `.json`), from the event time in UTC. */
-export function eventKeyBase(rec: Pick<EventRecord, 'camera' | 'at' | 'id'>): string {
-  const iso = new Date(rec.at).toISOString();
-  return `events/${rec.camera}/${iso.slice(0, 10).replaceAll('-', '')}/${iso.slice(11, 19).replaceAll(':', '')}_${rec.id}`;
-}
 
 export class EventWorker {
   #deps: EventWorkerDeps;
@@ -86,7 +84,7 @@ export class EventWorker {
   }
 
   async #process(rec: EventRecord): Promise<void> {
-    const { store, clock, log, settings, events } = this.#deps;
+    const { store, clock, log, settings, events, emit } = this.#deps;
     const at = Date.parse(rec.at);
     const fromMs = at - rec.pre_seconds * 1000;
     const toMs = at + rec.post_seconds * 1000;
@@ -98,10 +96,11 @@ export class EventWorker {
       const coverage = await findSegments(store, rec.camera, fromMs, toMs, this.#stop.signal);
       const endCovered = !coverage.gaps.some((g) => g.toMs >= toMs - GAP_TOLERANCE_MS);
       if (!endCovered && !givingUp) return; // the post-roll is still being recorded or uploaded
-      const base = eventKeyBase(rec);
       await mkdir(settings.workDir, { recursive: true });
       const clipPath = join(settings.workDir, `${rec.id}.mp4`);
       const jsonPath = join(settings.workDir, `${rec.id}.json`);
+      const framesDir = join(settings.workDir, `${rec.id}-frames`);
+      const signal = this.#stop.signal;
       try {
         const clip = await exportClip({
           store,
@@ -112,57 +111,40 @@ export class EventWorker {
           workDir: settings.workDir,
           ffmpegPath: settings.ffmpegPath,
           ffprobePath: settings.ffprobePath,
-          signal: this.#stop.signal,
-        });
-        const done: EventRecord = {
-          ...rec,
-          status: 'done',
-          updated_at: new Date(clock.now()).toISOString(),
-          clip: {
-            key: `${base}.mp4`,
-            metadata_key: `${base}.json`,
-            from: new Date(clip.fromMs).toISOString(),
-            to: new Date(clip.toMs).toISOString(),
-            duration_seconds: Math.round(clip.durationSec * 1000) / 1000,
-            gaps: clip.gaps.map((g) => ({ from: new Date(g.fromMs).toISOString(), to: new Date(g.toMs).toISOString() })),
-          },
-        };
-        const signal = this.#stop.signal;
-        // The clip first, then the JSON beside it: a reader who finds the JSON finds the clip.
-        await storeFile(store, { key: `${base}.mp4`, path: clipPath, contentType: 'video/mp4', metadata: { camera: rec.camera, event: rec.id }, signal });
-        const json = JSON.stringify(
-          {
-            event_id: rec.id,
-            camera: rec.camera,
-            at: rec.at,
-            pre_seconds: rec.pre_seconds,
-            post_seconds: rec.post_seconds,
-            metadata: rec.metadata,
-            clip: done.clip,
-          },
-          null,
-          2,
-        );
-        await writeFile(jsonPath, json);
-        await storeFile(store, {
-          key: `${base}.json`,
-          path: jsonPath,
-          contentType: 'application/json',
-          metadata: { camera: rec.camera, event: rec.id },
           signal,
         });
+        const frames = await extractFrames({
+          clipPath,
+          pieces: clipPieces(clip),
+          times: frameTimes(rec.frames_mode ?? 'spread', rec.frames_requested ?? 0, at, fromMs, toMs),
+          outDir: framesDir,
+          ffmpegPath: settings.ffmpegPath,
+          ffprobePath: settings.ffprobePath,
+          signal,
+        });
+        const done = await storeEvidence(store, { rec, clipPath, clip, frames, jsonPath, nowMs: clock.now(), signal });
         await events.save(done);
         this.#retry.delete(rec.id);
-        log.info({ event: rec.id, camera: rec.camera, key: done.clip!.key, gaps: done.clip!.gaps.length }, 'event clip stored');
+        const c = done.clip!;
+        log.info({ event: rec.id, camera: rec.camera, key: c.key, gaps: c.gaps.length, frames: frames.length }, 'event clip stored');
+        const frameKeys = (done.frames ?? []).map((f) => f.key);
+        emit('event.done', rec.camera, {
+          event_id: rec.id,
+          at: rec.at,
+          clip_key: c.key,
+          metadata_key: c.metadata_key,
+          duration_seconds: c.duration_seconds,
+          frames: frameKeys,
+        });
       } finally {
         await rm(clipPath, { force: true });
         await rm(jsonPath, { force: true });
+        await rm(framesDir, { recursive: true, force: true });
       }
     } catch (err) {
       if (this.#stop.signal.aborted) return;
       if (err instanceof ClipError) {
-        this.#retry.delete(rec.id);
-        await events.save({ ...rec, status: 'failed', error: err.message, updated_at: new Date(clock.now()).toISOString() });
+        await this.#fail({ ...rec, status: 'failed', error: err.message, updated_at: new Date(clock.now()).toISOString() });
         log.error({ event: rec.id, camera: rec.camera, err: err.message }, 'event failed: no footage');
         return;
       }
@@ -186,8 +168,7 @@ export class EventWorker {
     const message = errorMessage(err);
     const updatedAt = new Date(clock.now()).toISOString();
     if (attempts >= settings.maxAttempts) {
-      this.#retry.delete(rec.id);
-      await events.save({ ...rec, status: 'failed', attempts, error: `clip not made after ${attempts} attempts: ${message}`, updated_at: updatedAt });
+      await this.#fail({ ...rec, status: 'failed', attempts, error: `clip not made after ${attempts} attempts: ${message}`, updated_at: updatedAt });
       log.error({ event: rec.id, camera: rec.camera, attempts, err: message }, 'event failed: clip not made');
       return;
     }
@@ -199,5 +180,12 @@ export class EventWorker {
       { event: rec.id, err: message, attempts, maxAttempts: settings.maxAttempts, storeTrouble, retryInMs: delayMs },
       'event clip not made yet; will retry',
     );
+  }
+
+  /** Records the event failed, then tells: a listener who hears it finds it failed at GET /api/events/{id}. */
+  async #fail(failed: EventRecord): Promise<void> {
+    this.#retry.delete(failed.id);
+    await this.#deps.events.save(failed);
+    this.#deps.emit('event.failed', failed.camera, { event_id: failed.id, at: failed.at, error: failed.error ?? 'failed' });
   }
 }

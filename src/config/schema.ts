@@ -269,9 +269,9 @@ export const KEYS: readonly KeySpec[] = [
   {
     path: 'analysis.enabled',
     type: { kind: 'bool' },
-    default: false,
+    default: true,
     env: 'ANALYSIS_ENABLED',
-    doc: "Look at every camera's key frames: snapshots, picture health (black, frozen, covered, blurred, moved) and motion. Only key frames are decoded, small (0.7–0.9 % of a core per 1080p camera with full-size snapshots, BENCHMARKS.md); the recording is stream-copied either way. Off by default for now: with it on, the full test suite has seen recording-path hiccups (a segment that missed its clock cut, a short second gap after a reconnect) that it does not see without it. A camera's own `analysis` table turns it on or off for that camera.",
+    doc: "Look at every camera's key frames: snapshots, picture health (black, frozen, covered, blurred, moved) and motion. Only key frames are decoded, small (0.7–0.9 % of a core per 1080p camera with full-size snapshots, BENCHMARKS.md); the recording is stream-copied either way. A camera's own `analysis` table turns it on or off for that camera.",
   },
   {
     path: 'analysis.snapshot_width',

@@ -5,28 +5,34 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { Registry } from 'prom-client';
 import { CameraStates } from './camera-states.ts';
 import { EventBus } from './event-bus.ts';
-import type { QueuedSink } from './queued-sink.ts';
-import { createSinkMetrics, type SinkMetrics } from './sink-metrics.ts';
+import { type AcceptTrigger, MqttTriggers } from './mqtt-triggers.ts';
+import { MqttTransport } from './mqtt-transport.ts';
+import { QueuedSink } from './queued-sink.ts';
+import { RedisTransport } from './redis-transport.ts';
+import type { SinkMetrics } from './sink-metrics.ts';
 
 export interface EventStreamDeps {
   config: Config;
   log: Logger;
   clock: Clock;
-  registry: Registry;
+  /** The sinks' series, made with the service's others (metrics.ts). */
+  metrics: SinkMetrics;
+  /** Where the till's triggers over MQTT go (mqtt.triggers); without it none are taken. */
+  acceptTrigger?: AcceptTrigger;
 }
 
 /** Longest wait at shutdown for the sinks to publish what is queued. */
 const FLUSH_MAX_MS = 2000;
+/** Room in a trigger's payload for the fields beside its metadata. */
+const TRIGGER_FIELDS_BYTES = 4096;
 
-export function createEventStream({ config, log, clock, registry }: EventStreamDeps) {
+export function createEventStream({ config, log, clock, metrics, acceptTrigger }: EventStreamDeps) {
   const sinkLog = log.child({ component: 'event-stream' });
   const bus = new EventBus({ log: sinkLog, now: () => clock.now() });
   const states = new CameraStates();
   bus.subscribe((e) => states.apply(e)); // first: a sink publishing an event finds the state it made
-  const metrics: SinkMetrics = createSinkMetrics(registry);
   const sinkDeps = {
     states,
     metrics,
@@ -37,7 +43,29 @@ export function createEventStream({ config, log, clock, registry }: EventStreamD
   };
   const sinks: QueuedSink[] = [];
   // Each broker sink the config turns on is made here, from sinkDeps and its transport.
-  void sinkDeps;
+  if (config.redis.url !== '') {
+    const transport = new RedisTransport({
+      url: config.redis.url,
+      password: config.redis.password,
+      channelPrefix: config.redis.channelPrefix,
+      stateKeyPrefix: config.redis.stateKeyPrefix,
+    });
+    sinks.push(new QueuedSink({ name: 'redis', transport, ...sinkDeps }));
+  }
+  if (config.mqtt.url !== '') {
+    const triggers =
+      config.mqtt.triggers && acceptTrigger
+        ? new MqttTriggers({
+            topicPrefix: config.mqtt.topicPrefix,
+            accept: acceptTrigger,
+            log: sinkLog,
+            counter: metrics.triggers,
+            maxPayloadBytes: config.events.metadataMaxBytes + TRIGGER_FIELDS_BYTES,
+          })
+        : undefined;
+    const transport = new MqttTransport({ mqtt: config.mqtt, log: sinkLog, inbound: triggers });
+    sinks.push(new QueuedSink({ ...sinkDeps, name: 'mqtt', transport }));
+  }
   for (const sink of sinks) bus.subscribe(sink.deliver);
 
   return {

@@ -20,7 +20,11 @@ export interface EventBox {
 export interface EventData {
   /** The camera's stream came up (ffmpeg's first progress, or the first pushed picture). */
   'camera.connected': { source_type: string };
-  /** The stream went away; `reason` is the recorder's, e.g. camera_unreachable, stalled, disk_full, stopping. */
+  /**
+   * The stream went away. `reason`: stream_ended (the camera or the network ended it), stalled (no
+   * frames), camera_unreachable (no stream came), disk_full, restart (ffmpeg restarted on purpose),
+   * stopping (the camera or the service is being stopped).
+   */
   'camera.disconnected': { source_type: string; reason: string };
   /** A camera appeared (config or API), changed its settings, or was removed. Never its URL: it may hold a password. */
   'camera.added': { source_type: string; labels: Record<string, string>; defined_in: string };

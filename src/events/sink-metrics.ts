@@ -23,6 +23,12 @@ export function createSinkMetrics(registry: Registry) {
       labelNames: sink,
       registers,
     }),
+    triggers: new Counter({
+      name: 'camera_event_triggers_total',
+      help: 'Event triggers received over MQTT, by result: accepted, duplicate (an event_id seen before), invalid (refused; the log says why), failed (could not be stored; the till must send it again).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     queued: new Gauge({
       name: 'camera_event_sink_queued_events',
       help: 'Event envelopes waiting in the sink’s outbox.',

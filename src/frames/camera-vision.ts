@@ -3,6 +3,7 @@
 // problem or of motion becomes a log line, a metric and a finding (for the snapshot archive and,
 // later, the event stream). It outlives the camera's ffmpeg runs, so a restart forgets nothing
 // learned (the scene reference, the camera's normal detail).
+import type { EmitEvent } from '../events/event-bus.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { FrameAnalyzer } from './analyzer.ts';
@@ -51,9 +52,15 @@ export interface VisionDeps {
   onFinding?: (finding: Finding) => void;
   /** Asked on each frame: is a periodic sample due? (the snapshot archive's `sample` mode) */
   wantsSample?: () => boolean;
+  /** The event stream: health.problem / health.ok, motion.detected / motion.ended. */
+  emit?: EmitEvent | undefined;
+  /** Told once the vision has stopped and handed on its last findings. */
+  onStop?: (() => void) | undefined;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+/** A changed share for an event: 0..1, four decimals. */
+const share = (area: number | undefined): number => Math.round(Math.min(1, Math.max(0, area ?? 0)) * 10_000) / 10_000;
 
 export class CameraVision {
   readonly cameraId: string;
@@ -134,6 +141,7 @@ export class CameraVision {
       this.#emit(w.finding);
     }
     this.#waitingJpeg = [];
+    this.#deps.onStop?.();
   }
 
   view(): VisionView {
@@ -179,6 +187,12 @@ export class CameraVision {
         state.status === 'problem' ? `video problem: ${problem}` : `video problem over: ${problem}`,
       );
       if (state.status === 'problem') this.#find(problem, state.since, tap.atMs);
+      this.#deps.emit?.(
+        state.status === 'problem' ? 'health.problem' : 'health.ok',
+        camera_id,
+        { problem, since: iso(state.since) ?? iso(tap.atMs)! },
+        tap.atMs,
+      );
     }
     if (this.#deps.wantsSample?.()) this.#find('sample', tap.atMs, tap.atMs);
     if (!settings.motion) return;
@@ -189,10 +203,17 @@ export class CameraVision {
     if (moving) {
       metrics.motionEvents.inc({ camera_id });
       log.debug({ area: result.motion.area }, 'motion started');
-      this.#find('motion', this.#analyzer.motion.current?.start ?? tap.atMs, tap.atMs);
+      const start = this.#analyzer.motion.current?.start ?? tap.atMs;
+      this.#find('motion', start, tap.atMs);
+      this.#deps.emit?.('motion.detected', camera_id, { area: share(result.motion.area), box: result.motion.box ?? null, since: iso(start)! }, tap.atMs);
     } else {
       const { periods } = this.#analyzer.motion.takeFinished();
       this.#periods = [...this.#periods, ...periods].slice(-KEPT_PERIODS);
+      for (const p of periods) {
+        const end = p.end ?? tap.atMs;
+        const data = { since: iso(p.start)!, duration_seconds: Math.max(0, end - p.start) / 1000, max_area: share(p.maxArea), box: p.box ?? null };
+        this.#deps.emit?.('motion.ended', camera_id, data, end);
+      }
       log.debug({ periods: periods.length }, 'motion ended');
     }
   }

@@ -58,6 +58,8 @@ export class SnapshotArchive {
   /** Failures since the last stored snapshot: only the first of an episode is logged. */
   #failures = 0;
 
+  /** Cameras forgotten since they were last configured: their late uploads are not counted. */
+  readonly #gone = new Set<string>();
   constructor(deps: SnapshotArchiveDeps) {
     this.#store = deps.store;
     this.#clock = deps.clock;
@@ -73,12 +75,17 @@ export class SnapshotArchive {
   /** Sets a camera's options (a camera added or changed); its rate-limit state is kept. */
   configure(cameraId: string, options: ArchiveOptions): void {
     this.#options.set(cameraId, options);
+    this.#gone.delete(cameraId);
   }
 
-  /** Drops what is kept for a camera that went; uploads under way finish. */
+  /**
+   * Drops what is kept for a camera whose analysis stopped; uploads under way finish but are not
+   * counted: the camera's series are removed with it, and a late count would bring them back.
+   */
   forget(cameraId: string): void {
     this.#options.delete(cameraId);
     this.#last.delete(cameraId);
+    this.#gone.add(cameraId);
   }
 
   /** Whether an offer of this camera and reason would start an upload now: lets a caller skip making a JPEG nobody stores. */
@@ -150,11 +157,11 @@ export class SnapshotArchive {
         key = snapshotKey(cameraId, capturedAtMs, reason, copy);
       }
       await this.#store.putBytes({ key, body: offer.jpeg, contentType: 'image/jpeg', metadata, signal: attempt.signal });
-      this.#metrics.stored(cameraId, reason);
+      if (!this.#gone.has(cameraId)) this.#metrics.stored(cameraId, reason);
       if (this.#failures > 0) this.#log.info({ failed: this.#failures }, 'snapshots are stored again');
       this.#failures = 0;
     } catch (err) {
-      this.#metrics.skipped(cameraId, reason, 'failed');
+      if (!this.#gone.has(cameraId)) this.#metrics.skipped(cameraId, reason, 'failed');
       if (this.#failures++ === 0 && !this.#stopping.signal.aborted) {
         const why = attempt.signal.aborted ? errorMessage(attempt.signal.reason) : errorMessage(err);
         this.#log.warn(

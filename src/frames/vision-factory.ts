@@ -2,6 +2,7 @@
 // with its findings offered to the snapshot archive; none when the analysis is off for the camera
 // (its ffmpeg then runs the recording alone).
 import type { Clock } from '../clock.ts';
+import type { EmitEvent } from '../events/event-bus.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { CameraVision } from './camera-vision.ts';
@@ -16,6 +17,8 @@ export interface VisionFactoryDeps {
   archive: SnapshotArchive;
   /** A camera's labels now, for the metadata of its snapshots. */
   labelsOf: (id: string) => Record<string, string>;
+  /** The event stream, for health and motion events. */
+  emit?: EmitEvent | undefined;
 }
 
 export type VisionOf = (camera: { id: string; analysis?: AnalysisInput | undefined }, log: Logger) => CameraVision | undefined;
@@ -38,6 +41,8 @@ export function visionFactory(deps: VisionFactoryDeps): VisionOf {
         if (f.jpeg) archive.offer({ cameraId, reason: f.reason, jpeg: f.jpeg.jpeg, capturedAtMs: f.capturedAtMs, labels: deps.labelsOf(cameraId) });
       },
       wantsSample: () => archive.wants(cameraId, 'sample'),
+      emit: deps.emit,
+      onStop: () => archive.forget(cameraId), // its counts end with it: a late upload would bring back removed series
     });
   };
 }

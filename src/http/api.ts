@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CameraService } from '../camera/camera-service.ts';
 import type { Clock } from '../clock.ts';
 import type { EventStore } from '../clips/event-store.ts';
-import type { EventWorker } from '../clips/event-worker.ts';
+import type { EventIntake } from '../clips/event-intake.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -22,8 +22,8 @@ export interface ApiDeps {
   config: Config;
   store: ObjectStore;
   events: EventStore;
-  /** Only told that there is new work. */
-  worker: Pick<EventWorker, 'wake'>;
+  /** Takes POST /api/events bodies (as it takes the MQTT triggers). */
+  intake: Pick<EventIntake, 'accept'>;
   clock: Clock;
   log: Logger;
 }

@@ -16,10 +16,12 @@ export interface ErrorBody {
 
 const CAMERA_STATUS: Record<CameraChangeError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, read_only: 409, unavailable: 503 };
 
+const CLIP_STATUS: Partial<Record<ClipError['problem'], number>> = { 'no-footage': 404, conflict: 409 };
+
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof CameraChangeError) return new HttpError(CAMERA_STATUS[err.kind], err.message, err.field);
-  if (err instanceof ClipError) return new HttpError(err.problem === 'no-footage' ? 404 : 400, err.message, err.field);
+  if (err instanceof ClipError) return new HttpError(CLIP_STATUS[err.problem] ?? 400, err.message, err.field);
   if (err instanceof StoreError) return new HttpError(503, `the store is not answering: ${err.message}`);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new HttpError(507, "the recorder's disk (TEMP_DIR) is full; retry once space is freed");

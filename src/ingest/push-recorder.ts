@@ -6,6 +6,8 @@
 // push.idle_disconnect. A picture of another size than the running ffmpeg's finishes that segment and
 // starts a new one. The queue is bounded and every picture has a deadline: a sender is told 503
 // rather than held while ffmpeg does not keep up. See DESIGN.md "Push cameras".
+import { IngestTally } from '../events/ingest-tally.ts';
+import { emitConnection } from '../events/connection-events.ts';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Recorder } from '../camera/camera-view.ts';
@@ -30,6 +32,8 @@ export interface PushSettings {
   idleFinalizeMs: number;
   /** Largest picture taken. */
   maxFrameBytes: number;
+  /** At most one frame.ingested event this often (the event stream). */
+  frameIngestedIntervalMs?: number | undefined;
 }
 
 /**
@@ -37,7 +41,7 @@ export interface PushSettings {
  * snapshot); `frames` gets every pushed picture, small and gray.
  */
 export interface PushRecorderDeps extends Omit<RecorderDeps, 'camera' | 'snapshotWidth'> {
-  camera: { id: string };
+  camera: { id: string; sourceType?: string | undefined };
   push: PushSettings;
 }
 
@@ -54,6 +58,7 @@ export class PushRecorder implements Recorder, FrameSink {
   #gaps: RecordingGaps;
   #snapshot: TapJpeg | undefined;
   #queue: PictureQueue;
+  #tally: IngestTally;
   /** Every change of the run (start, write, finish) goes through here, one after another. */
   #lane: Promise<void> = Promise.resolve();
   #run: PushRun | undefined;
@@ -74,6 +79,12 @@ export class PushRecorder implements Recorder, FrameSink {
     this.#segments = new SegmentReporter({ ...deps, cameraId: this.id, dir: this.dir, segmentDurationMs: deps.settings.segmentDurationMs });
     this.#gaps = new RecordingGaps({ ...deps, cameraId: this.id });
     this.#queue = new PictureQueue((result) => deps.metrics.pushedFrames.inc({ camera_id: this.id, result }));
+    this.#tally = new IngestTally({
+      emit: deps.emit,
+      cameraId: this.id,
+      sourceType: deps.camera.sourceType ?? 'http_push',
+      intervalMs: deps.push.frameIngestedIntervalMs ?? 10_000,
+    });
   }
 
   get dir(): string {
@@ -245,7 +256,7 @@ export class PushRecorder implements Recorder, FrameSink {
     this.#retryAtMs = clock.now() + delayMs;
     log.warn({ err: why, stderr, delayMs }, 'ffmpeg for pushed pictures failed; pictures are refused until the retry');
     this.#queue.refuseAll(RETRY_LATER);
-    if (this.#connected) this.#setConnected(false);
+    if (this.#connected) this.#setConnected(false, reason);
     this.#gaps.open(reason);
     this.#state = 'backoff';
   }
@@ -256,6 +267,7 @@ export class PushRecorder implements Recorder, FrameSink {
     this.#snapshot = { jpeg: w.frame.jpeg, atMs: w.frame.capturedAtMs };
     this.#deps.vision?.takeJpeg(this.#snapshot);
     this.#queue.taken(w);
+    this.#tally.taken(this.#lastTakenMs, w.frame.capturedAtMs);
     if (this.#connected) return;
     this.#setConnected(true);
     this.#state = 'recording';
@@ -267,10 +279,11 @@ export class PushRecorder implements Recorder, FrameSink {
   #tick(): void {
     const { clock, push, log } = this.#deps;
     const now = clock.now();
+    this.#tally.tick(now);
     const since = this.#lastTakenMs ?? this.#startedMs;
     if (this.#connected && now - since >= push.idleDisconnectMs) {
       log.info({ idleMs: now - since }, 'no pictures pushed; stream counted as disconnected');
-      this.#setConnected(false);
+      this.#setConnected(false, 'camera_unreachable');
       this.#state = 'starting';
       this.#gaps.open('camera_unreachable', since);
     }
@@ -287,8 +300,11 @@ export class PushRecorder implements Recorder, FrameSink {
     }
   }
 
-  #setConnected(connected: boolean): void {
+  /** The gauge, and an event when it changes; `reason`: why it went down. */
+  #setConnected(connected: boolean, reason = 'stopping'): void {
+    const changed = connected !== this.#connected;
     this.#connected = connected;
     this.#deps.metrics.streamConnected.set({ camera_id: this.id }, connected ? 1 : 0);
+    if (changed) emitConnection(this.#deps.emit, this.id, this.#deps.camera.sourceType ?? 'http_push', connected, reason);
   }
 }

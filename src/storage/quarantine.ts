@@ -7,8 +7,12 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { FinishedSegment } from '../segment.ts';
 
-/** Moves the segment to quarantine: logged at error (its footage is not stored) and counted. */
-export async function quarantine(segment: FinishedSegment, err: SegmentError, deps: { quarantineDir: string; log: Logger; metrics: Metrics }): Promise<void> {
+/** Moves the segment to quarantine: logged at error (its footage is not stored) and counted. Returns where it went (undefined: left in place). */
+export async function quarantine(
+  segment: FinishedSegment,
+  err: SegmentError,
+  deps: { quarantineDir: string; log: Logger; metrics: Metrics },
+): Promise<string | undefined> {
   const dir = join(deps.quarantineDir, segment.cameraId);
   const target = join(dir, basename(segment.path));
   try {
@@ -16,11 +20,12 @@ export async function quarantine(segment: FinishedSegment, err: SegmentError, de
     await rename(segment.path, target);
   } catch (moveErr) {
     deps.log.error({ camera: segment.cameraId, file: segment.path, err: moveErr }, 'cannot move segment to quarantine; left in place');
-    return;
+    return undefined;
   }
   deps.metrics.segmentsQuarantined.inc({ camera_id: segment.cameraId, reason: err.problem });
   deps.log.error(
     { camera: segment.cameraId, file: basename(segment.path), quarantined: target, reason: err.problem, err: err.message },
     'segment quarantined, not uploaded',
   );
+  return target;
 }

@@ -4,6 +4,7 @@
 // Retries forever with backoff: a segment leaves the disk only when the store has confirmed it,
 // when it is quarantined (quarantine.ts: empty or unreadable), or when the backlog guard drops it
 // (the cap, the disk budget or a full disk: counted, logged at error).
+import type { EmitEvent } from '../events/event-bus.ts';
 import { stat, unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import PQueue from 'p-queue';
@@ -42,6 +43,8 @@ export interface UploaderDeps {
   labelsOf?: (cameraId: string) => Record<string, string>;
   /** Called after each segment is stored and verified (wakes the event worker). */
   onUploaded?: (cameraId: string) => void;
+  /** The event stream: segment.uploaded, segment.dropped, segment.quarantined. */
+  emit?: EmitEvent | undefined;
 }
 
 type Phase = 'queued' | 'uploading' | 'done';
@@ -97,6 +100,7 @@ export class Uploader {
     const found = stat(segment.path).then(
       (info) => {
         job.size = info.size;
+        this.#recorded(segment, info);
       },
       () => {
         job.phase = 'done'; // gone: uploaded or dropped meanwhile
@@ -146,6 +150,7 @@ export class Uploader {
       { camera: job.segment.cameraId, file: basename(path), bytes: job.size, reason, uploading },
       'segment dropped before upload: footage lost',
     );
+    this.#deps.emit?.('segment.dropped', job.segment.cameraId, { file: basename(path), reason, bytes: job.size });
     return true;
   }
 
@@ -223,6 +228,13 @@ export class Uploader {
           this.retryNow();
         }
         log.info({ camera: segment.cameraId, key, bytes: job.size, durationSec, uploadSeconds: seconds, attempts: attempt + 1 }, 'segment uploaded');
+        this.#deps.emit?.('segment.uploaded', segment.cameraId, {
+          key,
+          bytes: job.size,
+          start: String(metadata.start),
+          end: String(metadata.end),
+          sha256: checked.digests.sha256,
+        });
         this.#deps.onUploaded?.(segment.cameraId);
         return;
       } catch (err) {
@@ -241,11 +253,24 @@ export class Uploader {
     }
   }
 
+  /** segment.recorded: the segment is closed and waits for upload (from this run, or left by an earlier one). */
+  #recorded(segment: FinishedSegment, info: { size: number; mtimeMs: number }): void {
+    const endMs = segment.listedDurationSec === undefined ? info.mtimeMs : segment.startMs + segment.listedDurationSec * 1000;
+    this.#deps.emit?.('segment.recorded', segment.cameraId, {
+      file: basename(segment.path),
+      start: new Date(segment.startMs).toISOString(),
+      end: new Date(endMs).toISOString(),
+      duration_seconds: Math.max(0, Math.round(endMs - segment.startMs) / 1000),
+      bytes: info.size,
+    });
+  }
+
   /** A segment that must not be stored: moved to quarantine, unless the backlog guard dropped it meanwhile. */
   async #quarantine(job: Job, err: SegmentError): Promise<void> {
     if (job.drop.signal.aborted) return; // dropped while it was checked (its file is gone): counted there
     job.phase = 'done';
     const { settings, log, metrics } = this.#deps;
-    await quarantine(job.segment, err, { quarantineDir: settings.quarantineDir, log, metrics });
+    const target = await quarantine(job.segment, err, { quarantineDir: settings.quarantineDir, log, metrics });
+    if (target) this.#deps.emit?.('segment.quarantined', job.segment.cameraId, { file: basename(job.segment.path), reason: err.problem, path: target });
   }
 }

@@ -103,6 +103,8 @@ const REQUIRED_ALERTS = [
   'CameraBlurred',
   'CameraMoved',
   'CameraFramesNotAnalysed',
+  'CameraEventSinkDown',
+  'CameraEventsDropped',
 ];
 
 let exported: Exported;

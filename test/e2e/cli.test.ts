@@ -96,7 +96,9 @@ describe('command line', () => {
 
   test('demo records two synthetic cameras into the filesystem store and leaves nothing behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'demo-'));
-    const r = await runCli(['demo', '--dir', dir, '--duration', '13s', '--port', '0'], {});
+    // 10 s segments cut on the clock: a run needs 10 s of recording to see a cut for certain, and a
+    // loaded machine may take a few seconds to start ffmpeg and its first frames
+    const r = await runCli(['demo', '--dir', dir, '--duration', '16s', '--port', '0'], {});
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`stored segments: ${join(dir, 'bucket')}/<camera>/`));
     for (const camera of ['camera-1', 'camera-2']) {

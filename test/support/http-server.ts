@@ -7,7 +7,9 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { CameraService } from '../../src/camera/camera-service.ts';
 import type { FrameService } from '../../src/frames/frame-service.ts';
+import { EventIntake } from '../../src/clips/event-intake.ts';
 import { EventStore } from '../../src/clips/event-store.ts';
+import { emitNothing } from '../../src/events/event-bus.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { systemClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -58,7 +60,22 @@ export async function startHttp(
     redactor,
     log,
     views: { health: () => ({ status: 'ok' }), notReadyReasons: () => [] },
-    api: { config, store, events, worker: { wake: () => undefined }, clock: systemClock, log },
+    api: {
+      config,
+      store,
+      events,
+      intake: new EventIntake({
+        events,
+        worker: { wake: () => undefined },
+        clock: systemClock,
+        config,
+        log,
+        currentCameras: () => (cameras ? cameras.list().map((c) => c.id) : config.cameras.map((c) => c.id)),
+        emit: emitNothing,
+      }),
+      clock: systemClock,
+      log,
+    },
     ...(cameras ? { cameras } : {}),
     ...(options.frames ? { frames: options.frames } : {}),
     ...(options.ingest ? { ingest: options.ingest } : {}),

@@ -3,10 +3,11 @@
 // to start it; a fixed sleep would be flaky). stop()/start() restart it on the same port and dir, so
 // a client with the same URL reconnects; with `persist` the streams and groups survive that.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { exited, waitExit } from './child-exit.ts';
 import { freePort } from './ports.ts';
 
@@ -15,11 +16,15 @@ export interface RedisServerOptions {
   persist?: boolean;
   /** An ACL user that may do everything, besides the password-less default user the test itself uses. */
   user?: { name: string; password: string };
+  /** requirepass: the default user needs this password (`redis://:PASSWORD@...`). */
+  password?: string;
+  /** TLS only (rediss://) on the port, with this certificate (see tls-certs.ts); clients need no certificate. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 export interface RedisServer {
   port: number;
-  /** redis://127.0.0.1:PORT, as the password-less default user. */
+  /** redis://127.0.0.1:PORT (rediss:// with `tls`), as the default user (without its password with `password`). */
   url: string;
   /** redis://NAME:PASSWORD@127.0.0.1:PORT for the `user` option. */
   userUrl(): string;
@@ -44,8 +49,8 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   let log = '';
 
   const args = (): string[] => [
-    '--port',
-    String(port),
+    ...(opts.tls ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no'] : ['--port', String(port)]),
+    ...(opts.tls ? ['--tls-cert-file', opts.tls.certFile, '--tls-key-file', opts.tls.keyFile, '--tls-ca-cert-file', opts.tls.caFile] : []),
     '--bind',
     '127.0.0.1',
     '--dir',
@@ -56,6 +61,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     opts.persist ? 'yes' : 'no',
     '--appendfsync',
     'always',
+    ...(opts.password !== undefined ? ['--requirepass', opts.password] : []),
     ...(opts.user ? ['--user', opts.user.name, 'on', `>${opts.user.password}`, '~*', '&*', '+@all'] : []),
   ];
 
@@ -69,7 +75,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     c.stdout?.on('data', keep);
     c.stderr?.on('data', keep);
     const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!(await pong(port))) {
+    while (!(await pong(port, opts.tls?.caFile))) {
       if (exited(c)) throw new Error(`redis-server exited (${c.exitCode ?? c.signalCode}) before answering PING on port ${port}:\n${log}`);
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${port} within ${READY_TIMEOUT_MS} ms:\n${log}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -104,7 +110,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
 
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     userUrl: () => {
       if (!opts.user) throw new Error('userUrl(): start the server with the user option');
       return `redis://${encodeURIComponent(opts.user.name)}:${encodeURIComponent(opts.user.password)}@127.0.0.1:${port}`;
@@ -122,10 +128,10 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   };
 }
 
-/** Whether a Redis on the port answers PING (an error reply such as NOAUTH also means it is up). */
-function pong(port: number): Promise<boolean> {
+/** Whether a Redis on the port answers PING (an error reply such as NOAUTH also means it is up); over TLS with `caFile`. */
+function pong(port: number, caFile?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = caFile === undefined ? connect({ host: '127.0.0.1', port }) : tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(caFile) });
     let reply = '';
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -133,10 +139,10 @@ function pong(port: number): Promise<boolean> {
     };
     socket.setTimeout(2000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(caFile === undefined ? 'connect' : 'secureConnect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClipError } from '../../src/clips/clip-error.ts';
 import { parseEventRequest } from '../../src/clips/event-request.ts';
-import { eventKeyBase } from '../../src/clips/event-worker.ts';
+import { eventKeyBase } from '../../src/clips/event-evidence.ts';
 import { gapsIn, keyStart } from '../../src/clips/find-segments.ts';
 import { parseInstant, parseRange } from '../../src/clips/instant.ts';
 
@@ -42,7 +42,16 @@ test('times need an explicit zone; ranges must be ordered and bounded', () => {
   assert.throws(() => parseRange('2025-12-14T14:00:00Z', '2025-12-14T16:00:01Z', 7_200_000), /longer than the limit of 120 minutes/);
 });
 
-const limits = { cameras: new Set(['camera-1']), preSeconds: 10, postSeconds: 10, maxSeconds: 300, metadataMaxBytes: 100, now: T };
+const limits = {
+  cameras: new Set(['camera-1']),
+  preSeconds: 10,
+  postSeconds: 10,
+  maxSeconds: 300,
+  metadataMaxBytes: 100,
+  framesDefault: 0,
+  framesMax: 16,
+  now: T,
+};
 const field = (body: unknown): string | undefined => {
   try {
     parseEventRequest(body, limits);
@@ -59,6 +68,9 @@ test('event requests: defaults applied, every bad field named', () => {
     preSeconds: 10,
     postSeconds: 10,
     metadata: { tx: 1 },
+    eventId: undefined,
+    frames: 0,
+    framesMode: 'spread',
   });
   assert.equal(parseEventRequest({ camera: 'camera-1', at: '2025-12-14T13:59:00Z', pre_seconds: 2, post_seconds: 0 }, limits).atMs, T - 60_000);
   assert.equal(field({ camera: 'camera-9' }), 'camera');

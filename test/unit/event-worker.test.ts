@@ -1,7 +1,8 @@
 // The event worker driven by a hand-cranked clock: each pass ends in clock.sleep, so a test waits
 // for that sleep, moves time on, and looks at what the pass did (reads from the store, event state).
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,8 +10,12 @@ import { test } from 'node:test';
 import type { Clock } from '../../src/clock.ts';
 import { EventStore, type EventRecord } from '../../src/clips/event-store.ts';
 import { EventWorker } from '../../src/clips/event-worker.ts';
+import { execa } from 'execa';
+import { EventBus } from '../../src/events/event-bus.ts';
+import type { AnyEnvelope } from '../../src/events/event-types.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Redactor } from '../../src/redact.ts';
+import { assertEnvelope } from '../support/event-schema.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
 const T = Date.UTC(2025, 11, 14, 14, 0, 0);
@@ -66,6 +71,7 @@ class CountingStore extends MemoryStore {
 }
 
 async function setup(opts: { maxAttempts?: number; backlog?: { startMs: number }[] } = {}) {
+  const heard: AnyEnvelope[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'event-worker-'));
   const clock = new ManualClock(T + 60_000);
   const store = new CountingStore();
@@ -81,11 +87,14 @@ async function setup(opts: { maxAttempts?: number; backlog?: { startMs: number }
       },
     }),
   );
+  const bus = new EventBus({ log, now: () => clock.now() });
+  bus.subscribe((e) => heard.push(e));
   const worker = new EventWorker({
     events,
     store,
     clock,
     log,
+    emit: bus.emitter,
     localBacklog: (cameraId) => (cameraId === 'camera-1' ? backlog.items : []),
     settings: {
       ffmpegPath: 'ffmpeg',
@@ -106,7 +115,22 @@ async function setup(opts: { maxAttempts?: number; backlog?: { startMs: number }
       metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + endS * 1000).toISOString() },
     });
   };
-  const event = async (atS: number): Promise<string> => {
+  /** A real 10 s segment (320x240, 10 fps, a key frame a second) stored as the recorder stores one, from T + startS. */
+  const putSegment = async (startS: number): Promise<void> => {
+    const file = join(dir, `segment-${startS}.mp4`);
+    // biome-ignore format: ffmpeg arguments read as flag-value pairs
+    await execa('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '10',
+      '-c:v', 'libx264', '-g', '10', '-pix_fmt', 'yuv420p', '-y', file,
+    ]);
+    const hhmmss = new Date(T + startS * 1000).toISOString().slice(11, 19).replaceAll(':', '');
+    store.objects.set(`camera-1/20251214/${hhmmss}_camera-1.mp4`, {
+      bytes: readFileSync(file),
+      contentType: 'video/mp4',
+      metadata: { start: new Date(T + startS * 1000).toISOString(), end: new Date(T + (startS + 10) * 1000).toISOString() },
+    });
+  };
+  const event = async (atS: number, extra: Partial<EventRecord> = {}): Promise<string> => {
     const now = new Date(clock.now()).toISOString();
     const rec: EventRecord = {
       id: 'e1e1e1e1-0001',
@@ -118,6 +142,7 @@ async function setup(opts: { maxAttempts?: number; backlog?: { startMs: number }
       status: 'pending',
       created_at: now,
       updated_at: now,
+      ...extra,
     };
     await events.save(rec);
     return rec.id;
@@ -132,11 +157,11 @@ async function setup(opts: { maxAttempts?: number; backlog?: { startMs: number }
     worker.wake();
     await pass;
   };
-  return { clock, store, events, worker, backlog, putBadSegment, event, start, wake };
+  return { clock, store, events, worker, backlog, heard, putBadSegment, putSegment, event, start, wake };
 }
 
 test('a clip that keeps failing for a reason other than the store ends the event failed with the reason after max_attempts, tries backing off', async () => {
-  const { clock, store, events, worker, putBadSegment, event, start, wake } = await setup({ maxAttempts: 3 });
+  const { clock, store, events, worker, heard, putBadSegment, event, start, wake } = await setup({ maxAttempts: 3 });
   putBadSegment(0, 10);
   const id = await event(3);
   try {
@@ -156,6 +181,13 @@ test('a clip that keeps failing for a reason other than the store ends the event
     const failed = events.get(id)!;
     assert.equal(failed.status, 'failed');
     assert.match(failed.error ?? '', /^clip not made after 3 attempts: ffprobe could not read key frames/);
+    assert.deepEqual(
+      heard.map((e) => e.type),
+      ['event.failed'],
+      'told once, when it failed for good',
+    );
+    assertEnvelope(heard[0]);
+    assert.deepEqual(heard[0]!.data, { event_id: id, at: failed.at, error: failed.error });
     await clock.advance(60 * POLL_MS);
     assert.equal(store.reads, 3, 'a failed event is not tried again');
   } finally {
@@ -213,6 +245,97 @@ test('an event past events.wait_max is cut from what the store has, backlog or n
     assert.equal(store.reads, 0);
     await clock.advance(600_000);
     assert.equal(store.reads, 1);
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('a done event stores the clip, then its evidence PNGs, then the JSON listing both with the metadata, and tells event.done with every key', async () => {
+  const { store, events, worker, heard, putSegment, event, start } = await setup();
+  await putSegment(0);
+  const id = await event(5, { frames_requested: 3, frames_mode: 'spread', metadata: { receipt: 'R-1043', total: 12.5 } });
+  try {
+    await start();
+    const done = events.get(id)!;
+    assert.equal(done.status, 'done', done.error);
+    const base = 'events/camera-1/20251214/140005_e1e1e1e1-0001';
+    const frameKeys = ['01', '02', '03'].map((n) => `${base}/frame-${n}.png`);
+    assert.deepEqual(
+      [...store.objects.keys()].filter((k) => k.startsWith('events/')),
+      [`${base}.mp4`, ...frameKeys, `${base}.json`],
+      'the JSON last',
+    );
+    for (const key of frameKeys) {
+      const png = store.objects.get(key)!;
+      assert.equal(png.contentType, 'image/png');
+      assert.deepEqual(png.metadata, { camera: 'camera-1', event: id });
+      assert.equal(png.bytes.subarray(1, 4).toString(), 'PNG');
+      assert.deepEqual([png.bytes.readUInt32BE(16), png.bytes.readUInt32BE(20)], [320, 240], "the camera's size");
+    }
+    // window T+3 s … T+7 s in 3 slices: their middles, snapped back to the 10 fps frame on screen then
+    const frameAts = done.frames!.map((f) => Date.parse(f.at) - T);
+    assert.deepEqual(frameAts, [3600, 5000, 6300]);
+    for (const [i, key] of frameKeys.entries()) {
+      const n = frameAts[i]! / 100; // 10 fps from T
+      assert.equal(
+        await rgb(store.objects.get(key)!.bytes, 'png_pipe'),
+        await rgb(store.objects.get('camera-1/20251214/140000_camera-1.mp4')!.bytes, 'mp4', n),
+        `${key} is frame ${n}`,
+      );
+    }
+    assert.deepEqual(
+      done.frames!.map((f) => f.key),
+      frameKeys,
+    );
+    const json = JSON.parse(store.objects.get(`${base}.json`)!.bytes.toString()) as Record<string, unknown>;
+    assert.deepEqual(json.frames, done.frames);
+    assert.deepEqual(json.metadata, { receipt: 'R-1043', total: 12.5 });
+    assert.deepEqual(json.clip, done.clip);
+    assert.deepEqual(
+      heard.map((e) => e.type),
+      ['event.done'],
+    );
+    assertEnvelope(heard[0]);
+    assert.deepEqual(heard[0]!.data, {
+      event_id: id,
+      at: done.at,
+      clip_key: `${base}.mp4`,
+      metadata_key: `${base}.json`,
+      duration_seconds: done.clip!.duration_seconds,
+      frames: frameKeys,
+    });
+  } finally {
+    await worker.stop();
+  }
+});
+
+/** The picture's pixels as a digest: a PNG, or frame `n` of a video. */
+async function rgb(bytes: Buffer, format: string, n?: number): Promise<string> {
+  // biome-ignore format: ffmpeg arguments read as flag-value pairs
+  const { stdout } = await execa('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-f', format, '-i', 'pipe:0',
+    ...(n === undefined ? [] : ['-vf', `select=eq(n\\,${n})`, '-fps_mode', 'passthrough']),
+    '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ], { input: bytes, encoding: 'buffer' });
+  return createHash('sha256').update(stdout).digest('hex');
+}
+
+test('before frames one a second up to at, closer when pre_seconds is short; two on one frame store that frame twice', async () => {
+  const { events, store, worker, putSegment, event, start } = await setup();
+  await putSegment(0);
+  const id = await event(5, { pre_seconds: 0.1, frames_requested: 3, frames_mode: 'before' });
+  try {
+    await start();
+    const done = events.get(id)!;
+    assert.equal(done.status, 'done', done.error);
+    // asked T+4.9, T+4.95, T+5 s; at 10 fps the frame on screen at 4.95 s is the one of 4.9 s
+    assert.deepEqual(
+      done.frames!.map((f) => Date.parse(f.at) - T),
+      [4900, 4900, 5000],
+    );
+    const [a, b, c] = done.frames!.map((f) => store.objects.get(f.key)!.bytes);
+    assert.ok(a!.equals(b!));
+    assert.equal(await rgb(c!, 'png_pipe'), await rgb(store.objects.get('camera-1/20251214/140000_camera-1.mp4')!.bytes, 'mp4', 50));
   } finally {
     await worker.stop();
   }

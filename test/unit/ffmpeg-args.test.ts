@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ffmpegArgs, type FfmpegArgsInput } from '../../src/camera/ffmpeg-args.ts';
+
+const RISING_PTS = "settb=1/1000,setpts='if(isnan(PREV_OUTPTS)\\,RTCTIME/1000\\,max(RTCTIME/1000\\,PREV_OUTPTS+1))'";
 import { planAudio } from '../../src/camera/audio-plan.ts';
 
 const base: FfmpegArgsInput = {
@@ -92,8 +94,8 @@ test('the frame tap is off by default and, when on, adds key-frame-only decoding
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   assert.deepEqual(tapped.slice(segmentAt + 1), [
     '-map', '0:v:0', '-an',
-    '-vf', 'scale=320:180:flags=fast_bilinear,format=gray',
-    '-fps_mode', 'passthrough',
+    '-vf', `${RISING_PTS},scale=320:180:flags=fast_bilinear,format=gray`,
+    '-fps_mode', 'passthrough', '-enc_time_base', '1:1000',
     '-c:v', 'rawvideo', '-f', 'tee', '[f=rawvideo:onfail=ignore]pipe\\:3|[f=null]/dev/null',
   ]);
 });
@@ -108,8 +110,8 @@ test('snapshots, when on, decode key frames only and add a scaled JPEG output pe
   // biome-ignore format: ffmpeg arguments read as flag-value pairs
   assert.deepEqual(snap.slice(segmentAt + 1), [
     '-map', '0:v:0', '-an',
-    '-vf', 'scale=640:-2:flags=fast_bilinear',
-    '-fps_mode', 'passthrough',
+    '-vf', `${RISING_PTS},scale=640:-2:flags=fast_bilinear`,
+    '-fps_mode', 'passthrough', '-enc_time_base', '1:1000',
     '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '5',
     '-f', 'tee', '[f=image2pipe:onfail=ignore]pipe\\:4|[f=null]/dev/null',
   ]);
@@ -126,7 +128,7 @@ test('a tap at a frame rate decodes every frame and picks its rate; the snapshot
   const args = ffmpegArgs({ ...base, frames: { width: 320, height: 180, pipeFd: 3, fps: 5 }, snapshots: { width: 0, pipeFd: 4 } });
   assert.ok(!args.includes('-skip_frame'), 'every frame is decoded');
   const filters = args.filter((_, i) => args[i - 1] === '-vf');
-  assert.deepEqual(filters, ['fps=5,scale=320:180:flags=fast_bilinear,format=gray', 'select=eq(pict_type\\,I)']);
+  assert.deepEqual(filters, [`fps=5,${RISING_PTS},scale=320:180:flags=fast_bilinear,format=gray`, `select=eq(pict_type\\,I),${RISING_PTS}`]);
 });
 
 test('a synthetic camera (every frame raw, all "key") has its taps take one frame per GOP', () => {
@@ -137,5 +139,5 @@ test('a synthetic camera (every frame raw, all "key") has its taps take one fram
     snapshots: { width: 0, pipeFd: 4 },
   });
   const filters = args.filter((_, i) => args[i - 1] === '-vf');
-  assert.deepEqual(filters, ['select=not(mod(n\\,20)),scale=320:180:flags=fast_bilinear,format=gray', 'select=not(mod(n\\,20))']);
+  assert.deepEqual(filters, [`select=not(mod(n\\,20)),${RISING_PTS},scale=320:180:flags=fast_bilinear,format=gray`, `select=not(mod(n\\,20)),${RISING_PTS}`]);
 });

@@ -40,7 +40,16 @@ test('bad percent-encoding is a 400 naming the parameter, not a replacement char
 test('event metadata nested 20,000 levels deep is refused naming metadata, without overflowing the stack', () => {
   const depth = 20_000;
   const metadata = JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) as unknown;
-  const limits = { cameras: new Set(['camera-1']), preSeconds: 10, postSeconds: 10, maxSeconds: 300, metadataMaxBytes: 1 << 20, now: T };
+  const limits = {
+    cameras: new Set(['camera-1']),
+    preSeconds: 10,
+    postSeconds: 10,
+    maxSeconds: 300,
+    metadataMaxBytes: 1 << 20,
+    framesDefault: 0,
+    framesMax: 16,
+    now: T,
+  };
   assert.throws(
     () => parseEventRequest({ camera: 'camera-1', metadata }, limits),
     (e: ClipError) => e.name === 'ClipError' && e.field === 'metadata' && /levels deep/.test(e.message),

@@ -255,6 +255,24 @@ describe('snapshot archive: a failing store', () => {
     assert.equal(lines.filter((l) => JSON.parse(l).level === 'warn').length, 2, 'a new episode warns again');
   });
 
+  test('an upload still under way when its camera is forgotten finishes, stored but not counted: the series of the camera stay gone', async () => {
+    const store = new GatedStore();
+    const { metrics, archive, offer, keys } = setup({ store });
+    assert.equal(offer('cam-1', 'motion'), 'started');
+    await until(() => store.waiting === 1);
+    archive.forget('cam-1');
+    store.releaseAll();
+    await archive.idle();
+    assert.deepEqual(keys(), ['snapshots/cam-1/20261201/090507_motion.jpg']);
+    assert.deepEqual(metrics.events, []);
+    archive.configure('cam-1', { mode: 'abnormal', minIntervalMs: 60_000, sampleIntervalMs: 300_000 }); // the camera is back
+    assert.equal(offer('cam-1', 'motion'), 'started');
+    await until(() => store.waiting === 1);
+    store.releaseAll();
+    await archive.idle();
+    assert.deepEqual(metrics.events, ['stored cam-1 motion'], 'counted again once configured');
+  });
+
   test('stop abandons the uploads under way and takes no more offers', async () => {
     const store = new GatedStore();
     const { metrics, archive, offer } = setup({ store });
