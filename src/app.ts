@@ -173,6 +173,7 @@ export function createApp({ config, log, redactor, clock }: AppDeps) {
     cameras,
     frames: cameras,
     ingest: { cameras, apiToken: config.api.token, maxFrameBytes: config.push.maxFrameBytes, clock },
+    events: stream,
     views: probeViews({
       phase: () => phase,
       recorders,

@@ -35,6 +35,11 @@ export function createSinkMetrics(registry: Registry) {
       labelNames: sink,
       registers,
     }),
+    websocketClients: new Gauge({
+      name: 'camera_event_websocket_clients',
+      help: 'WebSocket clients connected to /api/ws (at most event_stream.websocket_max_clients).',
+      registers,
+    }),
   };
 }
 

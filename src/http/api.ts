@@ -1,5 +1,6 @@
-// /api: footage, evidence-clip events and the camera registry, behind the bearer token. Errors are
-// JSON { error, field? } (see error-reply.ts); a success is JSON except a clip.
+// /api: footage, evidence-clip events, the camera registry and the event stream (/api/ws), behind
+// the bearer token. Errors are JSON { error, field? } (see error-reply.ts); a success is JSON
+// except a clip.
 import type { FastifyInstance } from 'fastify';
 import type { CameraService } from '../camera/camera-service.ts';
 import type { Clock } from '../clock.ts';
@@ -14,6 +15,7 @@ import { cameraRoutes } from './routes/cameras.ts';
 import { eventRoutes } from './routes/events.ts';
 import { footageRoutes } from './routes/footage.ts';
 import { frameRoutes } from './routes/frames.ts';
+import { type WebSocketDeps, websocketRoutes } from './routes/websocket.ts';
 import type { FrameService } from '../frames/frame-service.ts';
 
 export interface ApiDeps {
@@ -34,9 +36,9 @@ export interface RouteDeps extends ApiDeps {
 /** Registers the /api routes in their own context, so the token check covers them and nothing else. */
 export async function apiPlugin(
   app: FastifyInstance,
-  opts: { api: ApiDeps | undefined; cameras: CameraService | undefined; frames: FrameService | undefined },
+  opts: { api: ApiDeps | undefined; cameras: CameraService | undefined; frames: FrameService | undefined; events: WebSocketDeps | undefined },
 ): Promise<void> {
-  const { api, cameras, frames } = opts;
+  const { api, cameras, frames, events } = opts;
   const check = bearerCheck(api?.config.api.token ?? '');
   app.addHook('onRequest', async (req) => check(req));
   // Strict decoding: a broken escape is a 400 naming the parameter, not a U+FFFD passed on as a value.
@@ -56,4 +58,5 @@ export async function apiPlugin(
   eventRoutes(app, deps);
   cameraRoutes(app, cameras);
   frameRoutes(app, { frames, maxAgeMs: api.config.analysis.snapshotMaxAgeMs, now: () => api.clock.now() });
+  websocketRoutes(app, { events, maxClients: api.config.eventStream.websocketMaxClients, log: api.log });
 }

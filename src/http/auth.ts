@@ -21,12 +21,30 @@ export function tokenMatches(given: string | undefined, expected: string | undef
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * The `?token=` of a route that takes it (a browser's WebSocket cannot set headers). Read leniently:
+ * a broken escape simply does not match, so the 401 never echoes what was sent.
+ */
+function queryToken(req: FastifyRequest): string | undefined {
+  const q = req.url.indexOf('?');
+  return q < 0 ? undefined : (new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined);
+}
+
+/** A route's config flag: it takes the token as `?token=` too. */
+export interface TokenInQuery {
+  tokenInQuery?: boolean;
+}
+
 /** Throws the 404 (no token configured) or 401 (missing or wrong token) the request deserves. */
 export function bearerCheck(token: string): (req: FastifyRequest) => void {
   return (req) => {
     if (token === '') throw new HttpError(404, ROUTES_OFF);
-    if (!tokenMatches(bearerToken(req), token)) {
-      throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>', undefined, CHALLENGE);
-    }
+    if (tokenMatches(bearerToken(req), token)) return;
+    const inQuery = (req.routeOptions.config as TokenInQuery | undefined)?.tokenInQuery === true;
+    if (inQuery && tokenMatches(queryToken(req), token)) return;
+    const how = inQuery
+      ? 'send Authorization: Bearer <API_TOKEN>, or where a header cannot be set (a browser), the API token in the query parameter `token`'
+      : 'send Authorization: Bearer <API_TOKEN>';
+    throw new HttpError(401, `missing or wrong bearer token: ${how}`, undefined, CHALLENGE);
   };
 }

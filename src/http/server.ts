@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import helmet from '@fastify/helmet';
+import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { CameraService } from '../camera/camera-service.ts';
@@ -15,6 +16,7 @@ import type { FrameService } from '../frames/frame-service.ts';
 import { toHttpError } from './error-reply.ts';
 import { registerOpenApi } from './openapi.ts';
 import { type IngestDeps, ingestPlugin } from './routes/ingest.ts';
+import type { WebSocketDeps } from './routes/websocket.ts';
 import { type HttpViews, methodNotAllowed, probeRoutes } from './probes.ts';
 import { decodeComponent, HttpError } from './request-input.ts';
 
@@ -33,6 +35,8 @@ export interface HttpDeps {
   frames?: FrameService;
   /** Pictures pushed by http_push cameras (POST /api/ingest/push/{camera_id}). */
   ingest?: IngestDeps;
+  /** The event stream behind the WebSocket at /api/ws. */
+  events?: WebSocketDeps;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -101,9 +105,19 @@ export async function buildServer(deps: HttpDeps, onRoute?: (route: { method: st
     return reply.code(404).send({ error: `no route ${req.url.split('?')[0]}; try /health, /ready or /metrics` });
   });
 
+  // Before the routes: an upgrade request goes through the routes' hooks (the token, the query)
+  // like any request; only /api/ws keeps the socket, which its route closes at stop (1001).
+  await app.register(websocket, {
+    options: { maxPayload: 4096 }, // clients have nothing to say
+    preClose: async () => undefined,
+    errorHandler: (err, socket, req) => {
+      req.log.debug({ err }, 'websocket client failed');
+      socket.terminate();
+    },
+  });
   await registerOpenApi(app);
   probeRoutes(app, deps);
-  await app.register(apiPlugin, { prefix: '/api', api: deps.api, cameras: deps.cameras, frames: deps.frames });
+  await app.register(apiPlugin, { prefix: '/api', api: deps.api, cameras: deps.cameras, frames: deps.frames, events: deps.events });
   // its own context: a camera's push token is taken as well as the API token (routes/ingest.ts)
   if (deps.ingest) await app.register(ingestPlugin, { prefix: '/api/ingest', ingest: deps.ingest });
   return app;

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/logger.ts';
 import { Redactor } from '../../src/redact.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import type { IngestDeps } from '../../src/http/routes/ingest.ts';
+import type { WebSocketDeps } from '../../src/http/routes/websocket.ts';
 import { MemoryStore } from './memory-store.ts';
 
 export const TOKEN = 'http-Test-token-5c1a';
@@ -31,7 +32,7 @@ export interface TestServer {
 
 export async function startHttp(
   cameras: CameraService | undefined,
-  options: { token?: string; frames?: FrameService; ingest?: IngestDeps } = {},
+  options: { token?: string; frames?: FrameService; ingest?: IngestDeps; events?: WebSocketDeps; env?: Record<string, string> } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'http-'));
   const config = loadConfig(undefined, {
@@ -40,6 +41,7 @@ export async function startHttp(
     TEMP_DIR: dir,
     CAMERA1_RTSP_URL: 'rtsp://192.0.2.1/s',
     API_TOKEN: options.token ?? TOKEN,
+    ...options.env,
   });
   const redactor = new Redactor();
   const logs: Record<string, unknown>[] = [];
@@ -77,6 +79,7 @@ export async function startHttp(
     ...(cameras ? { cameras } : {}),
     ...(options.frames ? { frames: options.frames } : {}),
     ...(options.ingest ? { ingest: options.ingest } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   const address = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;

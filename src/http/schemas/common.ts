@@ -16,6 +16,7 @@ const ERROR_MEANING: Record<number, string> = {
   409: 'Conflicts with the current state.',
   413: 'The body is over 64 KiB.',
   415: 'The body is not sent as application/json.',
+  426: 'A WebSocket route asked with a plain GET: connect with a WebSocket client.',
   429: 'Too many clip exports running or waiting.',
   500: 'An internal error (logged with the request id).',
   503: 'A dependency (the store, the disk, the camera registry) is not answering.',
