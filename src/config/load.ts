@@ -1,5 +1,6 @@
 // Configuration = defaults → TOML file → environment → validation. Every problem is collected,
 // so a user fixes them all in one go instead of one per restart.
+import { mqttUrlProblem, redisUrlProblem } from './broker-urls.ts';
 import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
@@ -181,6 +182,10 @@ function crossCheck(config: Config, raw: Map<string, Raw>, invalid: Set<string>,
       if (!ok) problems.push({ key: at('s3.endpoint'), message: `"${redactUrl(config.s3.endpoint)}" is not an http(s) URL; e.g. http://minio:9000` });
     }
   }
+  const redisUrl = valid('redis.url') && config.redis.url !== '' ? redisUrlProblem(config.redis.url) : undefined;
+  if (redisUrl !== undefined) problems.push({ key: at('redis.url'), message: redisUrl });
+  const mqttUrl = valid('mqtt.url') && config.mqtt.url !== '' ? mqttUrlProblem(config.mqtt.url) : undefined;
+  if (mqttUrl !== undefined) problems.push({ key: at('mqtt.url'), message: mqttUrl });
   if (valid('api.camera_secrets_key') && config.api.cameraSecretsKey !== '') {
     const key = parseSecretsKey(config.api.cameraSecretsKey);
     if (typeof key === 'string') problems.push({ key: at('api.camera_secrets_key'), message: key });

@@ -1,5 +1,5 @@
 // Each camera's current state, kept from the events themselves: what a subscriber who arrives late
-// needs at once (MQTT's retained `{prefix}/{camera}/state`, Redis's `{prefix}:camera:{id}:state`),
+// needs at once (MQTT's retained `{prefix}/{camera}/state`, Redis's key `{state_key_prefix}{camera_id}`),
 // since a publish-subscribe channel keeps nothing.
 import type { AnyEnvelope, PictureProblem } from './event-types.ts';
 

@@ -9,8 +9,8 @@
 import { hostname } from 'node:os';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.ts';
+import { mqttUrlProblem } from '../config/broker-urls.ts';
 import { ConfigError, errorMessage } from '../errors.ts';
-import { maskUrl } from '../redact.ts';
 import type { Logger } from '../logger.ts';
 import type { CameraState } from './camera-states.ts';
 import type { AnyEnvelope } from './event-types.ts';
@@ -37,19 +37,6 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 const GOODBYE_MS = 1000;
 /** Seconds between PINGs; a broker silent for 1.5 × this is taken as lost (a pulled cable sends no FIN). */
 const KEEPALIVE_S = 30;
-
-/** Why `url` cannot be the MQTT sink's URL, or undefined when it can. Never repeats a password. */
-export function mqttUrlProblem(url: string): string | undefined {
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    return `"${maskUrl(url)}" is not a URL; e.g. mqtt://broker:1883, or mqtts://broker:8883 for TLS`;
-  }
-  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol))
-    return `"${maskUrl(url)}" is not an mqtt://, mqtts://, ws:// or wss:// URL; e.g. mqtt://broker:1883`;
-  return undefined;
-}
 
 export class MqttTransport implements SinkTransport {
   readonly #deps: MqttTransportDeps;

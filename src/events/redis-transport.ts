@@ -7,6 +7,7 @@
 // and its outbox holds what waits. Every wait on Redis has a limit, so a server that takes the
 // socket and never answers costs one timeout, then a reconnect, never a stalled loop.
 import { createClient } from 'redis';
+import { redisUrlProblem } from '../config/broker-urls.ts';
 import { ConfigError, errorMessage } from '../errors.ts';
 import { maskUrl, Redactor } from '../redact.ts';
 import type { CameraState } from './camera-states.ts';
@@ -32,18 +33,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const ANSWER_TIMEOUT_MS = 5_000;
 /** How long close() lets replies still on their way arrive before it drops the socket. */
 const CLOSE_GRACE_MS = 1_000;
-
-/** Why `url` cannot be the Redis sink's URL, or undefined when it can. Never repeats a password. */
-export function redisUrlProblem(url: string): string | undefined {
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    return `"${maskUrl(url)}" is not a URL; e.g. redis://redis:6379, or rediss://redis:6380 for TLS`;
-  }
-  if (protocol !== 'redis:' && protocol !== 'rediss:') return `"${maskUrl(url)}" is not a redis:// or rediss:// URL; e.g. redis://redis:6379`;
-  return undefined;
-}
 
 export class RedisTransport implements SinkTransport {
   readonly #o: Required<RedisTransportOptions>;

@@ -42,13 +42,13 @@ function started(s: EventStream): void {
 const envelopes = (r: Received[], prefix: string) => r.filter((m) => m.topic.startsWith(`${prefix}/`) && m.topic.includes('/events/'));
 
 describe('mqtt sink', () => {
-  test('an MQTT_URL that is not mqtt://, mqtts://, ws:// or wss://: a configuration error naming the key, the password masked', () => {
+  test('an MQTT_URL that is not mqtt://, mqtts://, ws:// or wss://: a configuration error when the configuration is read, naming where it was set, the password masked', () => {
     for (const url of ['http://till:hunter2-mqtt@127.0.0.1:1883', 'broker:1883', 'mqtt//127.0.0.1']) {
       assert.throws(
         () => mqttStream({ MQTT_URL: url }),
         (err: unknown) => {
           assert.ok(err instanceof ConfigError);
-          assert.equal(err.problems[0]?.key, 'mqtt.url (MQTT_URL)');
+          assert.equal(err.problems[0]?.key, 'MQTT_URL (environment)', 'named where it was set');
           assert.match(err.message, /e\.g\. mqtt:\/\/broker:1883/);
           assert.ok(!err.message.includes('hunter2'), err.message);
           return true;

@@ -84,13 +84,13 @@ describe('redis sink', () => {
     }
   });
 
-  test('a REDIS_URL that is not redis:// or rediss://: a configuration error naming the key, the password masked', () => {
+  test('a REDIS_URL that is not redis:// or rediss://: a configuration error when the configuration is read, naming where it was set, the password masked', () => {
     for (const url of ['http://rec:hunter2-redis@127.0.0.1:6379', 'localhost:6379', 'redis//127.0.0.1']) {
       assert.throws(
         () => redisStream({ REDIS_URL: url }),
         (err: unknown) => {
           assert.ok(err instanceof ConfigError);
-          assert.equal(err.problems[0]?.key, 'redis.url (REDIS_URL)');
+          assert.equal(err.problems[0]?.key, 'REDIS_URL (environment)', 'named where it was set');
           assert.match(err.message, /e\.g\. redis:\/\/redis:6379/);
           assert.ok(!err.message.includes('hunter2'), err.message);
           return true;
