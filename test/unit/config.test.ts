@@ -226,8 +226,14 @@ describe('configuration: every problem, secrets, bucket names, labels', () => {
       secretKeys.some((k) => k.path === 's3.access_key_id'),
       'the access key id is a secret',
     );
-    // the camera secrets key must be a key (32 bytes in hex) to load at all
-    const values = Object.fromEntries(secretKeys.map((k, i) => [k.env!, k.env === 'CAMERA_SECRETS_KEY' ? `${i}`.padEnd(64, 'a') : `value-of-${k.path}-${i}`]));
+    // the camera secrets key must be a key (32 bytes in hex) and the brokers' URLs URLs, to load at all
+    const value = (env: string, path: string, i: number): string => {
+      if (env === 'CAMERA_SECRETS_KEY') return `${i}`.padEnd(64, 'a');
+      if (env === 'REDIS_URL') return `redis://rec:redis-url-pass-${i}@127.0.0.1:6379`;
+      if (env === 'MQTT_URL') return `mqtt://till:mqtt-url-pass-${i}@127.0.0.1:1883`;
+      return `value-of-${path}-${i}`;
+    };
+    const values = Object.fromEntries(secretKeys.map((k, i) => [k.env!, value(k.env!, k.path, i)]));
     const config = loadConfig(undefined, {
       ...values,
       S3_ENDPOINT: 'http://minio:endpoint-pass@127.0.0.1:9000',
@@ -238,6 +244,8 @@ describe('configuration: every problem, secrets, bucket names, labels', () => {
     for (const [env, value] of Object.entries(values)) assert.equal(r.scrub(`x ${value} y`), 'x *** y', env);
     assert.equal(r.scrub('401 for Cam@Pass-1'), '401 for ***');
     assert.equal(r.scrub('signed with endpoint-pass'), 'signed with ***');
+    assert.ok(!r.scrub(`AUTH ${new URL(values.REDIS_URL!).password}`).includes('redis-url-pass'), 'the password in REDIS_URL alone');
+    assert.ok(!r.scrub(`CONNECT ${new URL(values.MQTT_URL!).password}`).includes('mqtt-url-pass'), 'the password in MQTT_URL alone');
   });
 
   test('labels are Prometheus label names; each becomes lowercase object metadata', async () => {
