@@ -19,9 +19,7 @@ import { SnapshotArchive } from './frames/snapshot-archive.ts';
 import { visionFactory } from './frames/vision-factory.ts';
 import { HttpServer } from './http/server.ts';
 import { probeViews } from './probe-views.ts';
-import { EventStore } from './clips/event-store.ts';
-import { EventIntake } from './clips/event-intake.ts';
-import { EventWorker } from './clips/event-worker.ts';
+import { createEvidenceEvents } from './clips/evidence-events.ts';
 import { createEventStream } from './events/event-stream.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -51,38 +49,21 @@ export const CLIPS_DIR = '.clips';
 export function createApp({ config, log, redactor, clock }: AppDeps) {
   const metrics: Metrics = createMetrics();
   // the till's triggers over MQTT go where POST /api/events goes (called only once started)
-  const acceptTrigger = async (body: unknown) => {
-    const { record, duplicate } = await intake.accept(body);
-    return { id: record.id, duplicate };
-  };
-  const stream = createEventStream({ config, log, clock, metrics: metrics.sinks, acceptTrigger });
+  const stream = createEventStream({ config, log, clock, metrics: metrics.sinks, acceptTrigger: (body) => evidence.acceptTrigger(body) });
   const store: ObjectStore = config.storage === 's3' ? new S3Store(config.s3) : new FilesystemStore(config.filesystem.root);
   const health = new StoreHealth(clock);
-  const events = new EventStore(join(config.tempDir, EVENTS_DIR));
-  const worker = new EventWorker({
-    events,
+  const evidence = createEvidenceEvents({
+    config,
     store,
     clock,
-    log: log.child({ component: 'events' }),
+    log,
     emit: stream.emit,
+    eventsDir: join(config.tempDir, EVENTS_DIR),
+    clipsDir: join(config.tempDir, CLIPS_DIR),
     localBacklog: (cameraId) => uploader.waiting().filter((w) => w.cameraId === cameraId),
-    settings: {
-      ffmpegPath: config.recorder.ffmpegPath,
-      ffprobePath: config.recorder.ffprobePath,
-      workDir: join(config.tempDir, CLIPS_DIR),
-      ...config.events,
-      segmentDurationMs: config.segmentDurationMs,
-    },
-  });
-  const intake = new EventIntake({
-    events,
-    worker,
-    clock,
-    config,
-    log: log.child({ component: 'events' }),
     currentCameras: () => cameras.list().map((c) => c.id),
-    emit: stream.emit,
   });
+  const { events, worker, intake } = evidence;
   const api = config.api.token === '' ? undefined : { config, store, events, intake, clock, log: log.child({ component: 'api' }) };
   const uploader = new Uploader({
     store,

@@ -4,6 +4,7 @@
 // has closed (segment-reporter.ts). After a run ends every .mp4 left in the camera's folder is
 // closed too (ffmpeg is gone) and is reported, so a crash never strands footage. Every second
 // without frames is counted (recording-gaps.ts).
+import type { Config } from '../config/schema.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
@@ -27,18 +28,8 @@ import { SegmentReporter } from './segment-reporter.ts';
 
 export type RecorderState = 'starting' | 'recording' | 'backoff' | 'stopped';
 
-export interface RecorderSettings {
-  tempDir: string;
-  segmentDurationMs: number;
-  rtspTimeoutMs: number;
-  stallTimeoutMs: number;
-  restartInitialMs: number;
-  restartMaxMs: number;
-  stableAfterMs: number;
-  stopTimeoutMs: number;
-  ffmpegPath: string;
-  ffprobePath: string;
-}
+/** What every recorder runs with: the [recorder] settings, where its segments go and how long they are. */
+export type RecorderSettings = Config['recorder'] & { tempDir: string; segmentDurationMs: number };
 
 export interface RecorderDeps extends RecorderTaps {
   camera: { id: string; url: string; sourceType?: string | undefined };

@@ -119,17 +119,13 @@ export class QueuedSink {
   async #publishUntil(lost: Promise<'lost'>, signal: AbortSignal): Promise<string> {
     const { transport, metrics, states } = this.#deps;
     const sink = this.name;
-    let isLost = false;
-    void lost.then(() => {
-      isLost = true;
-    });
-    const lostOrStopped = new AbortController();
-    void lost.then(() => lostOrStopped.abort());
-    const waitSignal = AbortSignal.any([signal, lostOrStopped.signal]);
-    while (!signal.aborted && !isLost) {
+    const gone = new AbortController(); // aborted once the connection is lost
+    void lost.then(() => gone.abort());
+    const waitSignal = AbortSignal.any([signal, gone.signal]);
+    while (!waitSignal.aborted) {
       await this.#outbox.waitForItem(waitSignal);
       const e = this.#outbox.peek();
-      if (!e || signal.aborted || isLost) continue;
+      if (!e || waitSignal.aborted) continue;
       try {
         await transport.publish(e, states.get(e.camera_id));
       } catch (err) {
@@ -140,7 +136,7 @@ export class QueuedSink {
       metrics.published.inc({ sink });
       metrics.queued.set({ sink }, this.#outbox.size);
     }
-    return isLost ? 'connection lost' : 'stopping';
+    return gone.signal.aborted ? 'connection lost' : 'stopping';
   }
 
   #setUp(up: boolean): void {
